@@ -1,0 +1,5 @@
+/**
+ * @module
+ * Work in progress.
+ */
+export {};

@@ -1,0 +1,157 @@
+/**
+ * Downloads the Linux test guest: Debian's arm64 cloud kernel and a static
+ * busybox, into `.cache/guests/` (or `$VMKIT_GUEST_DIR`).
+ *
+ * The kernel package is resolved through the `linux-image-cloud-arm64`
+ * metapackage each time the cache is empty, because Debian removes old kernel
+ * versions from its mirrors. Packages are checked against the SHA-256 sums in
+ * the signed-by-Release `Packages` index and unpacked with `dpkg-deb`.
+ *
+ * Usage: deno run --allow-net --allow-read --allow-write --allow-run=dpkg-deb,xz scripts/fetch_guests.ts [--quiet] [--force]
+ */
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    quiet: { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+  },
+});
+
+const root = new URL("..", import.meta.url).pathname;
+const dir = Deno.env.get("VMKIT_GUEST_DIR") ?? `${root}.cache/guests`;
+const mirror = Deno.env.get("VMKIT_DEBIAN_MIRROR") ?? "http://deb.debian.org/debian";
+const suite = Deno.env.get("VMKIT_DEBIAN_SUITE") ?? "bookworm";
+
+interface Manifest {
+  kernelPackage: string;
+  kernelVersion: string;
+  busyboxVersion: string;
+  kernel: string;
+  busybox: string;
+}
+
+function log(msg: string): void {
+  if (!values.quiet) console.error(msg);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+type Stanza = Map<string, string>;
+
+function parsePackages(text: string): Map<string, Stanza> {
+  const out = new Map<string, Stanza>();
+  for (const block of text.split("\n\n")) {
+    const fields: Stanza = new Map();
+    let last = "";
+    for (const line of block.split("\n")) {
+      if (line.startsWith(" ") && last) {
+        fields.set(last, `${fields.get(last)}\n${line}`);
+        continue;
+      }
+      const i = line.indexOf(":");
+      if (i <= 0) continue;
+      last = line.slice(0, i);
+      fields.set(last, line.slice(i + 1).trim());
+    }
+    const name = fields.get("Package");
+    if (name) out.set(name, fields);
+  }
+  return out;
+}
+
+async function downloadDeb(pkgs: Map<string, Stanza>, name: string): Promise<string> {
+  const st = pkgs.get(name);
+  if (!st) throw new Error(`package ${name} is not in ${suite}/main/binary-arm64`);
+  const url = `${mirror}/${st.get("Filename")}`;
+  log(`downloading ${url}`);
+  const deb = await fetchBytes(url);
+  const want = st.get("SHA256");
+  const got = await sha256Hex(deb);
+  if (got !== want) throw new Error(`${name}: SHA-256 ${got} does not match the index (${want})`);
+  const path = await Deno.makeTempFile({ suffix: ".deb" });
+  await Deno.writeFile(path, deb);
+  return path;
+}
+
+async function unpack(deb: string): Promise<string> {
+  const out = await Deno.makeTempDir();
+  const { code, stderr } = await new Deno.Command("dpkg-deb", { args: ["-x", deb, out] }).output();
+  if (code !== 0) throw new Error(`dpkg-deb -x ${deb}: ${new TextDecoder().decode(stderr)}`);
+  return out;
+}
+
+// Debian keeps Packages.xz current; Packages.gz can lag a point release behind
+// and then names a kernel the mirror no longer has.
+async function readIndex(): Promise<string> {
+  const url = `${mirror}/dists/${suite}/main/binary-arm64/Packages.xz`;
+  log(`reading ${url}`);
+  const xz = await fetchBytes(url);
+  const child = new Deno.Command("xz", { args: ["-dc"], stdin: "piped", stdout: "piped" }).spawn();
+  // Feed and drain at once: the decompressed index is larger than a pipe buffer.
+  const feeding = (async () => {
+    const writer = child.stdin.getWriter();
+    await writer.write(xz);
+    await writer.close();
+  })();
+  const [{ code, stdout }] = await Promise.all([child.output(), feeding]);
+  if (code !== 0) throw new Error(`xz -dc ${url} failed (exit ${code})`);
+  return new TextDecoder().decode(stdout);
+}
+
+const manifestPath = `${dir}/manifest.json`;
+if (!values.force && await exists(manifestPath)) {
+  const m = JSON.parse(await Deno.readTextFile(manifestPath)) as Manifest;
+  if (await exists(`${dir}/${m.kernel}`) && await exists(`${dir}/${m.busybox}`)) {
+    log(`guests present: ${m.kernelPackage} ${m.kernelVersion}, busybox ${m.busyboxVersion}`);
+    Deno.exit(0);
+  }
+}
+
+await Deno.mkdir(dir, { recursive: true });
+const pkgs = parsePackages(await readIndex());
+
+const meta = pkgs.get("linux-image-cloud-arm64");
+const dep = meta?.get("Depends")?.split(",").map((s) => s.trim().split(/\s/)[0])
+  .find((s) => s.startsWith("linux-image-"));
+if (!dep) throw new Error("linux-image-cloud-arm64 does not depend on a versioned kernel package");
+
+const kernelDeb = await unpack(await downloadDeb(pkgs, dep));
+const boot = `${kernelDeb}/boot`;
+let vmlinuz = "";
+for await (const e of Deno.readDir(boot)) if (e.name.startsWith("vmlinuz-")) vmlinuz = e.name;
+if (!vmlinuz) throw new Error(`${dep} has no /boot/vmlinuz-*`);
+await Deno.copyFile(`${boot}/${vmlinuz}`, `${dir}/Image`);
+
+const bbDeb = await unpack(await downloadDeb(pkgs, "busybox-static"));
+await Deno.copyFile(`${bbDeb}/bin/busybox`, `${dir}/busybox`);
+await Deno.chmod(`${dir}/busybox`, 0o755);
+
+const manifest: Manifest = {
+  kernelPackage: dep,
+  kernelVersion: pkgs.get(dep)!.get("Version")!,
+  busyboxVersion: pkgs.get("busybox-static")!.get("Version")!,
+  kernel: "Image",
+  busybox: "busybox",
+};
+await Deno.writeTextFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
+log(`guests ready in ${dir}: ${dep} ${manifest.kernelVersion}, busybox ${manifest.busyboxVersion}`);
