@@ -1,0 +1,109 @@
+/**
+ * Reading a kernel that may be gzip-compressed (`Image.gz`, Debian's arm64 `vmlinuz`).
+ *
+ * @module
+ */
+
+import { hex, LoaderError } from "./errors.ts";
+import { isGzip, parseImageHeader, type ParseImageHeaderOptions } from "./image_header.ts";
+
+/** Default cap on a decompressed kernel: 512 MiB, far above any real arm64 Image. */
+export const DEFAULT_MAX_DECOMPRESSED_SIZE: number = 512 * 1024 * 1024;
+
+/**
+ * Compressed bytes handed to the decompressor at a time. Deno's `DecompressionStream` emits one
+ * output chunk per input chunk, so small input chunks bound how far one chunk can overshoot the
+ * cap (deflate expands at most ~1032:1, so about 4 MiB here).
+ */
+const INPUT_CHUNK = 4096;
+
+/** Knobs for {@linkcode readKernelImage}. */
+export interface ReadKernelImageOptions extends ParseImageHeaderOptions {
+  /**
+   * Refuse a gzip stream that inflates beyond this many bytes (`gzip-too-large`). Default
+   * {@linkcode DEFAULT_MAX_DECOMPRESSED_SIZE}.
+   */
+  readonly maxDecompressedSize?: number;
+}
+
+/**
+ * Inflates a single-member gzip stream with the runtime's `DecompressionStream`, stopping as soon
+ * as the output exceeds `maxSize` bytes.
+ *
+ * Throws {@linkcode LoaderError}: `gzip-too-large` past the cap, `gzip-corrupt` for a bad or
+ * truncated stream (including data after the gzip member, which Deno's decoder refuses),
+ * `bad-argument` for a bad cap.
+ */
+export async function gunzipLimited(compressed: Uint8Array, maxSize: number): Promise<Uint8Array> {
+  if (!Number.isSafeInteger(maxSize) || maxSize < 0) {
+    throw new LoaderError("bad-argument", `decompression cap ${maxSize} is not a byte count`);
+  }
+  let next = 0;
+  const source = new ReadableStream<BufferSource>({
+    pull(controller): void {
+      if (next >= compressed.length) {
+        controller.close();
+        return;
+      }
+      // Copy so the decompressor never holds a view into the caller's buffer.
+      controller.enqueue(compressed.slice(next, next + INPUT_CHUNK));
+      next += INPUT_CHUNK;
+    },
+  });
+  const reader = source.pipeThrough<Uint8Array>(new DecompressionStream("gzip")).getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > maxSize) {
+        await reader.cancel();
+        throw new LoaderError(
+          "gzip-too-large",
+          `gzip kernel inflates beyond the ${maxSize}-byte cap (stopped at input offset ${
+            hex(Math.min(next, compressed.length))
+          })`,
+          { offset: Math.min(next, compressed.length) },
+        );
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof LoaderError) throw e;
+    throw new LoaderError(
+      "gzip-corrupt",
+      `gzip kernel is corrupt near input offset ${hex(Math.min(next, compressed.length))}: ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+      { offset: Math.min(next, compressed.length), cause: e },
+    );
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/**
+ * Returns the uncompressed arm64 Image in `bytes`: gzip input is inflated (with a size cap),
+ * anything else is returned as is. Either way the header is validated, so the result is ready for
+ * {@linkcode setupLinuxImages}.
+ *
+ * Throws {@linkcode LoaderError} with the codes of {@linkcode gunzipLimited} and
+ * {@linkcode parseImageHeader}.
+ */
+export async function readKernelImage(
+  bytes: Uint8Array,
+  options: ReadKernelImageOptions = {},
+): Promise<Uint8Array> {
+  const image = isGzip(bytes)
+    ? await gunzipLimited(bytes, options.maxDecompressedSize ?? DEFAULT_MAX_DECOMPRESSED_SIZE)
+    : bytes;
+  parseImageHeader(image, options);
+  return image;
+}

@@ -1,0 +1,276 @@
+/**
+ * The 64-byte header at the start of an uncompressed arm64 Linux `Image`.
+ *
+ * @module
+ */
+
+import { hex, LoaderError } from "./errors.ts";
+
+/** Length of the arm64 Image header in bytes. */
+export const IMAGE_HEADER_SIZE = 64;
+
+/** The header's magic number, the bytes `"ARM\x64"` read as a little-endian u32 at 0x38. */
+export const IMAGE_MAGIC = 0x644d5241;
+
+/** Offset of the magic number inside the header. */
+export const IMAGE_MAGIC_OFFSET = 0x38;
+
+/**
+ * The `text_offset` to assume for kernels older than v3.17, whose `image_size` field is 0 and
+ * whose `text_offset` field is in the kernel's own endianness.
+ */
+export const LEGACY_TEXT_OFFSET = 0x80000;
+
+/** A kernel page size that the header's flags can announce. */
+export type PageSize = 4096 | 16384 | 65536;
+
+/** The decoded header. Offsets in the comments are inside the file. */
+export interface ImageHeader {
+  /** 0x00: first instruction (the bytes `"MZ"` at its start when an EFI stub is built in). */
+  readonly code0: number;
+  /** 0x04: second instruction. */
+  readonly code1: number;
+  /** 0x08 as stored in the file (ignored when {@linkcode ImageHeader.legacy}). */
+  readonly textOffsetField: number;
+  /**
+   * The load offset from the 2 MiB-aligned base to use: the field, or
+   * {@linkcode LEGACY_TEXT_OFFSET} for a legacy kernel.
+   */
+  readonly textOffset: number;
+  /** 0x10: bytes the kernel uses from its load address, BSS included; 0 on legacy kernels. */
+  readonly imageSize: number;
+  /** 0x18: the raw flags. */
+  readonly flags: number;
+  /** Flags bit 0 clear: the kernel runs little-endian (big-endian ones are rejected). */
+  readonly littleEndian: boolean;
+  /** Flags bits 2:1: the kernel's page size, `undefined` when the kernel leaves it unspecified. */
+  readonly pageSize: PageSize | undefined;
+  /**
+   * Flags bit 3: the 2 MiB-aligned base may be anywhere in RAM (`true`), or should be as close to
+   * the start of RAM as possible because memory below it is unusable (`false`).
+   */
+  readonly placeAnywhere: boolean;
+  /** 0x20: reserved. */
+  readonly res2: number;
+  /** 0x28: reserved. */
+  readonly res3: number;
+  /** 0x30: reserved. */
+  readonly res4: number;
+  /** 0x38: always {@linkcode IMAGE_MAGIC} in a parsed header. */
+  readonly magic: number;
+  /** 0x3C: offset of the PE header when an EFI stub is built in, else reserved. */
+  readonly res5: number;
+  /** `code0` starts with `"MZ"`: the Image doubles as an EFI application. */
+  readonly efiStub: boolean;
+  /** `image_size` is 0: a kernel older than v3.17, whose real size is unknown. */
+  readonly legacy: boolean;
+  /**
+   * Bytes to reserve from the load address: `image_size`, or for a legacy kernel the file's
+   * length (which leaves out the BSS, so keep other images well clear of a legacy kernel).
+   */
+  readonly loadSize: number;
+}
+
+/** Knobs for {@linkcode parseImageHeader}. */
+export interface ParseImageHeaderOptions {
+  /**
+   * Page sizes the guest CPU's MMU supports (from ID_AA64MMFR0_EL1.TGran*). A kernel announcing
+   * another one is rejected with `unsupported-page-size`. Default: all three. A kernel that leaves
+   * its page size unspecified is always accepted.
+   */
+  readonly supportedPageSizes?: readonly PageSize[];
+  /**
+   * Accept set bits in the reserved flags (4..63) and non-zero `res2`..`res4`. Default `false`:
+   * a future kernel that gives them a meaning may need a bootloader that knows it, so refusing
+   * is safer than booting it wrong.
+   */
+  readonly allowReserved?: boolean;
+}
+
+const FLAG_BIG_ENDIAN = 0x1;
+const FLAG_PAGE_SIZE_SHIFT = 1;
+const FLAG_PAGE_SIZE_MASK = 0x3;
+const FLAG_PLACE_ANYWHERE = 0x8;
+const FLAGS_KNOWN = 0xf;
+const PAGE_SIZES: readonly (PageSize | undefined)[] = [undefined, 4096, 16384, 65536];
+const TEXT_OFFSET_ALIGN = 4096;
+
+/**
+ * Names a compressed-file signature at the start of `bytes`, or returns `undefined`.
+ *
+ * Recognises gzip, xz, zstd, bzip2, LZ4 (frame and legacy), LZMA-alone's common form and the EFI
+ * zboot wrapper (`CONFIG_EFI_ZBOOT`), so that handing one of them to the synchronous functions
+ * fails with a clear `compressed-image` error rather than `bad-magic`.
+ */
+export function detectCompression(bytes: Uint8Array): string | undefined {
+  const at = (i: number): number => (i < bytes.length ? bytes[i] : -1);
+  const starts = (sig: readonly number[], from = 0): boolean =>
+    sig.every((b, i) => at(from + i) === b);
+  if (starts([0x1f, 0x8b])) return "gzip";
+  if (starts([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])) return "xz";
+  if (starts([0x28, 0xb5, 0x2f, 0xfd])) return "zstd";
+  if (starts([0x42, 0x5a, 0x68])) return "bzip2";
+  if (starts([0x04, 0x22, 0x4d, 0x18]) || starts([0x02, 0x21, 0x4c, 0x18])) return "lz4";
+  if (starts([0x5d, 0x00, 0x00])) return "lzma";
+  if (starts([0x4d, 0x5a]) && starts([0x7a, 0x69, 0x6d, 0x67], 4)) return "EFI zboot";
+  return undefined;
+}
+
+/** True when `bytes` starts with the gzip magic number (1F 8B). */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+function readU64(view: DataView, offset: number, field: string): number {
+  const value = view.getBigUint64(offset, true);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new LoaderError(
+      "unsafe-integer",
+      `Image header field ${field} at offset ${hex(offset)} is 0x${
+        value.toString(16)
+      }, beyond 2^53 - 1`,
+      { offset },
+    );
+  }
+  return Number(value);
+}
+
+/**
+ * Parses and validates the header of an uncompressed arm64 Linux `Image`.
+ *
+ * `image` is the whole file (its length is checked against `image_size` and used as the size of
+ * a legacy kernel). Throws {@linkcode LoaderError}: `compressed-image` for a gzip/xz/zstd/... file
+ * (use {@linkcode readKernelImage} for gzip), `truncated`, `bad-magic`, `big-endian`,
+ * `unsupported-page-size`, `reserved-flags`, `reserved-field`, `unsafe-integer`,
+ * `bad-text-offset` (not a multiple of 4 KiB), `bad-image-size` (smaller than the file).
+ */
+export function parseImageHeader(
+  image: Uint8Array,
+  options: ParseImageHeaderOptions = {},
+): ImageHeader {
+  const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
+  const hasMagic = image.length >= IMAGE_HEADER_SIZE &&
+    view.getUint32(IMAGE_MAGIC_OFFSET, true) === IMAGE_MAGIC;
+  if (!hasMagic) {
+    const compression = detectCompression(image);
+    if (compression !== undefined) {
+      throw new LoaderError(
+        "compressed-image",
+        compression === "gzip"
+          ? "kernel is gzip-compressed: decompress it with readKernelImage() first"
+          : `kernel is ${compression}-compressed: only uncompressed or gzip Images are supported`,
+        { offset: 0 },
+      );
+    }
+    if (image.length < IMAGE_HEADER_SIZE) {
+      throw new LoaderError(
+        "truncated",
+        `kernel is ${image.length} bytes, shorter than the ${IMAGE_HEADER_SIZE}-byte arm64 Image header`,
+        { offset: image.length },
+      );
+    }
+    throw new LoaderError(
+      "bad-magic",
+      `not an arm64 Linux Image: magic at offset ${hex(IMAGE_MAGIC_OFFSET)} is ${
+        hex(view.getUint32(IMAGE_MAGIC_OFFSET, true))
+      }, expected ${hex(IMAGE_MAGIC)} ("ARM\\x64")`,
+      { offset: IMAGE_MAGIC_OFFSET },
+    );
+  }
+
+  const allowReserved = options.allowReserved ?? false;
+  const flagsLow = view.getUint32(0x18, true);
+  const flagsHigh = view.getUint32(0x1c, true);
+  if (!allowReserved && ((flagsLow & ~FLAGS_KNOWN) !== 0 || flagsHigh !== 0)) {
+    throw new LoaderError(
+      "reserved-flags",
+      `Image header flags at offset 0x18 are 0x${
+        view.getBigUint64(0x18, true).toString(16)
+      }: reserved bits 4..63 are set`,
+      { offset: 0x18 },
+    );
+  }
+  for (const [name, offset] of [["res2", 0x20], ["res3", 0x28], ["res4", 0x30]] as const) {
+    if (!allowReserved && view.getBigUint64(offset, true) !== 0n) {
+      throw new LoaderError(
+        "reserved-field",
+        `Image header field ${name} at offset ${hex(offset)} is 0x${
+          view.getBigUint64(offset, true).toString(16)
+        }, expected 0`,
+        { offset },
+      );
+    }
+  }
+
+  const textOffsetField = readU64(view, 0x08, "text_offset");
+  const imageSize = readU64(view, 0x10, "image_size");
+  const flags = readU64(view, 0x18, "flags");
+  const res2 = readU64(view, 0x20, "res2");
+  const res3 = readU64(view, 0x28, "res3");
+  const res4 = readU64(view, 0x30, "res4");
+
+  if ((flags & FLAG_BIG_ENDIAN) !== 0) {
+    throw new LoaderError(
+      "big-endian",
+      "Image header flags bit 0 (offset 0x18) says the kernel is big-endian; guests here are little-endian",
+      { offset: 0x18 },
+    );
+  }
+  const pageSize = PAGE_SIZES[(flags >>> FLAG_PAGE_SIZE_SHIFT) & FLAG_PAGE_SIZE_MASK];
+  if (
+    pageSize !== undefined && options.supportedPageSizes !== undefined &&
+    !options.supportedPageSizes.includes(pageSize)
+  ) {
+    throw new LoaderError(
+      "unsupported-page-size",
+      `Image header flags bits 2:1 (offset 0x18) ask for ${
+        pageSize / 1024
+      } KiB pages; the guest CPU supports ${
+        options.supportedPageSizes.map((s) => `${s / 1024} KiB`).join(", ") || "none"
+      }`,
+      { offset: 0x18 },
+    );
+  }
+
+  const legacy = imageSize === 0;
+  const textOffset = legacy ? LEGACY_TEXT_OFFSET : textOffsetField;
+  if (textOffset % TEXT_OFFSET_ALIGN !== 0) {
+    throw new LoaderError(
+      "bad-text-offset",
+      `Image header text_offset at offset 0x8 is ${
+        hex(textOffset)
+      }, not a multiple of 4 KiB: the kernel maps itself in pages from its first byte`,
+      { offset: 0x08 },
+    );
+  }
+  if (!legacy && imageSize < image.length) {
+    throw new LoaderError(
+      "bad-image-size",
+      `Image header image_size at offset 0x10 is ${
+        hex(imageSize)
+      }, smaller than the ${image.length}-byte file`,
+      { offset: 0x10 },
+    );
+  }
+
+  const code0 = view.getUint32(0x00, true);
+  return {
+    code0,
+    code1: view.getUint32(0x04, true),
+    textOffsetField,
+    textOffset,
+    imageSize,
+    flags,
+    littleEndian: true,
+    pageSize,
+    placeAnywhere: (flags & FLAG_PLACE_ANYWHERE) !== 0,
+    res2,
+    res3,
+    res4,
+    magic: IMAGE_MAGIC,
+    res5: view.getUint32(0x3c, true),
+    efiStub: image[0] === 0x4d && image[1] === 0x5a,
+    legacy,
+    loadSize: legacy ? image.length : imageSize,
+  };
+}

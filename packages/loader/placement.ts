@@ -1,0 +1,307 @@
+/**
+ * Where the kernel, the DTB and the initrd go in guest RAM under the arm64 boot protocol.
+ *
+ * @module
+ */
+
+import { hex, LoaderError } from "./errors.ts";
+import { checkGuestRam, type GuestRam, guestRamEnd } from "./guest_ram.ts";
+import type { ImageHeader } from "./image_header.ts";
+
+/** The kernel's base (its load address minus `text_offset`) is aligned to this: 2 MiB. */
+export const KERNEL_BASE_ALIGN: number = 0x20_0000;
+/** Largest DTB the kernel accepts: 2 MiB. */
+export const DTB_MAX_SIZE: number = 0x20_0000;
+/** The DTB's address must be a multiple of this. */
+export const DTB_ALIGN = 8;
+/** The initrd and the kernel must share a window aligned to this (1 GiB)... */
+export const INITRD_WINDOW_ALIGN: number = 0x4000_0000;
+/** ...and at most this long (32 GiB). */
+export const INITRD_WINDOW_SIZE: number = 32 * 0x4000_0000;
+/** Alignment of an initrd placed by the loader when the kernel leaves its page size unspecified. */
+export const DEFAULT_INITRD_ALIGN = 4096;
+
+/** A half-open guest-physical range `[start, end)`. */
+export interface GuestRange {
+  /** First byte. */
+  readonly start: number;
+  /** First byte after the range. */
+  readonly end: number;
+}
+
+/** What {@linkcode planLinuxPlacement} needs to know. */
+export interface PlacementRequest {
+  /** The RAM bank everything goes into (only `base` and `bytes.length` are used). */
+  readonly ram: GuestRam;
+  /** The kernel's parsed header. */
+  readonly header: ImageHeader;
+  /** Bytes of the Image file that will be copied. */
+  readonly kernelLength: number;
+  /**
+   * Bytes to reserve for the DTB (its length, plus room to grow if it will be patched; pass
+   * {@linkcode DTB_MAX_SIZE} when the DTB does not exist yet). At most 2 MiB.
+   */
+  readonly dtbSize: number;
+  /** Bytes of initrd; 0 or absent for none. */
+  readonly initrdSize?: number;
+  /** Where the DTB must go; chosen by the loader when absent. */
+  readonly dtbAddress?: number;
+  /** Where the initrd must go; chosen by the loader when absent. */
+  readonly initrdAddress?: number;
+}
+
+/** Where everything goes. All ranges lie inside RAM and are pairwise disjoint. */
+export interface Placement {
+  /** The 2 MiB-aligned base: the lowest such address in RAM. */
+  readonly base: number;
+  /**
+   * The kernel: `start` = base + text_offset is also the entry point; `end` = start +
+   * max(image_size, file length) is what the kernel may use.
+   */
+  readonly kernel: GuestRange;
+  /**
+   * The DTB's slot: `start` is the DTB's address; a loader-chosen slot is a whole free 2 MiB
+   * block when one exists, so a patched DTB can grow up to 2 MiB in it.
+   */
+  readonly dtb: GuestRange;
+  /** The initrd, when there is one. */
+  readonly initrd?: GuestRange;
+}
+
+function alignDown(value: number, align: number): number {
+  return Math.floor(value / align) * align;
+}
+
+function alignUp(value: number, align: number): number {
+  return Math.ceil(value / align) * align;
+}
+
+function describe(range: GuestRange): string {
+  return `${hex(range.start)}..${hex(range.end)}`;
+}
+
+function overlaps(a: GuestRange, b: GuestRange): boolean {
+  return a.start < b.end && b.start < a.end;
+}
+
+function checkCount(value: number, what: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new LoaderError("bad-argument", `${what} ${value} is not a non-negative integer`);
+  }
+}
+
+/**
+ * True when `initrd` lies, with the whole `kernel`, inside one 1 GiB-aligned window of at most
+ * 32 GiB, as the boot protocol requires.
+ */
+export function inInitrdWindow(kernel: GuestRange, initrd: GuestRange): boolean {
+  const window = alignDown(Math.min(kernel.start, initrd.start), INITRD_WINDOW_ALIGN);
+  return Math.max(kernel.end, initrd.end) - window <= INITRD_WINDOW_SIZE;
+}
+
+/** The free gaps of `[lo, hi)` around `used`, highest first. */
+function freeGaps(lo: number, hi: number, used: readonly GuestRange[]): GuestRange[] {
+  const sorted = [...used].sort((a, b) => a.start - b.start);
+  const gaps: GuestRange[] = [];
+  let cursor = lo;
+  for (const range of sorted) {
+    if (range.start > cursor) gaps.push({ start: cursor, end: Math.min(range.start, hi) });
+    cursor = Math.max(cursor, range.end);
+  }
+  if (cursor < hi) gaps.push({ start: cursor, end: hi });
+  return gaps.filter((g) => g.end > g.start).reverse();
+}
+
+/**
+ * The highest `align`-aligned range of `size` bytes inside a free gap and inside `[lo, hi)` that
+ * passes `accept`, or `undefined`.
+ */
+function highestFit(
+  gaps: readonly GuestRange[],
+  size: number,
+  align: number,
+  accept: (range: GuestRange) => boolean,
+  lo = 0,
+  hi = Number.MAX_SAFE_INTEGER,
+): GuestRange | undefined {
+  for (const gap of gaps) {
+    const top = Math.min(gap.end, hi);
+    const bottom = Math.max(gap.start, lo);
+    if (top - bottom < size) continue;
+    const start = alignDown(top - size, align);
+    if (start < bottom) continue;
+    const range = { start, end: start + size };
+    if (accept(range)) return range;
+  }
+  return undefined;
+}
+
+function crosses2MiB(range: GuestRange): boolean {
+  return range.end - range.start <= DTB_MAX_SIZE &&
+    alignDown(range.start, KERNEL_BASE_ALIGN) !==
+      alignDown(range.end - 1, KERNEL_BASE_ALIGN);
+}
+
+/** The DTB slot the loader picks: a free 2 MiB block, else a spot not crossing a 2 MiB line, else any. */
+function chooseDtbSlot(gaps: readonly GuestRange[], size: number): GuestRange | undefined {
+  const block = highestFit(gaps, DTB_MAX_SIZE, KERNEL_BASE_ALIGN, () => true);
+  if (block !== undefined && size <= DTB_MAX_SIZE) return block;
+  const exact = Math.max(alignUp(size, DTB_ALIGN), DTB_ALIGN);
+  for (const gap of gaps) {
+    // Within one gap the highest spot that stays inside a 2 MiB block ends on the block line
+    // at or below the top.
+    let end = gap.end;
+    let start = alignDown(end - exact, DTB_ALIGN);
+    if (start >= gap.start && crosses2MiB({ start, end: start + exact })) {
+      end = alignDown(start + exact - 1, KERNEL_BASE_ALIGN);
+      start = alignDown(end - exact, DTB_ALIGN);
+    }
+    if (start >= gap.start) return { start, end: start + exact };
+  }
+  return highestFit(gaps, exact, DTB_ALIGN, () => true);
+}
+
+/**
+ * Decides where the kernel, DTB and initrd go, without touching RAM.
+ *
+ * Policy:
+ * - kernel base = the lowest 2 MiB-aligned address in RAM (RAM's start when it is aligned, which
+ *   also honours flags bit 3 = 0); kernel at base + text_offset with max(image_size, file length)
+ *   bytes inside RAM;
+ * - DTB, when not given: the highest free, 2 MiB-aligned 2 MiB block of RAM (like existing VMMs,
+ *   near the top; the whole block is reserved so a patched DTB can grow); failing that the
+ *   highest 8-byte-aligned spot that does not cross a 2 MiB line, failing that any;
+ * - initrd, when not given: the highest free spot (so just below the DTB), aligned to the kernel's
+ *   page size (4 KiB when unspecified), inside a 1 GiB-aligned window of at most 32 GiB that also
+ *   holds the kernel.
+ *
+ * Given addresses are checked, not moved: DTB 8-byte aligned, reservation ≤ 2 MiB (it may cross a
+ * 2 MiB line: the protocol only asks that no 2 MiB block it touches needs special attributes, and
+ * all RAM here is normal memory), initrd within the window, all inside RAM, nothing overlapping.
+ *
+ * Throws {@linkcode LoaderError}: `bad-ram`, `bad-argument`, `kernel-outside-ram`,
+ * `dtb-too-large`, `dtb-misaligned`, `dtb-outside-ram`, `initrd-outside-ram`, `initrd-window`,
+ * `overlap`, `no-room`.
+ */
+export function planLinuxPlacement(request: PlacementRequest): Placement {
+  const { ram, header } = request;
+  checkGuestRam(ram);
+  checkCount(request.kernelLength, "kernel length");
+  checkCount(request.dtbSize, "DTB size");
+  const initrdSize = request.initrdSize ?? 0;
+  checkCount(initrdSize, "initrd size");
+  if (request.dtbAddress !== undefined) checkCount(request.dtbAddress, "DTB address");
+  if (request.initrdAddress !== undefined) checkCount(request.initrdAddress, "initrd address");
+
+  const ramEnd = guestRamEnd(ram);
+  const ramText = `RAM ${hex(ram.base)}..${hex(ramEnd)}`;
+  const base = alignUp(ram.base, KERNEL_BASE_ALIGN);
+  const kernelStart = base + header.textOffset;
+  const kernel: GuestRange = {
+    start: kernelStart,
+    end: kernelStart + Math.max(header.loadSize, request.kernelLength),
+  };
+  if (kernel.end > ramEnd) {
+    throw new LoaderError(
+      "kernel-outside-ram",
+      `kernel needs ${describe(kernel)} (base ${hex(base)} + text_offset ${
+        hex(header.textOffset)
+      }, ${kernel.end - kernel.start} bytes) but ${ramText}`,
+      { address: kernel.start },
+    );
+  }
+
+  if (request.dtbSize > DTB_MAX_SIZE) {
+    throw new LoaderError(
+      "dtb-too-large",
+      `DTB needs ${request.dtbSize} bytes; the kernel accepts at most ${DTB_MAX_SIZE}`,
+    );
+  }
+
+  let dtb: GuestRange | undefined;
+  if (request.dtbAddress !== undefined) {
+    dtb = { start: request.dtbAddress, end: request.dtbAddress + request.dtbSize };
+    if (dtb.start % DTB_ALIGN !== 0) {
+      throw new LoaderError(
+        "dtb-misaligned",
+        `DTB address ${hex(dtb.start)} is not 8-byte aligned`,
+        { address: dtb.start },
+      );
+    }
+    if (dtb.start < ram.base || dtb.end > ramEnd) {
+      throw new LoaderError("dtb-outside-ram", `DTB ${describe(dtb)} is outside ${ramText}`, {
+        address: dtb.start,
+      });
+    }
+    if (overlaps(dtb, kernel)) {
+      throw new LoaderError(
+        "overlap",
+        `DTB ${describe(dtb)} overlaps the kernel ${describe(kernel)}`,
+        { address: Math.max(dtb.start, kernel.start) },
+      );
+    }
+  }
+
+  let initrd: GuestRange | undefined;
+  if (initrdSize > 0 && request.initrdAddress !== undefined) {
+    initrd = { start: request.initrdAddress, end: request.initrdAddress + initrdSize };
+    if (initrd.start < ram.base || initrd.end > ramEnd) {
+      throw new LoaderError(
+        "initrd-outside-ram",
+        `initrd ${describe(initrd)} is outside ${ramText}`,
+        { address: initrd.start },
+      );
+    }
+    for (const [name, other] of [["kernel", kernel], ["DTB", dtb]] as const) {
+      if (other !== undefined && overlaps(initrd, other)) {
+        throw new LoaderError(
+          "overlap",
+          `initrd ${describe(initrd)} overlaps the ${name} ${describe(other)}`,
+          { address: Math.max(initrd.start, other.start) },
+        );
+      }
+    }
+    if (!inInitrdWindow(kernel, initrd)) {
+      throw new LoaderError(
+        "initrd-window",
+        `initrd ${describe(initrd)} and kernel ${
+          describe(kernel)
+        } do not fit one 1 GiB-aligned window of at most 32 GiB`,
+        { address: initrd.start },
+      );
+    }
+  }
+
+  if (dtb === undefined) {
+    const used = initrd === undefined ? [kernel] : [kernel, initrd];
+    dtb = chooseDtbSlot(freeGaps(ram.base, ramEnd, used), request.dtbSize);
+    if (dtb === undefined) {
+      throw new LoaderError(
+        "no-room",
+        `no free ${request.dtbSize}-byte spot for the DTB in ${ramText} beside the kernel ${
+          describe(kernel)
+        }`,
+      );
+    }
+  }
+
+  if (initrdSize > 0 && initrd === undefined) {
+    const align = Math.max(header.pageSize ?? DEFAULT_INITRD_ALIGN, DEFAULT_INITRD_ALIGN);
+    const gaps = freeGaps(ram.base, ramEnd, [kernel, dtb]);
+    // Every valid window starts at a 1 GiB line at or below the kernel and reaches its end, so
+    // their union bounds the search; the exact test then settles each candidate.
+    const lo = Math.max(0, alignUp(kernel.end - INITRD_WINDOW_SIZE, INITRD_WINDOW_ALIGN));
+    const hi = alignDown(kernel.start, INITRD_WINDOW_ALIGN) + INITRD_WINDOW_SIZE;
+    initrd = highestFit(gaps, initrdSize, align, (r) => inInitrdWindow(kernel, r), lo, hi);
+    if (initrd === undefined) {
+      throw new LoaderError(
+        "no-room",
+        `no free ${initrdSize}-byte spot for the initrd in ${ramText} within 32 GiB of the kernel ${
+          describe(kernel)
+        } and clear of the DTB ${describe(dtb)}`,
+      );
+    }
+  }
+
+  return initrd === undefined ? { base, kernel, dtb } : { base, kernel, dtb, initrd };
+}
