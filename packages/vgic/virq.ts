@@ -1,0 +1,286 @@
+/**
+ * The virq API: registering, injecting and acknowledging virtual interrupts on a {@link Gicv2},
+ * under the classic microkernel-VMM function names and as idiomatic methods over the same code.
+ *
+ * @module
+ */
+
+import { VgicError } from "./errors.ts";
+import type { Gicv2 } from "./gicv2.ts";
+import { PRIVATE_IRQS, SGI_COUNT } from "./registers.ts";
+
+/**
+ * Runs when the guest deactivates a registered interrupt (EOIR with EOImode = 0, DIR with
+ * EOImode = 1, or GICD_ICACTIVER): exactly once per deactivation.
+ *
+ * @param vcpuId the vCPU that deactivated it
+ * @param irq the interrupt number
+ * @param ackData the value given at registration
+ */
+export type VirqAckFn = (vcpuId: number, irq: number, ackData: unknown) => void;
+
+/** Options for {@link VirqController}. */
+export interface VirqControllerOptions {
+  /**
+   * Acknowledge (re-arm) notification channel `channel` at its source once the guest has
+   * deactivated the interrupt it was injected as. Without it, passthrough registration fails.
+   */
+  readonly ackChannel?: (channel: number) => void;
+}
+
+/** The reference functions, bound to one controller (see {@link VirqController.referenceApi}). */
+export interface VirqReferenceApi {
+  /** See {@link VirqController.virq_controller_init}. */
+  readonly virq_controller_init: (vcpu_id: number) => boolean;
+  /** See {@link VirqController.virq_register}. */
+  readonly virq_register: (
+    vcpu_id: number,
+    virq: number,
+    ack_fn: VirqAckFn | null,
+    ack_data: unknown,
+  ) => boolean;
+  /** See {@link VirqController.virq_inject}. */
+  readonly virq_inject: (vcpu_id: number, irq: number) => boolean;
+  /** See {@link VirqController.virq_register_passthrough}. */
+  readonly virq_register_passthrough: (vcpu_id: number, irq: number, channel: number) => boolean;
+  /** See {@link VirqController.virq_handle_passthrough}. */
+  readonly virq_handle_passthrough: (channel: number) => boolean;
+}
+
+/**
+ * Registers interrupts of a {@link Gicv2}, injects them and runs their acknowledgement when the
+ * guest completes them. Registrations are per vCPU for PPIs (16–31) and global for SPIs; SGIs
+ * are the guest's own inter-processor interrupts and cannot be registered. Nothing here throws
+ * on bad numbers: every operation reports success as a boolean.
+ *
+ * The controller owns the GIC's deactivation hook ({@link Gicv2.onDeactivate}).
+ */
+export class VirqController {
+  /** The interrupt controller this API drives. */
+  readonly gic: Gicv2;
+  readonly #ackChannel: ((channel: number) => void) | undefined;
+  /** Registration index: `vcpu * 32 + irq` for PPIs, `cpus * 32 + irq - 32` for SPIs. */
+  readonly #registered: Uint8Array;
+  readonly #channelOf: Int32Array;
+  readonly #ackFns: (VirqAckFn | null)[];
+  readonly #ackData: unknown[];
+  readonly #channels: Map<number, number> = new Map();
+  #bootVcpu = -1;
+
+  /**
+   * @param gic the interrupt controller to drive
+   * @param options how passthrough channels are acknowledged
+   * @throws {VgicError} `hook-in-use` when the GIC already has a deactivation hook
+   */
+  constructor(gic: Gicv2, options: VirqControllerOptions = {}) {
+    if (gic.onDeactivate !== undefined) {
+      throw new VgicError("hook-in-use", "the GIC's deactivation hook is already taken");
+    }
+    this.gic = gic;
+    this.#ackChannel = options.ackChannel;
+    const slots = gic.cpus * PRIVATE_IRQS + gic.irqs - PRIVATE_IRQS;
+    this.#registered = new Uint8Array(slots);
+    this.#channelOf = new Int32Array(slots).fill(-1);
+    this.#ackFns = new Array<VirqAckFn | null>(slots).fill(null);
+    this.#ackData = new Array<unknown>(slots).fill(undefined);
+    gic.onDeactivate = (cpu: number, intid: number): void => this.#deactivated(cpu, intid);
+  }
+
+  /** The boot vCPU given to {@link VirqController.init}, or -1 before initialisation. */
+  get bootVcpu(): number {
+    return this.#bootVcpu;
+  }
+
+  /**
+   * Initialise the virtual GIC for boot vCPU `bootVcpu`: the GIC returns to its power-on state
+   * and all registrations are forgotten. Every other operation fails until this succeeded.
+   * (For a VM restart that keeps its device wiring, call {@link Gicv2.reset} instead.)
+   *
+   * @returns false for an invalid vCPU index
+   */
+  init(bootVcpu: number): boolean {
+    if (!this.#validVcpu(bootVcpu)) return false;
+    this.gic.reset();
+    this.#registered.fill(0);
+    this.#channelOf.fill(-1);
+    this.#ackFns.fill(null);
+    this.#ackData.fill(undefined);
+    this.#channels.clear();
+    this.#bootVcpu = bootVcpu;
+    return true;
+  }
+
+  /**
+   * Register interrupt `irq` (a PPI of `vcpu`, or an SPI) so it can be injected; `ack` runs
+   * with `ackData` each time the guest deactivates it.
+   *
+   * @returns false before initialisation, for an invalid vCPU or interrupt number, or when it
+   *   is already registered
+   */
+  register(vcpu: number, irq: number, ack: VirqAckFn | null = null, ackData?: unknown): boolean {
+    const i = this.#claim(vcpu, irq);
+    if (i < 0) return false;
+    this.#ackFns[i] = ack;
+    this.#ackData[i] = ackData;
+    return true;
+  }
+
+  /**
+   * Make registered interrupt `irq` pending once (edge-like), on `vcpu` for a PPI; an SPI goes
+   * wherever the guest routed it (GICD_ITARGETSR).
+   *
+   * @returns false before initialisation or for an invalid or unregistered interrupt
+   */
+  inject(vcpu: number, irq: number): boolean {
+    const i = this.#index(vcpu, irq);
+    if (i < 0 || this.#registered[i] === 0) return false;
+    this.gic.pulse(irq, vcpu);
+    return true;
+  }
+
+  /**
+   * Route notification channel `channel` to interrupt `irq` on `vcpu`: {@link
+   * VirqController.handlePassthrough} injects it, and the guest's deactivation acknowledges
+   * the channel through the `ackChannel` option.
+   *
+   * @returns false before initialisation, without an `ackChannel` option, for an invalid vCPU,
+   *   interrupt or channel (a non-negative integer), or when either is already registered
+   */
+  registerPassthrough(vcpu: number, irq: number, channel: number): boolean {
+    if (this.#ackChannel === undefined) return false;
+    if (!Number.isSafeInteger(channel) || channel < 0 || this.#channels.has(channel)) return false;
+    const i = this.#claim(vcpu, irq);
+    if (i < 0) return false;
+    this.#channelOf[i] = channel;
+    this.#channels.set(channel, i);
+    return true;
+  }
+
+  /**
+   * An interrupt arrived from outside the VM on notification channel `channel`: inject the
+   * interrupt registered for it.
+   *
+   * @returns false for an unknown channel
+   */
+  handlePassthrough(channel: number): boolean {
+    const i = this.#channels.get(channel);
+    if (i === undefined) return false;
+    const privateSlots = this.gic.cpus * PRIVATE_IRQS;
+    if (i < privateSlots) this.gic.pulse(i & 31, i >>> 5);
+    else this.gic.pulse(i - privateSlots + PRIVATE_IRQS);
+    return true;
+  }
+
+  /**
+   * Drive a level-triggered device line (no registration needed); see {@link Gicv2.setLevel}.
+   *
+   * @param cpu required for PPIs; ignored for SPIs
+   * @returns false for an invalid interrupt or CPU
+   */
+  setLevel(irq: number, high: boolean, cpu?: number): boolean {
+    if (!this.#validLine(irq, cpu)) return false;
+    this.gic.setLevel(irq, high, cpu);
+    return true;
+  }
+
+  /**
+   * Make a PPI or SPI pending once, as an edge would (no registration needed).
+   *
+   * @param cpu required for PPIs; ignored for SPIs
+   * @returns false for an invalid interrupt or CPU
+   */
+  pulse(irq: number, cpu?: number): boolean {
+    if (!this.#validLine(irq, cpu)) return false;
+    this.gic.pulse(irq, cpu);
+    return true;
+  }
+
+  /** Whether `irq` is registered (for `vcpu`, when it is a PPI). */
+  isRegistered(vcpu: number, irq: number): boolean {
+    const i = this.#index(vcpu, irq);
+    return i >= 0 && this.#registered[i] === 1;
+  }
+
+  /** Reference name of {@link VirqController.init}. */
+  virq_controller_init(vcpu_id: number): boolean {
+    return this.init(vcpu_id);
+  }
+
+  /** Reference name of {@link VirqController.register}. */
+  virq_register(
+    vcpu_id: number,
+    virq: number,
+    ack_fn: VirqAckFn | null,
+    ack_data: unknown,
+  ): boolean {
+    return this.register(vcpu_id, virq, ack_fn, ack_data);
+  }
+
+  /** Reference name of {@link VirqController.inject}. */
+  virq_inject(vcpu_id: number, irq: number): boolean {
+    return this.inject(vcpu_id, irq);
+  }
+
+  /** Reference name of {@link VirqController.registerPassthrough}. */
+  virq_register_passthrough(vcpu_id: number, irq: number, channel: number): boolean {
+    return this.registerPassthrough(vcpu_id, irq, channel);
+  }
+
+  /** Reference name of {@link VirqController.handlePassthrough}. */
+  virq_handle_passthrough(channel: number): boolean {
+    return this.handlePassthrough(channel);
+  }
+
+  /** The reference functions bound to this controller, for a facade to re-export. */
+  referenceApi(): VirqReferenceApi {
+    return {
+      virq_controller_init: (vcpu_id) => this.init(vcpu_id),
+      virq_register: (vcpu_id, virq, ack_fn, ack_data) =>
+        this.register(vcpu_id, virq, ack_fn, ack_data),
+      virq_inject: (vcpu_id, irq) => this.inject(vcpu_id, irq),
+      virq_register_passthrough: (vcpu_id, irq, channel) =>
+        this.registerPassthrough(vcpu_id, irq, channel),
+      virq_handle_passthrough: (channel) => this.handlePassthrough(channel),
+    };
+  }
+
+  #deactivated(cpu: number, intid: number): void {
+    if (intid < SGI_COUNT) return;
+    const i = intid < PRIVATE_IRQS
+      ? cpu * PRIVATE_IRQS + intid
+      : this.gic.cpus * PRIVATE_IRQS + intid - PRIVATE_IRQS;
+    if (this.#registered[i] === 0) return;
+    const channel = this.#channelOf[i];
+    if (channel >= 0) {
+      this.#ackChannel?.(channel);
+      return;
+    }
+    this.#ackFns[i]?.(cpu, intid, this.#ackData[i]);
+  }
+
+  /** Registration index of a fresh registration, or -1. */
+  #claim(vcpu: number, irq: number): number {
+    const i = this.#index(vcpu, irq);
+    if (i < 0 || this.#registered[i] === 1) return -1;
+    this.#registered[i] = 1;
+    return i;
+  }
+
+  /** Registration index, or -1 before initialisation or for invalid numbers. */
+  #index(vcpu: number, irq: number): number {
+    if (this.#bootVcpu < 0 || !this.#validVcpu(vcpu)) return -1;
+    if (!Number.isInteger(irq) || irq < SGI_COUNT || irq >= this.gic.irqs) return -1;
+    return irq < PRIVATE_IRQS
+      ? vcpu * PRIVATE_IRQS + irq
+      : this.gic.cpus * PRIVATE_IRQS + irq - PRIVATE_IRQS;
+  }
+
+  #validVcpu(vcpu: number): boolean {
+    return Number.isInteger(vcpu) && vcpu >= 0 && vcpu < this.gic.cpus;
+  }
+
+  #validLine(irq: number, cpu: number | undefined): boolean {
+    if (!Number.isInteger(irq) || irq < SGI_COUNT || irq >= this.gic.irqs) return false;
+    return irq >= PRIVATE_IRQS || (cpu !== undefined && this.#validVcpu(cpu));
+  }
+}
