@@ -5,7 +5,6 @@
  */
 
 import { hex, LoaderError } from "./errors.ts";
-import { checkGuestRam, type GuestRam, guestRamEnd } from "./guest_ram.ts";
 import type { ImageHeader } from "./image_header.ts";
 
 /** The kernel's base (its load address minus `text_offset`) is aligned to this: 2 MiB. */
@@ -31,8 +30,10 @@ export interface GuestRange {
 
 /** What {@linkcode planLinuxPlacement} needs to know. */
 export interface PlacementRequest {
-  /** The RAM bank everything goes into (only `base` and `bytes.length` are used). */
-  readonly ram: GuestRam;
+  /** Guest-physical address of the RAM bank everything goes into. */
+  readonly ramBase: number;
+  /** Bytes of RAM in the bank. */
+  readonly ramSize: number;
   /** The kernel's parsed header. */
   readonly header: ImageHeader;
   /** Bytes of the Image file that will be copied. */
@@ -179,13 +180,24 @@ function chooseDtbSlot(gaps: readonly GuestRange[], size: number): GuestRange | 
  * 2 MiB line: the protocol only asks that no 2 MiB block it touches needs special attributes, and
  * all RAM here is normal memory), initrd within the window, all inside RAM, nothing overlapping.
  *
+ * Works on the numbers alone, so a VMM can plan before it builds its device tree.
+ *
  * Throws {@linkcode LoaderError}: `bad-ram`, `bad-argument`, `kernel-outside-ram`,
  * `dtb-too-large`, `dtb-misaligned`, `dtb-outside-ram`, `initrd-outside-ram`, `initrd-window`,
  * `overlap`, `no-room`.
  */
 export function planLinuxPlacement(request: PlacementRequest): Placement {
-  const { ram, header } = request;
-  checkGuestRam(ram);
+  const { header } = request;
+  const ram = { base: request.ramBase, size: request.ramSize };
+  if (
+    !Number.isSafeInteger(ram.base) || ram.base < 0 || !Number.isSafeInteger(ram.size) ||
+    ram.size < 0 || !Number.isSafeInteger(ram.base + ram.size)
+  ) {
+    throw new LoaderError(
+      "bad-ram",
+      `guest RAM ${ram.base} + ${ram.size} bytes is not a range below 2^53`,
+    );
+  }
   checkCount(request.kernelLength, "kernel length");
   checkCount(request.dtbSize, "DTB size");
   const initrdSize = request.initrdSize ?? 0;
@@ -193,7 +205,7 @@ export function planLinuxPlacement(request: PlacementRequest): Placement {
   if (request.dtbAddress !== undefined) checkCount(request.dtbAddress, "DTB address");
   if (request.initrdAddress !== undefined) checkCount(request.initrdAddress, "initrd address");
 
-  const ramEnd = guestRamEnd(ram);
+  const ramEnd = ram.base + ram.size;
   const ramText = `RAM ${hex(ram.base)}..${hex(ramEnd)}`;
   const base = alignUp(ram.base, KERNEL_BASE_ALIGN);
   const kernelStart = base + header.textOffset;
