@@ -1,0 +1,212 @@
+import { readU32 } from "./cells.ts";
+import { FdtError } from "./errors.ts";
+
+/** The first word of every blob. */
+export const FDT_MAGIC = 0xd00dfeed;
+/** Structure-block token opening a node; followed by the NUL-terminated name. */
+export const FDT_BEGIN_NODE = 0x1;
+/** Structure-block token closing a node. */
+export const FDT_END_NODE = 0x2;
+/** Structure-block token for a property: length, name offset, value. */
+export const FDT_PROP = 0x3;
+/** Structure-block token that means nothing (left behind by in-place edits). */
+export const FDT_NOP = 0x4;
+/** Structure-block token ending the structure. */
+export const FDT_END = 0x9;
+
+/** Header size for version 17 (which adds `size_dt_struct`). */
+export const HEADER_SIZE_V17 = 40;
+/** Header size for version 16. */
+export const HEADER_SIZE_V16 = 36;
+/** The newest version this package writes. */
+export const FDT_VERSION = 17;
+/** The `last_comp_version` this package writes. */
+export const FDT_LAST_COMP_VERSION = 16;
+
+/** Byte offsets of the header fields, for error reports. */
+export const HEADER_FIELD = Object.freeze(
+  {
+    magic: 0,
+    totalsize: 4,
+    offDtStruct: 8,
+    offDtStrings: 12,
+    offMemRsvmap: 16,
+    version: 20,
+    lastCompVersion: 24,
+    bootCpuidPhys: 28,
+    sizeDtStrings: 32,
+    sizeDtStruct: 36,
+  } as const,
+);
+
+/** The decoded header of a blob. */
+export interface FdtHeader {
+  /** Bytes in the blob, header included. */
+  totalSize: number;
+  /** Offset of the structure block. */
+  offDtStruct: number;
+  /** Offset of the strings block. */
+  offDtStrings: number;
+  /** Offset of the memory-reservation block. */
+  offMemRsvmap: number;
+  /** Format version. */
+  version: number;
+  /** Oldest version this blob is compatible with. */
+  lastCompVersion: number;
+  /** Physical id of the boot CPU. */
+  bootCpuidPhys: number;
+  /** Length of the strings block. */
+  sizeDtStrings: number;
+  /** Length of the structure block; undefined before version 17. */
+  sizeDtStruct: number | undefined;
+  /** How many header bytes the version defines (36 or 40). */
+  headerSize: number;
+}
+
+/**
+ * Reads and checks the header: magic, versions, `totalsize` against the blob, and every block
+ * offset and size against `totalsize`. Block overlap and the reservation block's extent are
+ * checked by the parser, which knows where each block ends.
+ */
+export function readHeader(blob: Uint8Array, maxTotalSize: number): FdtHeader {
+  if (!(blob instanceof Uint8Array)) {
+    throw new FdtError("invalid-argument", "a device tree blob must be a Uint8Array");
+  }
+  if (blob.length < 4) {
+    throw new FdtError("truncated", `blob is ${blob.length} bytes, too short for a header`, {
+      offset: blob.length,
+    });
+  }
+  const magic = readU32(blob, 0);
+  if (magic !== FDT_MAGIC) {
+    throw new FdtError(
+      "bad-magic",
+      `magic is 0x${magic.toString(16).padStart(8, "0")}, expected 0xd00dfeed`,
+      { offset: 0 },
+    );
+  }
+  if (blob.length < HEADER_SIZE_V16) {
+    throw new FdtError("truncated", `blob is ${blob.length} bytes, too short for a header`, {
+      offset: blob.length,
+    });
+  }
+  const f = HEADER_FIELD;
+  const version = readU32(blob, f.version);
+  const lastCompVersion = readU32(blob, f.lastCompVersion);
+  if (version < 16) {
+    throw new FdtError("unsupported-version", `version ${version} predates 16`, {
+      offset: f.version,
+    });
+  }
+  if (lastCompVersion > FDT_VERSION) {
+    throw new FdtError(
+      "unsupported-version",
+      `last_comp_version ${lastCompVersion} needs a reader newer than version ${FDT_VERSION}`,
+      { offset: f.lastCompVersion },
+    );
+  }
+  if (lastCompVersion > version) {
+    throw new FdtError(
+      "bad-header",
+      `last_comp_version ${lastCompVersion} is above version ${version}`,
+      { offset: f.lastCompVersion },
+    );
+  }
+  const headerSize = version >= 17 ? HEADER_SIZE_V17 : HEADER_SIZE_V16;
+  if (blob.length < headerSize) {
+    throw new FdtError("truncated", `blob is ${blob.length} bytes, header needs ${headerSize}`, {
+      offset: blob.length,
+    });
+  }
+  const totalSize = readU32(blob, f.totalsize);
+  if (totalSize < headerSize) {
+    throw new FdtError("bad-header", `totalsize ${totalSize} is smaller than the header`, {
+      offset: f.totalsize,
+    });
+  }
+  if (totalSize > maxTotalSize) {
+    throw new FdtError(
+      "limit-exceeded",
+      `totalsize ${totalSize} is above the ${maxTotalSize}-byte limit`,
+      { offset: f.totalsize },
+    );
+  }
+  if (totalSize > blob.length) {
+    throw new FdtError(
+      "truncated",
+      `header says ${totalSize} bytes but the blob has ${blob.length}`,
+      { offset: blob.length },
+    );
+  }
+  const header: FdtHeader = {
+    totalSize,
+    offDtStruct: readU32(blob, f.offDtStruct),
+    offDtStrings: readU32(blob, f.offDtStrings),
+    offMemRsvmap: readU32(blob, f.offMemRsvmap),
+    version,
+    lastCompVersion,
+    bootCpuidPhys: readU32(blob, f.bootCpuidPhys),
+    sizeDtStrings: readU32(blob, f.sizeDtStrings),
+    sizeDtStruct: version >= 17 ? readU32(blob, f.sizeDtStruct) : undefined,
+    headerSize,
+  };
+  checkBlock(header, "memory-reservation", header.offMemRsvmap, 0, f.offMemRsvmap);
+  checkBlock(header, "structure", header.offDtStruct, header.sizeDtStruct ?? 0, f.offDtStruct);
+  checkBlock(header, "strings", header.offDtStrings, header.sizeDtStrings, f.offDtStrings);
+  if (header.offMemRsvmap % 8 !== 0) {
+    throw new FdtError(
+      "misaligned-block",
+      `memory-reservation block at 0x${header.offMemRsvmap.toString(16)} is not 8-byte aligned`,
+      { offset: f.offMemRsvmap },
+    );
+  }
+  if (header.offDtStruct % 4 !== 0) {
+    throw new FdtError(
+      "misaligned-block",
+      `structure block at 0x${header.offDtStruct.toString(16)} is not 4-byte aligned`,
+      { offset: f.offDtStruct },
+    );
+  }
+  if (header.sizeDtStruct !== undefined && header.sizeDtStruct % 4 !== 0) {
+    throw new FdtError(
+      "misaligned-block",
+      `structure block size ${header.sizeDtStruct} is not a multiple of 4`,
+      { offset: f.sizeDtStruct },
+    );
+  }
+  return header;
+}
+
+function checkBlock(
+  header: FdtHeader,
+  what: string,
+  offset: number,
+  size: number,
+  field: number,
+): void {
+  if (offset < header.headerSize || offset > header.totalSize) {
+    throw new FdtError(
+      "block-out-of-range",
+      `${what} block offset 0x${offset.toString(16)} is outside [0x${
+        header.headerSize.toString(16)
+      }, totalsize 0x${header.totalSize.toString(16)}]`,
+      { offset: field },
+    );
+  }
+  if (size > header.totalSize - offset) {
+    throw new FdtError(
+      "block-out-of-range",
+      `${what} block of ${size} bytes at 0x${offset.toString(16)} runs past totalsize 0x${
+        header.totalSize.toString(16)
+      }`,
+      // The size field is the culprit when the offset itself was fine.
+      {
+        offset: what === "strings"
+          ? HEADER_FIELD.sizeDtStrings
+          : what === "structure"
+          ? HEADER_FIELD.sizeDtStruct
+          : field,
+      },
+    );
+  }
+}

@@ -1,0 +1,93 @@
+import { assertAddress } from "./cells.ts";
+import { FdtError } from "./errors.ts";
+import type { Fdt } from "./fdt.ts";
+import type { FdtNode, FdtRegion } from "./tree.ts";
+
+/** The root's children with `device_type = "memory"`, in document order. */
+export function memoryNodes(fdt: Fdt): FdtNode[] {
+  return fdt.root.children.filter((n) => {
+    const value = n.getProperty("device_type")?.value;
+    // Compared as bytes so a non-string device_type elsewhere cannot make this throw.
+    return value !== undefined && value.length === 7 && value[6] === 0 &&
+      String.fromCharCode(...value.subarray(0, 6)) === "memory";
+  });
+}
+
+/**
+ * Every region of every memory node (`device_type = "memory"` under the root), `reg` decoded with
+ * the root's `#address-cells`/`#size-cells`, in document order. Nodes whose `status` says they are
+ * disabled are skipped, as Linux skips them.
+ */
+export function getMemoryRegions(fdt: Fdt): FdtRegion[] {
+  const out: FdtRegion[] = [];
+  for (const node of memoryNodes(fdt)) {
+    if (!node.isEnabled) continue;
+    for (const region of node.getReg() ?? []) out.push(region);
+  }
+  return out;
+}
+
+/**
+ * Replaces every memory node with one `memory@<address>` node per region, `reg` encoded with the
+ * root's cells (`value-overflow` when a value needs more cells than the root grants). The new
+ * nodes take the place of the first old one, or go last under the root when there was none.
+ */
+export function setMemoryRegions(fdt: Fdt, regions: readonly FdtRegion[]): void {
+  const names = new Set<string>();
+  for (const r of regions) {
+    assertAddress(r.address, "memory address");
+    assertAddress(r.size, "memory size");
+    if (r.size === 0) throw new FdtError("invalid-argument", "a memory region cannot be empty");
+    if (r.address + r.size > Number.MAX_SAFE_INTEGER) {
+      throw new FdtError("invalid-argument", "a memory region cannot end above 2^53");
+    }
+    const name = `memory@${r.address.toString(16)}`;
+    if (names.has(name)) {
+      throw new FdtError(
+        "invalid-argument",
+        `two memory regions start at 0x${r.address.toString(16)}`,
+      );
+    }
+    names.add(name);
+  }
+  const root = fdt.root;
+  const old = memoryNodes(fdt);
+  let index = old.length > 0 ? root.children.indexOf(old[0]) : root.children.length;
+  // Everything that can fail is checked before the tree changes, so an error leaves it intact.
+  const ac = root.addressCells;
+  const sc = root.sizeCells;
+  for (const r of regions) {
+    if (!fitsCells(r.address, ac)) {
+      throw new FdtError(
+        "value-overflow",
+        `address 0x${r.address.toString(16)} needs more than ${ac} cell(s)`,
+        { path: "/" },
+      );
+    }
+    if (!fitsCells(r.size, sc)) {
+      throw new FdtError(
+        "value-overflow",
+        `size 0x${r.size.toString(16)} needs more than ${sc} cell(s)`,
+        { path: "/" },
+      );
+    }
+    const clash = root.getChild(`memory@${r.address.toString(16)}`);
+    if (clash !== undefined && !old.includes(clash)) {
+      throw new FdtError(
+        "duplicate-name",
+        `${clash.name} exists without device_type "memory"`,
+        { path: "/" },
+      );
+    }
+  }
+  for (const node of old) node.remove();
+  for (const r of regions) {
+    root.addNode(`memory@${r.address.toString(16)}`, index++)
+      .setString("device_type", "memory")
+      .setReg([r]);
+  }
+}
+
+function fitsCells(value: number, cells: number): boolean {
+  return cells >= 2 || value < 2 ** (32 * cells);
+}

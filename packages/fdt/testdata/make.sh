@@ -1,0 +1,15 @@
+#!/bin/sh
+# Regenerates the golden blobs from their sources. Pass --qemu to redump QEMU's virt tree too.
+set -eu
+cd "$(dirname "$0")"
+for f in memreserve phandles types minimal; do
+  dtc -q -I dts -O dtb -o "$f.dtb" "$f.dts"
+done
+dtc -q -I dts -O dtb -b 1 -V 16 -o memreserve-v16.dtb memreserve.dts
+dtc -q -I dts -O dtb -p 512 -o phandles-padded.dtb phandles.dts
+dtc -q -I dts -O dtb -@ -o phandles-symbols.dtb phandles.dts
+dtc -q -I dts -O dtb -a 64 -b 3 -o types-aligned.dtb types.dts
+if [ "${1:-}" = "--qemu" ]; then
+  qemu-system-aarch64 -M virt,dumpdtb=qemu-virt.dtb -cpu cortex-a72 -nographic
+  dtc -I dtb -O dts -o qemu-virt.dts qemu-virt.dtb
+fi
