@@ -1,3 +1,4 @@
+import { type DtsOptions, toDts } from "./dts.ts";
 import { FdtError } from "./errors.ts";
 import type { FdtLayout } from "./layout.ts";
 import { FdtNode, type FdtReservation } from "./tree.ts";
@@ -169,5 +170,10 @@ export class Fdt {
     const value = this.allocatePhandle();
     node.setU32("phandle", value);
     return value;
+  }
+
+  /** The tree as DTS source text; see {@link toDts}. */
+  toDts(options?: DtsOptions): string {
+    return toDts(this, options);
   }
 }

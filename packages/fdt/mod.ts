@@ -29,6 +29,7 @@ export {
   type FdtHeader,
   readHeader,
 } from "./header.ts";
+export { type DtsOptions, toDts } from "./dts.ts";
 export { parseFdt, type ParseOptions } from "./parse.ts";
 export { serializeFdt } from "./serialize.ts";
 export {
@@ -44,4 +45,11 @@ export {
   setStdoutPath,
 } from "./chosen.ts";
 export { getMemoryRegions, memoryNodes, setMemoryRegions } from "./memory.ts";
+export {
+  followPhandleChain,
+  getInterruptControllerChain,
+  getInterruptParent,
+  getPhandleTarget,
+} from "./phandle.ts";
+export { translateAddress } from "./address.ts";
 export { isValidNodeName, isValidPropertyName } from "./names.ts";

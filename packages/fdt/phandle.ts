@@ -1,0 +1,99 @@
+import { FdtError } from "./errors.ts";
+import type { Fdt } from "./fdt.ts";
+import type { FdtNode } from "./tree.ts";
+
+function resolve(
+  index: Map<number, FdtNode>,
+  from: FdtNode,
+  property: string,
+): FdtNode | undefined {
+  const phandle = from.getU32(property);
+  if (phandle === undefined) return undefined;
+  const target = index.get(phandle);
+  if (target === undefined) {
+    throw new FdtError(
+      "phandle-not-found",
+      `${property} = <0x${phandle.toString(16)}> names no node`,
+      { path: from.path },
+    );
+  }
+  return target;
+}
+
+/**
+ * The node a single-phandle property (such as `interrupt-parent` or `msi-parent`) refers to;
+ * undefined when the property is absent, `phandle-not-found` when it names nothing.
+ */
+export function getPhandleTarget(fdt: Fdt, node: FdtNode, property: string): FdtNode | undefined {
+  return resolve(fdt.phandles(), node, property);
+}
+
+/**
+ * A node's interrupt parent: its own `interrupt-parent`, else the nearest ancestor's, as the
+ * specification says. Undefined when no node on the way up has one.
+ */
+export function getInterruptParent(fdt: Fdt, node: FdtNode): FdtNode | undefined {
+  return interruptParent(fdt.phandles(), node);
+}
+
+function interruptParent(
+  index: Map<number, FdtNode>,
+  node: FdtNode,
+): FdtNode | undefined {
+  for (let n: FdtNode | undefined = node; n !== undefined; n = n.parent) {
+    const target = resolve(index, n, "interrupt-parent");
+    if (target !== undefined) return target;
+  }
+  return undefined;
+}
+
+/**
+ * The interrupt controllers an interrupt from `node` passes through, nearest first, ending at the
+ * root controller (one whose interrupt parent is itself or absent). Raises `phandle-cycle` when
+ * the chain loops between different controllers.
+ */
+export function getInterruptControllerChain(fdt: Fdt, node: FdtNode): FdtNode[] {
+  const index = fdt.phandles();
+  const chain: FdtNode[] = [];
+  const seen = new Set<FdtNode>();
+  let current = interruptParent(index, node);
+  while (current !== undefined) {
+    if (seen.has(current)) {
+      throw new FdtError(
+        "phandle-cycle",
+        `interrupt-parent chain loops back to ${current.path}`,
+        { path: current.path },
+      );
+    }
+    seen.add(current);
+    chain.push(current);
+    const next = interruptParent(index, current);
+    // A root controller usually inherits the root's interrupt-parent, which names itself.
+    if (next === current) break;
+    current = next;
+  }
+  return chain;
+}
+
+/**
+ * Follows a single-phandle property from node to node until a node lacks it, returning the nodes
+ * reached (not including `start`). Raises `phandle-cycle` when a node comes round again, including
+ * a node that names itself.
+ */
+export function followPhandleChain(fdt: Fdt, start: FdtNode, property: string): FdtNode[] {
+  const index = fdt.phandles();
+  const chain: FdtNode[] = [];
+  const seen = new Set<FdtNode>([start]);
+  let current = resolve(index, start, property);
+  while (current !== undefined) {
+    if (seen.has(current)) {
+      throw new FdtError("phandle-cycle", `${property} chain loops back to ${current.path}`, {
+        path: current.path,
+      });
+    }
+    seen.add(current);
+    chain.push(current);
+    current = resolve(index, current, property);
+  }
+  return chain;
+}
