@@ -8,7 +8,6 @@ import {
   FDT_NOP,
   FDT_PROP,
   FDT_VERSION,
-  type FdtHeader,
   readHeader,
 } from "./header.ts";
 import type { FdtBlockKind, FdtLayout } from "./layout.ts";
@@ -45,10 +44,24 @@ export function parseFdt(blob: Uint8Array, options: ParseOptions = {}): Fdt {
   fdt.bootCpuidPhys = header.bootCpuidPhys;
 
   const rsvStart = header.offMemRsvmap;
-  const rsvEnd = readReservations(blob, header, limits, fdt.reservations);
   const strStart = header.offDtStrings;
   const strEnd = strStart + header.sizeDtStrings;
   const structStart = header.offDtStruct;
+  // The reservation block has no size field: it ends at its terminator, which must come before
+  // the next block.
+  let rsvLimit = header.totalSize;
+  if (structStart > rsvStart && header.sizeDtStruct !== 0) {
+    rsvLimit = Math.min(rsvLimit, structStart);
+  }
+  if (strStart > rsvStart && header.sizeDtStrings !== 0) rsvLimit = Math.min(rsvLimit, strStart);
+  const rsvEnd = readReservations(
+    blob,
+    header.offMemRsvmap,
+    rsvLimit,
+    header.totalSize,
+    limits,
+    fdt.reservations,
+  );
   // Version 16 does not record the structure size: it ends at its FDT_END token, which must come
   // before whichever block follows it.
   let structLimit = header.totalSize;
@@ -128,13 +141,22 @@ function resolveLimits(overrides: Partial<FdtLimits> | undefined): FdtLimits {
 /** Reads entries up to the all-zero terminator; returns the offset just past it. */
 function readReservations(
   blob: Uint8Array,
-  header: FdtHeader,
+  start: number,
+  limit: number,
+  totalSize: number,
   limits: FdtLimits,
   out: FdtReservation[],
 ): number {
-  let at = header.offMemRsvmap;
+  let at = start;
   for (;;) {
-    if (at + 16 > header.totalSize) {
+    if (at + 16 > limit) {
+      if (limit < totalSize) {
+        throw new FdtError(
+          "block-overlap",
+          "memory-reservation block runs into the next block before its terminating entry",
+          { offset: limit },
+        );
+      }
       throw new FdtError(
         "bad-reservation",
         "memory-reservation block has no terminating entry before totalsize",
