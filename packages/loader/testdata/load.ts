@@ -1,0 +1,42 @@
+/**
+ * Test fixtures: the committed DTBs and a fresh guest RAM bank.
+ *
+ * @module
+ */
+
+import type { GuestRam } from "../guest_ram.ts";
+
+/** Reads `testdata/<name>.dtb` (built from `<name>.dts` by `build.sh`). */
+export function readDtbFixture(name: string): Uint8Array {
+  return Deno.readFileSync(new URL(`./${name}.dtb`, import.meta.url));
+}
+
+/** A zeroed RAM bank (256 MiB at 0x40000000 unless told otherwise). */
+export function makeRam(base = 0x4000_0000, size = 256 * 1024 * 1024): GuestRam {
+  return { base, bytes: new Uint8Array(size) };
+}
+
+/** A recognisable initrd of `size` bytes. */
+export function makeInitrd(size: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i++) out[i] = (i * 13 + seed) & 0xff;
+  return out;
+}
+
+/** The bytes of `ram` at guest-physical `address`. */
+export function at(ram: GuestRam, address: number, length: number): Uint8Array {
+  return ram.bytes.subarray(address - ram.base, address - ram.base + length);
+}
+
+/** True when no byte of `ram` has been written. */
+export function untouched(ram: GuestRam): boolean {
+  const { bytes } = ram;
+  // Word-wise: a byte-wise every() over 256 MiB takes seconds.
+  const words = Math.floor(bytes.length / 4);
+  const u32 = bytes.byteOffset % 4 === 0
+    ? new Uint32Array(bytes.buffer, bytes.byteOffset, words)
+    : new Uint32Array(bytes.slice(0, words * 4).buffer);
+  for (let i = 0; i < u32.length; i++) if (u32[i] !== 0) return false;
+  for (let i = words * 4; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
