@@ -5,8 +5,8 @@ export type FdtBlockKind = "memreserve" | "struct" | "strings";
 
 /**
  * How a parsed blob was laid out, kept so that serialising the unmodified tree reproduces the
- * input byte for byte, and so that an edited tree keeps its block order, padding and string table
- * (new names are appended). A tree built from scratch has none and gets the compact layout `dtc`
+ * input byte for byte, and so that an edited tree keeps its block order, gaps, total size and
+ * string table (new names are appended). A tree built from scratch has none and gets the compact layout `dtc`
  * writes: header, reservations, structure, strings, no padding.
  */
 export interface FdtLayout {
@@ -22,6 +22,11 @@ export interface FdtLayout {
   structTail: Uint8Array;
   /** Bytes after the last block up to `totalsize` (free space left by `dtc -p` or libfdt). */
   tail: Uint8Array;
+  /**
+   * The parsed `totalsize`. An edited tree keeps it while the content fits, using up or giving
+   * back free space at the end the way an in-place editor would, and grows past it otherwise.
+   */
+  totalSize: number;
   /** The strings block as parsed; reused (and appended to) while every name it served is in use. */
   strings: Uint8Array;
   /** The strings-block offset each parsed property's name was read from. */

@@ -85,6 +85,7 @@ export function parseFdt(blob: Uint8Array, options: ParseOptions = {}): Fdt {
     gaps: { memreserve: new Uint8Array(0), struct: new Uint8Array(0), strings: new Uint8Array(0) },
     structTail: new Uint8Array(0),
     tail: new Uint8Array(0),
+    totalSize: header.totalSize,
     strings: blob.slice(strStart, strEnd),
     nameOffsets: new Map(),
     nopsBefore: new Map(),

@@ -26,11 +26,13 @@ const EMPTY = new Uint8Array(0);
  * Serialises a tree into a blob.
  *
  * A tree parsed from a blob and left unmodified comes out byte for byte as it went in (block order,
- * padding, free space, string table, `FDT_NOP`s all kept). An edited tree keeps that layout and
- * string table, appending new names; if a name the old table served is no longer used, the table is
- * rebuilt. A tree built from scratch (or with `layout` cleared) is written the way `dtc` writes it:
- * version 17 (`last_comp_version` 16), header, reservations, structure, strings, no padding, names
- * in first-use order sharing common tails.
+ * padding, free space, string table, `FDT_NOP`s all kept). An edited tree keeps that layout, its
+ * `totalsize` while the content fits in it, and its string table, appending new names; if a name
+ * the old table served is no longer used, the table is rebuilt.
+ *
+ * A tree built from scratch (or with `layout` cleared) is written the way `dtc` writes it: version
+ * 17 (`last_comp_version` 16), header, reservations, structure, strings, no padding, names in
+ * first-use order sharing common tails.
  */
 export function serializeFdt(fdt: Fdt): Uint8Array {
   const layout = fdt.layout;
@@ -63,8 +65,11 @@ export function serializeFdt(fdt: Fdt): Uint8Array {
     offsets[kind] = cursor;
     cursor += sizes[kind];
   }
+  const contentEnd = cursor;
   const tail = layout?.tail ?? EMPTY;
-  const totalSize = cursor + tail.length;
+  // Free space at the end absorbs growth (and takes back shrinkage) so an edited blob keeps its
+  // totalsize when it can; its bytes are kept only where the content ends where it used to.
+  const totalSize = Math.max(contentEnd, layout?.totalSize ?? 0);
   if (totalSize > 0xffff_ffff) {
     throw new FdtError("limit-exceeded", `blob would be ${totalSize} bytes, over 4 GiB`);
   }
@@ -77,7 +82,7 @@ export function serializeFdt(fdt: Fdt): Uint8Array {
       out.set(layout.gaps[kind], previousEnd);
       previousEnd = offsets[kind] + sizes[kind];
     }
-    out.set(tail, previousEnd);
+    if (contentEnd + tail.length === totalSize) out.set(tail, contentEnd);
   }
   const f = HEADER_FIELD;
   writeU32(out, f.magic, FDT_MAGIC);
