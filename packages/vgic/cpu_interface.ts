@@ -90,7 +90,7 @@ export class CpuInterface implements MmioRegion {
         return;
       case GICC_PMR:
         s.pmr[cpu] = value & 0xff;
-        s.update(cpu);
+        s.refreshOutput(cpu);
         return;
       case GICC_BPR:
         // Only later acknowledgements use it: the running priority was fixed at acknowledge.

@@ -59,17 +59,17 @@ export class GicState {
   readonly words: number;
 
   /** Enable bits per bank word. */
-  readonly enabled: Uint32Array;
+  readonly enabled: Int32Array;
   /** Group bits per bank word (set = group 1). */
-  readonly group: Uint32Array;
+  readonly group: Int32Array;
   /** Latched pending bits (edges, GICD_ISPENDR, injections) per bank word; unused for SGIs. */
-  readonly latch: Uint32Array;
+  readonly latch: Int32Array;
   /** Input line levels per bank word; owned by the devices, so kept across a reset. */
-  readonly level: Uint32Array;
+  readonly level: Int32Array;
   /** Active bits per bank word. */
-  readonly active: Uint32Array;
+  readonly active: Int32Array;
   /** Edge-triggered configuration bits per bank word (PPIs and SPIs; SGIs are always edge). */
-  readonly edge: Uint32Array;
+  readonly edge: Int32Array;
   /** Priority per slot. */
   readonly priority: Uint8Array;
   /** CPU target bits per slot (SPIs only). */
@@ -77,7 +77,7 @@ export class GicState {
   /** Pending source CPUs per (target CPU, SGI): index `cpu * 16 + sgi`. */
   readonly sgiSources: Uint8Array;
   /** Per CPU, one bit per SGI that has at least one pending source. */
-  readonly sgiPending: Uint32Array;
+  readonly sgiPending: Int32Array;
 
   /** GICD_CTLR: bit 0 group 0 enable, bit 1 group 1 enable. */
   distCtlr = 0;
@@ -112,8 +112,6 @@ export class GicState {
 
   /** With one CPU interface every SPI goes to it, whatever ITARGETSR says. */
   readonly #targetOverride: number;
-  #scanPrio = IDLE_PRIORITY;
-  #scanSlot = -1;
 
   /**
    * @param cpus number of CPU interfaces (already validated, 1..8)
@@ -125,16 +123,16 @@ export class GicState {
     this.irqs = Math.min(lines, MAX_INTIDS);
     this.cpuMask = (1 << cpus) - 1;
     this.words = cpus + lines / 32 - 1;
-    this.enabled = new Uint32Array(this.words);
-    this.group = new Uint32Array(this.words);
-    this.latch = new Uint32Array(this.words);
-    this.level = new Uint32Array(this.words);
-    this.active = new Uint32Array(this.words);
-    this.edge = new Uint32Array(this.words);
+    this.enabled = new Int32Array(this.words);
+    this.group = new Int32Array(this.words);
+    this.latch = new Int32Array(this.words);
+    this.level = new Int32Array(this.words);
+    this.active = new Int32Array(this.words);
+    this.edge = new Int32Array(this.words);
     this.priority = new Uint8Array(this.words * 32);
     this.targets = new Uint8Array(this.words * 32);
     this.sgiSources = new Uint8Array(cpus * SGI_COUNT);
-    this.sgiPending = new Uint32Array(cpus);
+    this.sgiPending = new Int32Array(cpus);
     this.cpuCtlr = new Uint16Array(cpus);
     this.pmr = new Uint8Array(cpus);
     this.bpr = new Uint8Array(cpus);
@@ -223,9 +221,14 @@ export class GicState {
     else this.updateAll();
   }
 
-  /** Recompute the highest-priority candidate and IRQ output of `cpu`. */
+  /** Recompute the highest-priority candidate and IRQ output of `cpu` from scratch. */
   update(cpu: number): void {
     this.#scan(cpu);
+    this.refreshOutput(cpu);
+  }
+
+  /** Recompute the IRQ output of `cpu` from its cached candidate, PMR and running priority. */
+  refreshOutput(cpu: number): void {
     const p = this.hpPrio[cpu];
     const out = p < this.pmr[cpu] && p < this.runningPriority(cpu) ? 1 : 0;
     if (out !== this.irqOut[cpu]) {
@@ -235,46 +238,104 @@ export class GicState {
   }
 
   #scan(cpu: number): void {
-    this.#scanPrio = IDLE_PRIORITY;
-    this.#scanSlot = -1;
+    let best = IDLE_PRIORITY;
+    let bestSlot = -1;
     const ctl = this.distCtlr & this.cpuCtlr[cpu] & 3;
     if (ctl !== 0) {
+      // Locals rather than property loads: this loop runs on every state change.
+      const enabled = this.enabled;
+      const latch = this.latch;
+      const level = this.level;
+      const edge = this.edge;
+      const active = this.active;
+      const group = this.group;
+      const priority = this.priority;
+      const targets = this.targets;
       const g0 = (ctl & 1) !== 0 ? -1 : 0;
       const g1 = (ctl & 2) !== 0 ? -1 : 0;
-      this.#scanWord(cpu, cpu, g0, g1);
-      for (let w = this.cpus; w < this.words; w++) this.#scanWord(w, cpu, g0, g1);
+      const cpuBit = 1 << cpu;
+      const override = this.#targetOverride;
+      const words = this.words;
+      // The CPU's own bank word first, then every SPI word.
+      for (let w = cpu; w < words; w = w === cpu ? this.cpus : w + 1) {
+        const pending = latch[w] | (level[w] & ~edge[w]) | (w === cpu ? this.sgiPending[cpu] : 0);
+        let cand = enabled[w] & pending & ~active[w];
+        if (cand === 0) continue;
+        const grp = group[w];
+        cand &= (grp & g1) | (~grp & g0);
+        const spi = w !== cpu;
+        const base = w << 5;
+        while (cand !== 0) {
+          const low = cand & -cand;
+          cand ^= low;
+          const slot = base | (31 - Math.clz32(low));
+          if (spi && ((targets[slot] | override) & cpuBit) === 0) continue;
+          const p = priority[slot];
+          if (p < best) {
+            best = p;
+            bestSlot = slot;
+          }
+        }
+      }
     }
-    const slot = this.#scanSlot;
     let key = SPURIOUS_INTID;
-    if (slot >= 0) {
-      const w = slot >>> 5;
-      const bit = slot & 31;
+    if (bestSlot >= 0) {
+      const w = bestSlot >>> 5;
+      const bit = bestSlot & 31;
       if (w >= this.cpus) key = (w - this.cpus + 1) * 32 + bit;
       else if (bit >= SGI_COUNT) key = bit;
       else key = bit | (lowestBit(this.sgiSources[cpu * SGI_COUNT + bit]) << IAR_CPUID_SHIFT);
     }
     this.hpKey[cpu] = key;
-    this.hpSlot[cpu] = slot;
-    this.hpPrio[cpu] = this.#scanPrio;
+    this.hpSlot[cpu] = bestSlot;
+    this.hpPrio[cpu] = best;
   }
 
-  #scanWord(w: number, cpu: number, g0: number, g1: number): void {
-    const grp = this.group[w];
-    let cand = this.enabled[w] & this.pendingWord(w) & ~this.active[w] & ((grp & g1) | (~grp & g0));
-    if (cand === 0) return;
-    const spi = w >= this.cpus;
-    const base = w << 5;
-    while (cand !== 0) {
-      const low = cand & -cand;
-      cand ^= low;
-      const slot = base | (31 - Math.clz32(low));
-      if (spi && (((this.targets[slot] | this.#targetOverride) >>> cpu) & 1) === 0) continue;
-      const p = this.priority[slot];
-      if (p < this.#scanPrio) {
-        this.#scanPrio = p;
-        this.#scanSlot = slot;
-      }
+  /**
+   * The PPI/SPI at bank word `w`, bit `bit` may have become a candidate: compare it with each
+   * affected CPU's cached best instead of rescanning. Only valid after changes that can add
+   * candidacy, never remove it.
+   */
+  #raise(w: number, bit: number): void {
+    const m = 1 << bit;
+    if ((this.enabled[w] & this.pendingWord(w) & ~this.active[w] & m) === 0) return;
+    const slot = (w << 5) | bit;
+    const p = this.priority[slot];
+    const g = (this.group[w] >>> bit) & 1;
+    if (w < this.cpus) {
+      this.#consider(w, slot, bit, p, g);
+      return;
     }
+    const intid = (w - this.cpus + 1) * 32 + bit;
+    const t = this.targets[slot] | this.#targetOverride;
+    for (let c = 0; c < this.cpus; c++) {
+      if (((t >>> c) & 1) !== 0) this.#consider(c, slot, intid, p, g);
+    }
+  }
+
+  #consider(cpu: number, slot: number, intid: number, p: number, g: number): void {
+    if ((((this.distCtlr & this.cpuCtlr[cpu]) >>> g) & 1) === 0) return;
+    const best = this.hpPrio[cpu];
+    // Same order as the scan: lower priority value first, then lower INTID.
+    if (p < best || (p === best && intid < (this.hpKey[cpu] & IAR_INTID_MASK))) {
+      this.hpPrio[cpu] = p;
+      this.hpSlot[cpu] = slot;
+      this.hpKey[cpu] = intid;
+      this.refreshOutput(cpu);
+    }
+  }
+
+  /**
+   * The interrupt at bank word `w`, bit `bit` may have stopped being a candidate: only CPUs
+   * whose cached best it was need a rescan.
+   */
+  #lower(w: number, bit: number): void {
+    const slot = (w << 5) | bit;
+    if (w < this.cpus) {
+      if (this.hpSlot[w] === slot) this.update(w);
+      return;
+    }
+    for (let c = 0; c < this.cpus; c++) if (this.hpSlot[c] === slot) this.update(c);
   }
 
   /** GICC_IAR read: acknowledge the highest-priority deliverable interrupt of `cpu`. */
@@ -305,7 +366,8 @@ export class GicState {
       this.stackPrio[at] = p & ((0xff << (this.bpr[cpu] + 1)) & 0xff);
       this.depth[cpu] = d + 1;
     }
-    this.updateWord(w);
+    // It was this CPU's cached best, so this rescans (and re-evaluates the output of) `cpu`.
+    this.#lower(w, slot & 31);
     return key;
   }
 
@@ -328,9 +390,8 @@ export class GicState {
       this.stackPrio[base + j - 1] = this.stackPrio[base + j];
     }
     this.depth[cpu] = d - 1;
-    if ((this.cpuCtlr[cpu] & GICC_CTLR_EOIMODE) !== 0 || !this.deactivate(cpu, intid)) {
-      this.update(cpu);
-    }
+    this.refreshOutput(cpu);
+    if ((this.cpuCtlr[cpu] & GICC_CTLR_EOIMODE) === 0) this.deactivate(cpu, intid);
   }
 
   /** GICC_DIR write: deactivation, only meaningful with EOImode = 1. */
@@ -354,7 +415,9 @@ export class GicState {
     const bit = 1 << (intid & 31);
     if ((this.active[w] & bit) === 0) return false;
     this.active[w] &= ~bit;
-    this.updateWord(w);
+    // SGI candidates carry a source CPU, which only the full scan picks.
+    if (intid < SGI_COUNT) this.update(cpu);
+    else this.#raise(w, intid & 31);
     this.onDeactivate?.(cpu, intid);
     return true;
   }
@@ -381,13 +444,14 @@ export class GicState {
       if ((lv & bit) !== 0) return;
       this.level[w] = lv | bit;
       if ((this.edge[w] & bit) !== 0) this.latch[w] |= bit;
+      this.#raise(w, intid & 31);
     } else {
       if ((lv & bit) === 0) return;
       this.level[w] = lv & ~bit;
-      if ((this.edge[w] & bit) !== 0) return;
+      // An edge interrupt's falling line changes nothing; a latched one stays pending.
+      if (((this.edge[w] | this.latch[w]) & bit) !== 0) return;
+      this.#lower(w, intid & 31);
     }
-    // A disabled interrupt is never a candidate, so its line cannot change any output.
-    if ((this.enabled[w] & bit) !== 0) this.updateWord(w);
   }
 
   /** Latch `intid` (as banked for `cpu`) pending, as an edge or GICD_ISPENDR would. */
@@ -395,7 +459,7 @@ export class GicState {
     const w = this.wordOf(intid, cpu);
     const bit = 1 << (intid & 31);
     this.latch[w] |= bit;
-    if ((this.enabled[w] & bit) !== 0) this.updateWord(w);
+    this.#raise(w, intid & 31);
   }
 
   /**
