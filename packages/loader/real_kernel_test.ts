@@ -1,0 +1,165 @@
+// Debian's arm64 cloud kernel, fetched by `deno run -A scripts/fetch_guests.ts` from the repo root.
+import assert from "node:assert/strict";
+import { getBootargs, getInitrdRange, getMemoryRegions, parseFdt } from "@vmkit/fdt";
+import { readKernelImage } from "./gzip.ts";
+import { type ImageHeader, parseImageHeader } from "./image_header.ts";
+import { linux_setup_images } from "./reference.ts";
+import { setupLinuxImages } from "./setup.ts";
+import { gzip } from "./testdata/images.ts";
+import { at, makeInitrd, makeRam, readDtbFixture } from "./testdata/load.ts";
+
+const FETCH = "deno run -A scripts/fetch_guests.ts (from the repository root)";
+const guestDir = Deno.env.get("VMKIT_GUEST_DIR") ??
+  new URL("../../.cache/guests", import.meta.url).pathname;
+const imagePath = `${guestDir}/Image`;
+const required = Deno.env.get("VMKIT_REQUIRE_ASSETS") === "1";
+
+function exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+const present = exists(imagePath);
+const ignore = !present && !required;
+const suffix = present ? "" : ` [${imagePath} missing: run ${FETCH}]`;
+
+function readKernel(): Uint8Array {
+  if (!present) {
+    throw new Error(`VMKIT_REQUIRE_ASSETS=1 but ${imagePath} is missing: run ${FETCH}`);
+  }
+  return Deno.readFileSync(imagePath);
+}
+
+/** What file(1) said about the kernel when these tests were written (file 5.x, Debian 6.1). */
+const RECORDED_FILE_OUTPUT = "Linux kernel ARM64 boot executable Image, little-endian, 4K pages";
+
+function fileDescription(path: string): string {
+  try {
+    const out = new Deno.Command("file", { args: ["-b", path], stdout: "piped", stderr: "null" })
+      .outputSync();
+    if (out.success) return new TextDecoder().decode(out.stdout).trim();
+  } catch {
+    // file(1) is not installed: compare against the recorded output instead.
+  }
+  return RECORDED_FILE_OUTPUT;
+}
+
+/** The header as file(1)'s magic describes it. */
+function describe(header: ImageHeader): string {
+  const parts = ["Linux kernel ARM64 boot executable Image", "little-endian"];
+  if (header.pageSize !== undefined) parts.push(`${header.pageSize / 1024}K pages`);
+  return parts.join(", ");
+}
+
+Deno.test({
+  name: `real kernel: header agrees with file(1)${suffix}`,
+  ignore,
+  fn() {
+    const image = readKernel();
+    const header = parseImageHeader(image);
+    const said = fileDescription(imagePath);
+    assert.match(said, /^Linux kernel ARM64 boot executable Image/);
+    assert.equal(describe(header), said);
+    assert.equal(header.littleEndian, true);
+    assert.equal(header.pageSize, 4096);
+    assert.equal(header.textOffset, 0);
+    assert.equal(header.legacy, false);
+    assert.equal(header.efiStub, true); // Debian builds the EFI stub in: code0 starts "MZ".
+    assert.equal(header.placeAnywhere, true);
+    // image_size covers the file plus BSS: above the file, below 256 MiB, page aligned.
+    assert.ok(header.imageSize > image.length && header.imageSize < 256 * 1024 * 1024);
+    assert.equal(header.imageSize % 4096, 0);
+    // The PE header is where res5 says.
+    const pe = header.res5;
+    assert.deepEqual([...image.subarray(pe, pe + 4)], [0x50, 0x45, 0, 0]);
+  },
+});
+
+Deno.test({
+  name: `real kernel: gzip round trip through readKernelImage${suffix}`,
+  ignore,
+  async fn() {
+    const image = readKernel();
+    const compressed = await gzip(image);
+    assert.ok(compressed.length < image.length);
+    const back = await readKernelImage(compressed);
+    assert.equal(back.length, image.length);
+    assert.deepEqual(back, image);
+    assert.deepEqual(parseImageHeader(back), parseImageHeader(image));
+    // A cap below the kernel's size refuses it.
+    await assert.rejects(
+      readKernelImage(compressed, { maxDecompressedSize: 1024 * 1024 }),
+      (e: unknown) => e instanceof Error && (e as { code?: string }).code === "gzip-too-large",
+    );
+  },
+});
+
+Deno.test({
+  name: `real kernel: setupLinuxImages into 256 MiB at 0x40000000${suffix}`,
+  ignore,
+  fn() {
+    const kernel = readKernel();
+    const ram = makeRam();
+    const dtb = readDtbFixture("virt");
+    const initrd = makeInitrd(1024 * 1024 + 123, 9);
+    const plan = setupLinuxImages({ ram, kernel, dtb, initrd, patchDtb: true });
+
+    const header = parseImageHeader(kernel);
+    assert.equal(plan.entry, 0x4000_0000);
+    assert.deepEqual(plan.kernel, {
+      base: 0x4000_0000,
+      start: 0x4000_0000,
+      end: 0x4000_0000 + header.imageSize,
+      fileEnd: 0x4000_0000 + kernel.length,
+      imageSize: header.imageSize,
+    });
+    assert.equal(plan.dtbAddress, 0x4fe0_0000);
+    assert.ok(plan.initrd !== undefined);
+    // Right below the DTB's 2 MiB block, its start page aligned.
+    assert.ok(plan.initrd.end <= 0x4fe0_0000 && plan.initrd.end > 0x4fe0_0000 - 4096);
+    assert.equal(plan.initrd.start % 4096, 0);
+    assert.ok(plan.initrd.start >= plan.kernel.end);
+
+    assert.deepEqual(at(ram, plan.entry, kernel.length), kernel);
+    assert.deepEqual(at(ram, plan.initrd.start, initrd.length), initrd);
+    const placed = parseFdt(at(ram, plan.dtb.start, plan.dtb.end - plan.dtb.start));
+    assert.deepEqual(getInitrdRange(placed), {
+      start: plan.initrd.start,
+      end: plan.initrd.start + initrd.length,
+    });
+    assert.equal(getBootargs(placed), "console=ttyAMA0 earlycon");
+    assert.deepEqual(getMemoryRegions(placed), [{ address: 0x4000_0000, size: 0x1000_0000 }]);
+  },
+});
+
+Deno.test({
+  name: `real kernel: linux_setup_images at the classic fixed addresses${suffix}`,
+  ignore,
+  fn() {
+    const kernel = readKernel();
+    const ram = makeRam();
+    const dtb = readDtbFixture("virt-initrd");
+    const initrd = makeInitrd(0x1_0000, 3);
+    let failure: Error | undefined;
+    const entry = linux_setup_images(
+      ram,
+      kernel,
+      kernel.length,
+      dtb,
+      0x4f00_0000,
+      dtb.length,
+      initrd,
+      0x4d00_0000,
+      initrd.length,
+      (e) => failure = e,
+    );
+    assert.equal(failure, undefined);
+    assert.equal(entry, 0x4000_0000);
+    assert.deepEqual(at(ram, entry, kernel.length), kernel);
+    assert.deepEqual(at(ram, 0x4f00_0000, dtb.length), dtb);
+    assert.deepEqual(at(ram, 0x4d00_0000, initrd.length), initrd);
+  },
+});

@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import { LoaderError, type LoaderErrorCode } from "./errors.ts";
+import type { GuestRam } from "./guest_ram.ts";
+import { linux_setup_images } from "./reference.ts";
+import { gzip, makeImage } from "./testdata/images.ts";
+import { at, makeInitrd, makeRam, readDtbFixture, untouched } from "./testdata/load.ts";
+
+const MiB = 0x10_0000;
+const kernel = makeImage({ length: 0x5000, imageSize: 0x20_0000n, textOffset: 0x80000n });
+const dtb = readDtbFixture("virt-initrd");
+const initrd = makeInitrd(0x1_0000);
+const none = new Uint8Array(0);
+
+interface Call {
+  ram?: GuestRam;
+  kernel?: Uint8Array;
+  kernelSize?: number;
+  dtb?: Uint8Array;
+  dtbDest?: number;
+  dtbSize?: number;
+  initrd?: Uint8Array;
+  initrdDest?: number;
+  initrdSize?: number;
+}
+
+/** Calls the reference function with the fixture defaults and collects its error. */
+function call(c: Call = {}): { result: number; errors: LoaderError[]; ram: GuestRam } {
+  const ram = c.ram ?? makeRam();
+  const k = c.kernel ?? kernel;
+  const d = c.dtb ?? dtb;
+  const i = c.initrd ?? initrd;
+  const errors: LoaderError[] = [];
+  const result = linux_setup_images(
+    ram,
+    k,
+    c.kernelSize ?? k.length,
+    d,
+    c.dtbDest ?? 0x4800_0000,
+    c.dtbSize ?? d.length,
+    i,
+    c.initrdDest ?? 0x4d00_0000,
+    c.initrdSize ?? i.length,
+    (e) => errors.push(e),
+  );
+  return { result, errors, ram };
+}
+
+function failsWith(c: Call, code: LoaderErrorCode): LoaderError {
+  const { result, errors, ram } = call(c);
+  assert.equal(result, -1);
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof LoaderError);
+  assert.equal(errors[0].code, code, errors[0].message);
+  assert.ok(untouched(ram), "RAM must be left untouched on failure");
+  return errors[0];
+}
+
+Deno.test("reference: copies kernel at RAM + text_offset, DTB and initrd where asked", () => {
+  const { result, errors, ram } = call();
+  assert.deepEqual(errors, []);
+  assert.equal(result, 0x4008_0000);
+  assert.deepEqual(at(ram, 0x4008_0000, kernel.length), kernel);
+  assert.deepEqual(at(ram, 0x4800_0000, dtb.length), dtb);
+  assert.deepEqual(at(ram, 0x4d00_0000, initrd.length), initrd);
+  // Nothing below the kernel is written.
+  assert.ok(at(ram, 0x4000_0000, 0x80000).every((b) => b === 0));
+});
+
+Deno.test("reference: no initrd (size 0) with a DTB that names none", () => {
+  const { result, errors } = call({
+    dtb: readDtbFixture("virt"),
+    initrd: none,
+    initrdSize: 0,
+    initrdDest: 0,
+  });
+  assert.deepEqual(errors, []);
+  assert.equal(result, 0x4008_0000);
+});
+
+Deno.test("reference: only *_size bytes of each source are used", () => {
+  const padded = new Uint8Array(kernel.length + 100);
+  padded.set(kernel);
+  padded.fill(0xee, kernel.length);
+  const { result, ram } = call({ kernel: padded, kernelSize: kernel.length });
+  assert.equal(result, 0x4008_0000);
+  assert.equal(at(ram, 0x4008_0000 + kernel.length, 1)[0], 0);
+});
+
+Deno.test("reference: kernel errors give -1 with the reason", () => {
+  failsWith({ kernel: makeImage({ magic: 0x41524d65 }) }, "bad-magic");
+  failsWith({ kernelSize: 10 }, "truncated");
+  failsWith({ kernel: makeImage({ flags: 0x1n }) }, "big-endian");
+  failsWith({ kernel: makeImage({ flags: 0x20n }) }, "reserved-flags");
+  failsWith({ kernel: makeImage({ res3: 4n }) }, "reserved-field");
+  failsWith({ kernel: makeImage({ textOffset: 0x80010n }) }, "bad-text-offset");
+  failsWith({ kernel: makeImage({ imageSize: 1n << 60n }) }, "unsafe-integer");
+  failsWith({ kernel: makeImage({ imageSize: 0x100n }) }, "bad-image-size");
+  failsWith(
+    { ram: makeRam(0x4000_0000, 2 * MiB), initrdSize: 0 },
+    "kernel-outside-ram",
+  );
+});
+
+Deno.test("reference: a gzip kernel gives compressed-image", async () => {
+  failsWith({ kernel: await gzip(kernel) }, "compressed-image");
+});
+
+Deno.test("reference: RAM must start 2 MiB aligned", () => {
+  const e = failsWith({ ram: makeRam(0x4010_0000) }, "unaligned-ram-base");
+  assert.equal(e.address, 0x4010_0000);
+});
+
+Deno.test("reference: DTB errors", () => {
+  let e = failsWith({ dtb: new Uint8Array(128).fill(0xab) }, "bad-dtb");
+  assert.match(e.message, /bad-magic/);
+  failsWith({ dtbSize: 40 }, "bad-dtb");
+  failsWith({ dtb: new Uint8Array(2 * MiB + 8) }, "dtb-too-large");
+  failsWith({ dtbDest: 0x4800_0002 }, "dtb-misaligned");
+  failsWith({ dtbDest: 0x3800_0000 }, "dtb-outside-ram");
+  failsWith({ dtbDest: 0x5000_0000 - 16 }, "dtb-outside-ram");
+  e = failsWith({ dtbDest: 0x4010_0000 }, "overlap");
+  assert.match(e.message, /overlaps the kernel/);
+});
+
+Deno.test("reference: initrd errors", () => {
+  failsWith({ initrdDest: 0x4d00_0000 - 0x1000 }, "initrd-mismatch");
+  failsWith({ initrdSize: 0x8000 }, "initrd-mismatch");
+  failsWith({ initrd: none, initrdSize: 0 }, "initrd-mismatch");
+  failsWith({ dtb: readDtbFixture("virt") }, "initrd-mismatch");
+  failsWith({ initrdDest: 0x4010_0000 }, "overlap");
+  failsWith({ initrdDest: 0x4800_0000 - 0x100 }, "overlap");
+  failsWith({ initrdDest: 0x5000_0000 - 0x100 }, "initrd-outside-ram");
+});
+
+Deno.test("reference: /memory must agree with RAM", () => {
+  failsWith({ dtb: readDtbFixture("big-memory"), initrdSize: 0 }, "memory-mismatch");
+  failsWith({ dtb: readDtbFixture("no-memory"), initrdSize: 0 }, "memory-mismatch");
+});
+
+Deno.test("reference: sizes beyond their sources and bad addresses are bad-argument", () => {
+  failsWith({ kernelSize: kernel.length + 1 }, "bad-argument");
+  failsWith({ dtbSize: -1 }, "bad-argument");
+  failsWith({ initrdSize: initrd.length + 1 }, "bad-argument");
+  failsWith({ initrdSize: 1.5 }, "bad-argument");
+  failsWith({ dtbDest: NaN }, "bad-argument");
+  failsWith({ initrdDest: -4 }, "bad-argument");
+  failsWith({ ram: { base: 1.5, bytes: new Uint8Array(16) } }, "bad-ram");
+});
+
+Deno.test("reference: never throws, even on nonsense and without onError", () => {
+  const nonsense = null as unknown as GuestRam;
+  assert.equal(
+    linux_setup_images(nonsense, kernel, kernel.length, dtb, 0, 0, none, 0, 0),
+    -1,
+  );
+  let seen: LoaderError | undefined;
+  const r = linux_setup_images(
+    nonsense,
+    kernel,
+    kernel.length,
+    dtb,
+    0,
+    0,
+    none,
+    0,
+    0,
+    (e) => seen = e,
+  );
+  assert.equal(r, -1);
+  assert.ok(seen instanceof LoaderError);
+  assert.ok(seen.cause instanceof TypeError);
+  assert.equal(
+    linux_setup_images(
+      makeRam(),
+      undefined as unknown as Uint8Array,
+      0,
+      dtb,
+      0x4800_0000,
+      dtb.length,
+      none,
+      0,
+      0,
+    ),
+    -1,
+  );
+});

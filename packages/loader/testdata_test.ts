@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+
+function hasDtc(): boolean {
+  try {
+    return new Deno.Command("dtc", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+const dir = new URL("./testdata/", import.meta.url);
+
+Deno.test({
+  name: "testdata: committed DTBs are what dtc builds from their sources" +
+    (hasDtc() ? "" : " [dtc not installed]"),
+  ignore: !hasDtc(),
+  fn() {
+    const sources = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".dts"));
+    assert.ok(sources.length > 0);
+    for (const { name } of sources) {
+      const out = new Deno.Command("dtc", {
+        args: ["-q", "-I", "dts", "-O", "dtb", "-o", "-", new URL(name, dir).pathname],
+        stdout: "piped",
+      }).outputSync();
+      assert.ok(out.success, `dtc failed on ${name}`);
+      const committed = Deno.readFileSync(new URL(name.replace(/\.dts$/, ".dtb"), dir));
+      assert.deepEqual(out.stdout, committed, `${name}: run testdata/build.sh`);
+    }
+  },
+});
