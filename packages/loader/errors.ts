@@ -69,6 +69,8 @@ export class LoaderError extends Error {
   readonly address?: number;
 
   /**
+   * Creates an error; `details.cause` becomes the standard `Error.cause`.
+   *
    * @param code machine-readable reason
    * @param message human-readable explanation naming what and where
    * @param details offset, address and underlying cause, when known

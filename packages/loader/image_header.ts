@@ -92,7 +92,12 @@ const FLAG_PAGE_SIZE_SHIFT = 1;
 const FLAG_PAGE_SIZE_MASK = 0x3;
 const FLAG_PLACE_ANYWHERE = 0x8;
 const FLAGS_KNOWN = 0xf;
-const PAGE_SIZES: readonly (PageSize | undefined)[] = [undefined, 4096, 16384, 65536];
+const PAGE_SIZES: readonly (PageSize | undefined)[] = Object.freeze([
+  undefined,
+  4096,
+  16384,
+  65536,
+]);
 const TEXT_OFFSET_ALIGN = 4096;
 
 /**

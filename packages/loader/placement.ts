@@ -146,7 +146,7 @@ function crosses2MiB(range: GuestRange): boolean {
 /** The DTB slot the loader picks: a free 2 MiB block, else a spot not crossing a 2 MiB line, else any. */
 function chooseDtbSlot(gaps: readonly GuestRange[], size: number): GuestRange | undefined {
   const block = highestFit(gaps, DTB_MAX_SIZE, KERNEL_BASE_ALIGN, () => true);
-  if (block !== undefined && size <= DTB_MAX_SIZE) return block;
+  if (block !== undefined) return block;
   const exact = Math.max(alignUp(size, DTB_ALIGN), DTB_ALIGN);
   for (const gap of gaps) {
     // Within one gap the highest spot that stays inside a 2 MiB block ends on the block line
