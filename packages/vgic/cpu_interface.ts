@@ -36,7 +36,7 @@ export class CpuInterface implements MmioRegion {
   readonly size: number = GICC_SIZE;
   readonly #s: GicState;
 
-  /** @param state the GIC this block exposes */
+  /** Expose the CPU interface registers of `state`. */
   constructor(state: GicState) {
     this.#s = state;
   }

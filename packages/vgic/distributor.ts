@@ -53,7 +53,7 @@ export class Distributor implements MmioRegion {
   readonly size: number = GICD_SIZE;
   readonly #s: GicState;
 
-  /** @param state the GIC this block exposes */
+  /** Expose the distributor registers of `state`. */
   constructor(state: GicState) {
     this.#s = state;
   }

@@ -36,6 +36,8 @@ export class VgicError extends Error {
   readonly cpu: number | undefined;
 
   /**
+   * Create an error.
+   *
    * @param code machine-readable reason
    * @param message human-readable explanation
    * @param details where the mistake is

@@ -98,6 +98,8 @@ export class Gicv2 {
   readonly #s: GicState;
 
   /**
+   * Create a GIC in its power-on state.
+   *
    * @param options CPU and interrupt counts, output callbacks
    * @throws {VgicError} `invalid-config` for a CPU count outside 1–8 or a bad interrupt count
    */

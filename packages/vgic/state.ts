@@ -114,6 +114,8 @@ export class GicState {
   readonly #targetOverride: number;
 
   /**
+   * Allocate the state of a GIC in its power-on state.
+   *
    * @param cpus number of CPU interfaces (already validated, 1..8)
    * @param lines interrupt lines (already validated, a multiple of 32 in 32..1024)
    */

@@ -68,6 +68,8 @@ export class VirqController {
   #bootVcpu = -1;
 
   /**
+   * Create a controller for `gic`; call {@link VirqController.init} before anything else.
+   *
    * @param gic the interrupt controller to drive
    * @param options how passthrough channels are acknowledged
    * @throws {VgicError} `hook-in-use` when the GIC already has a deactivation hook
