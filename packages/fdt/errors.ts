@@ -122,6 +122,7 @@ export class FdtError extends Error {
   readonly path?: string;
 
   /**
+   * Creates an error; the message gets the offset and path appended when they are given.
    * @param code what went wrong
    * @param message a sentence for humans; the offset and path are appended when given
    * @param details where it went wrong

@@ -16,6 +16,10 @@ export interface FdtLayout {
   lastCompVersion: number;
   /** Block order in the file. */
   order: FdtBlockKind[];
+  /** Where each block started. */
+  offsets: Record<FdtBlockKind, number>;
+  /** How long each block was (the structure block up to and including `FDT_END` in version 16). */
+  sizes: Record<FdtBlockKind, number>;
   /** Bytes found between the end of the previous block (or the header) and each block. */
   gaps: Record<FdtBlockKind, Uint8Array>;
   /** Bytes after `FDT_END` that `size_dt_struct` still counted as structure. */

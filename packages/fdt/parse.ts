@@ -82,6 +82,8 @@ export function parseFdt(blob: Uint8Array, options: ParseOptions = {}): Fdt {
     version: header.version === 16 ? 16 : FDT_VERSION,
     lastCompVersion: header.lastCompVersion,
     order: [],
+    offsets: { memreserve: rsvStart, struct: structStart, strings: strStart },
+    sizes: { memreserve: 0, struct: 0, strings: 0 },
     gaps: { memreserve: new Uint8Array(0), struct: new Uint8Array(0), strings: new Uint8Array(0) },
     structTail: new Uint8Array(0),
     tail: new Uint8Array(0),
@@ -120,6 +122,7 @@ export function parseFdt(blob: Uint8Array, options: ParseOptions = {}): Fdt {
   let previousEnd = header.headerSize;
   for (const block of blocks) {
     layout.order.push(block.kind);
+    layout.sizes[block.kind] = block.end - block.start;
     layout.gaps[block.kind] = blob.slice(previousEnd, Math.max(previousEnd, block.start));
     previousEnd = Math.max(previousEnd, block.end);
   }

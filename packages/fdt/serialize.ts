@@ -58,14 +58,22 @@ export function serializeFdt(fdt: Fdt): Uint8Array {
     strings: strings.table.length,
   };
 
-  const offsets: Record<FdtBlockKind, number> = { memreserve: 0, struct: 0, strings: 0 };
-  let cursor = headerSize;
-  for (const kind of layout?.order ?? DEFAULT_ORDER) {
-    cursor = alignTo(cursor + (layout?.gaps[kind].length ?? 0), ALIGNMENT[kind]);
-    offsets[kind] = cursor;
-    cursor += sizes[kind];
+  const order = layout?.order ?? DEFAULT_ORDER;
+  let offsets: Record<FdtBlockKind, number> = { memreserve: 0, struct: 0, strings: 0 };
+  if (layout !== undefined && order.every((kind) => sizes[kind] === layout.sizes[kind])) {
+    // Nothing changed size: every block goes back exactly where it was, which also covers layouts
+    // no sequential rule reproduces (an empty block parked inside another, say).
+    offsets = { ...layout.offsets };
+  } else {
+    let cursor = headerSize;
+    for (const kind of order) {
+      cursor = alignTo(cursor + (layout?.gaps[kind].length ?? 0), ALIGNMENT[kind]);
+      offsets[kind] = cursor;
+      cursor += sizes[kind];
+    }
   }
-  const contentEnd = cursor;
+  let contentEnd = headerSize;
+  for (const kind of order) contentEnd = Math.max(contentEnd, offsets[kind] + sizes[kind]);
   const tail = layout?.tail ?? EMPTY;
   // Free space at the end absorbs growth (and takes back shrinkage) so an edited blob keeps its
   // totalsize when it can; its bytes are kept only where the content ends where it used to.
@@ -76,11 +84,12 @@ export function serializeFdt(fdt: Fdt): Uint8Array {
 
   const out = new Uint8Array(totalSize);
   if (layout !== undefined) {
-    // Gaps go right after whatever precedes them; alignment padding (if sizes changed) is zero.
+    // Each gap goes right after whatever precedes it, mirroring how the parser cut them out;
+    // alignment padding added because sizes changed stays zero.
     let previousEnd = headerSize;
-    for (const kind of layout.order) {
+    for (const kind of order) {
       out.set(layout.gaps[kind], previousEnd);
-      previousEnd = offsets[kind] + sizes[kind];
+      previousEnd = Math.max(previousEnd, offsets[kind] + sizes[kind]);
     }
     if (contentEnd + tail.length === totalSize) out.set(tail, contentEnd);
   }

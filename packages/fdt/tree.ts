@@ -55,6 +55,7 @@ export class FdtProperty {
   #value: Uint8Array;
 
   /**
+   * Creates a detached property; nodes create their own through their setters.
    * @param name a valid property name (`bad-name` otherwise)
    * @param value the raw value; the property keeps this array, it does not copy it
    */
