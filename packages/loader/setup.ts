@@ -186,10 +186,10 @@ export function setupLinuxImages(options: SetupLinuxImagesOptions): LinuxBootPla
     end: placement.dtb.start + dtbOut.length,
   };
   if (options.patchDtb !== true) checkInitrdAgreement(fdt, placement.initrd);
-  const placed: (readonly [string, GuestRange])[] = [["kernel", placement.kernel], [
-    "DTB",
-    dtbRange,
-  ]];
+  const placed: (readonly [string, GuestRange])[] = [
+    ["kernel", placement.kernel],
+    ["DTB", dtbRange],
+  ];
   if (placement.initrd !== undefined) placed.push(["initrd", placement.initrd]);
   checkMemoryAgreement(fdt, ramRange, placed);
 
