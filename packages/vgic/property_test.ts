@@ -232,6 +232,8 @@ function run(s: Scenario, cov: Coverage): void {
   const d = gic.distributor;
   const c = gic.cpuInterface;
   const acked: number[][] = Array.from({ length: s.cpus }, () => []);
+  // Interrupts acknowledged and not deactivated since: none may be acknowledged again.
+  const delivered = new Set<string>();
   /** Bring everything up with pseudo-random priorities and targets (a busy guest). */
   const boot = (seed: number, groups: number): void => {
     let x = seed;
@@ -264,7 +266,11 @@ function run(s: Scenario, cov: Coverage): void {
       case "cr":
         if (cmd.offset === 0x00c && cmd.size === 4 && (cmd.cpu | 0) === cmd.cpu) {
           const v = c.read(cmd.offset, cmd.size, cmd.cpu);
-          if (v !== 1023 && cmd.cpu < s.cpus && cmd.cpu >= 0) acked[cmd.cpu].push(v);
+          if (v !== 1023 && cmd.cpu < s.cpus && cmd.cpu >= 0) {
+            assert.ok(!delivered.has(key(cmd.cpu, v & 0x3ff)), "not delivered twice");
+            delivered.add(key(cmd.cpu, v & 0x3ff));
+            acked[cmd.cpu].push(v);
+          }
         } else {
           c.read(cmd.offset, cmd.size, cmd.cpu);
         }
@@ -277,16 +283,30 @@ function run(s: Scenario, cov: Coverage): void {
         break;
       case "iar": {
         const expected = oracle(gic, cmd.cpu);
+        const pick = expected.key & 0x3ff;
+        const bit = (offset: number): number =>
+          d.read(offset + 4 * (pick >>> 5), 4, cmd.cpu) >>> (pick & 31) & 1;
+        const wasEnabled = pick < 1020 ? bit(0x100) : 0;
+        const wasPending = pick < 1020 ? bit(0x200) : 0;
+        const wasActive = pick < 1020 ? bit(0x300) : 0;
         const bpr = c.read(0x008, 4, cmd.cpu);
+        const pmr = c.read(0x004, 4, cmd.cpu);
+        const rpr = c.read(0x014, 4, cmd.cpu);
         const v = c.read(0x00c, 4, cmd.cpu);
         assert.equal(v, expected.asserted ? expected.key : 1023, "IAR returns the oracle's pick");
         if (v !== 1023) {
+          const id = v & 0x3ff;
+          assert.equal(wasEnabled, 1, "never a disabled interrupt");
+          assert.equal(wasPending, 1, "only a pending one (a new edge, level or injection)");
+          assert.equal(wasActive, 0, "never one still active");
+          assert.ok(id < 32 || (d.read(0x800 + id, 1, cmd.cpu) >>> cmd.cpu & 1) === 1, "targeted");
+          assert.ok(expected.priority < pmr, "not masked by PMR");
+          assert.ok(rpr === 0xff || expected.priority < rpr, "preempts the running priority");
+          assert.ok(!delivered.has(key(cmd.cpu, id)), "not delivered twice without deactivation");
+          delivered.add(key(cmd.cpu, id));
           cov.acks++;
           acked[cmd.cpu].push(v);
-          const id = v & 0x3ff;
-          const n = id >>> 5;
-          const active = d.read(0x300 + 4 * n, 4, cmd.cpu);
-          assert.equal(active >>> (id & 31) & 1, 1, "acknowledged means active");
+          assert.equal(bit(0x300), 1, "acknowledged means active");
           const mask = (0xff << (bpr + 1)) & 0xff;
           assert.equal(c.read(0x014, 4, cmd.cpu), expected.priority & mask);
         }
@@ -333,6 +353,8 @@ function run(s: Scenario, cov: Coverage): void {
     }
 
     // Deactivation reports match the active bits that went from 1 to 0, once each.
+    for (const k of deactivated) delivered.delete(k);
+    if (cmd.k === "reset") delivered.clear();
     cov.commands++;
     cov.deactivations += deactivated.length;
     const after = activeSet(gic);
