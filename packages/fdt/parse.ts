@@ -214,6 +214,15 @@ function checkOverlap(blocks: Block[]): void {
   }
 }
 
+/** Index of the first NUL in [start, end) relative to `start`, or -1. Names are short, so a plain
+ * loop beats creating a subarray for indexOf. */
+function findNul(blob: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) {
+    if (blob[i] === 0) return i - start;
+  }
+  return -1;
+}
+
 /** Decodes a name made of printable ASCII; undefined when any byte is outside that range. */
 function asciiName(blob: Uint8Array, start: number, end: number): string | undefined {
   let name = "";
@@ -236,6 +245,9 @@ function readStructure(
   strStart: number,
   strEnd: number,
 ): number {
+  // One copy of the whole block backs every value: hundreds of tiny allocations cost more than
+  // the rest of the parse together, and the tree must not alias the caller's buffer.
+  const values = blob.slice(start, limit);
   const stack: FdtNode[] = [];
   const names = new Map<number, string>();
   let rootSeen = false;
@@ -263,7 +275,7 @@ function readStructure(
       case FDT_BEGIN_NODE: {
         const nameStart = pos + 4;
         const window = Math.min(limit, nameStart + limits.maxNameLength + 1);
-        const nul = blob.subarray(nameStart, window).indexOf(0);
+        const nul = findNul(blob, nameStart, window);
         if (nul < 0) {
           if (window === limit) {
             throw new FdtError("unterminated-name", "node name runs past the structure block", {
@@ -377,7 +389,7 @@ function readStructure(
             offset: pos,
           });
         }
-        const value = blob.slice(valueStart, valueStart + length);
+        const value = values.subarray(valueStart - start, valueStart - start + length);
         node.setProperty(name, value);
         const property = node.getProperty(name) as FdtProperty;
         layout.nameOffsets.set(property, nameOffset);
@@ -456,7 +468,7 @@ function propertyName(
   }
   const start = strStart + nameOffset;
   const window = Math.min(strEnd, start + limits.maxNameLength + 1);
-  const nul = blob.subarray(start, window).indexOf(0);
+  const nul = findNul(blob, start, window);
   if (nul < 0) {
     if (window === strEnd) {
       throw new FdtError("unterminated-string", "property name runs past the strings block", {
