@@ -9,6 +9,10 @@ dtc -q -I dts -O dtb -b 1 -V 16 -o memreserve-v16.dtb memreserve.dts
 dtc -q -I dts -O dtb -p 512 -o phandles-padded.dtb phandles.dts
 dtc -q -I dts -O dtb -@ -o phandles-symbols.dtb phandles.dts
 dtc -q -I dts -O dtb -a 64 -b 3 -o types-aligned.dtb types.dts
+# Expected results of the build and edit scenarios (scenarios.ts), as dtc compiles them.
+dtc -q -I dts -O dtb -b 1 -o built-virt.dtb built-virt.dts
+dtc -q -I dts -O dtb -o qemu-virt-edited.dtb qemu-virt-edited.dts
+dtc -q -I dts -O dtb -o phandles-edited.dtb phandles-edited.dts
 if [ "${1:-}" = "--qemu" ]; then
   qemu-system-aarch64 -M virt,dumpdtb=qemu-virt.dtb -cpu cortex-a72 -nographic
   dtc -I dtb -O dts -o qemu-virt.dts qemu-virt.dtb
