@@ -154,11 +154,6 @@ export function encodeStringList(values: readonly string[], what = "string list"
   return out;
 }
 
-/** Encodes text as UTF-8 without a terminator. */
-export function encodeText(value: string): Uint8Array {
-  return encoder.encode(value);
-}
-
 /** Decodes UTF-8 bytes; invalid sequences become U+FFFD rather than failing. */
 export function decodeText(bytes: Uint8Array): string {
   return decoder.decode(bytes);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  Fdt,
+  type Fdt,
   FDT_ERROR_CODES,
   FdtError,
   getBootargs,

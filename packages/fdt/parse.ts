@@ -68,8 +68,9 @@ export function parseFdt(blob: Uint8Array, options: ParseOptions = {}): Fdt {
   if (header.sizeDtStruct !== undefined) {
     structLimit = structStart + header.sizeDtStruct;
   } else {
-    for (const start of [rsvStart, strStart]) {
-      if (start >= structStart && start < structLimit) structLimit = start;
+    if (rsvStart >= structStart) structLimit = Math.min(structLimit, rsvStart);
+    if (header.sizeDtStrings > 0 && strStart >= structStart) {
+      structLimit = Math.min(structLimit, strStart);
     }
   }
   checkOverlap([

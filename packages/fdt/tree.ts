@@ -98,6 +98,9 @@ export class FdtNode {
   readonly #children: FdtNode[] = [];
   readonly #childIndex = new Map<string, FdtNode>();
 
+  /** Creates a detached root node (empty name, no parent); children come from `addNode`. */
+  constructor() {}
+
   /** The full node name including any unit address (`cpu@0`); empty for the root. */
   get name(): string {
     return this.#name;
@@ -124,7 +127,7 @@ export class FdtNode {
     return at < 0 ? undefined : this.name.slice(at + 1);
   }
 
-  /** The absolute path, e.g. `/cpus/cpu@0`; `/` for the root. */
+  /** The absolute path, e.g. `/cpus/cpu@0`; `/` for the root; just the name once removed. */
   get path(): string {
     if (this.#parent === undefined) return this.#depth === 0 ? "/" : this.name;
     const parts: string[] = [this.name];
