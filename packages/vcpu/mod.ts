@@ -1,5 +1,39 @@
 /**
+ * An AArch64 vCPU on the Unicorn CPU emulator, through Deno's FFI.
+ *
+ * The vCPU runs guest code and reports exits; it knows nothing of interrupt
+ * controllers or devices. A VMM maps RAM (a plain `Uint8Array` the engine
+ * reads and writes directly) and MMIO regions, drives the IRQ input line,
+ * routes the virtual timer's output, and calls {@link Vcpu.run} in a loop.
+ *
+ * ```ts ignore
+ * import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * const ram = new Uint8Array(0x10_0000);
+ * ram.set([0x02, 0x00, 0x00, 0xd4]); // hvc #0
+ * vcpu.mapRam(0x4000_0000, ram);
+ * vcpu.setEntry(0x4000_0000, 0);
+ * const exit = vcpu.run();
+ * console.log(exit.reason); // "hvc"
+ * ```
+ *
  * @module
- * Work in progress.
  */
-export {};
+
+export { UnicornLibrary } from "./library.ts";
+export type { UnicornLibraryOptions, UnicornVersion } from "./library.ts";
+export { candidateLibraryNames } from "./library.ts";
+export type { EngineLayout } from "./calibration.ts";
+export { COUNTER_FREQUENCY_HZ, DEFAULT_SLICE_INSTRUCTIONS, Vcpu } from "./vcpu.ts";
+export type { VcpuOptions } from "./vcpu.ts";
+export type { CpuModel } from "./engine.ts";
+export type { MmioAccess, MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } from "./exits.ts";
+export { VcpuError } from "./errors.ts";
+export type { VcpuErrorCode } from "./errors.ts";
+export { SYSREGS } from "./sysregs.ts";
+export type { SysReg } from "./sysregs.ts";
+export { TIMER_ENABLE, TIMER_IMASK, TIMER_ISTATUS, VirtualTimer } from "./virtual_timer.ts";
+export { AddressSpace, PAGE_SIZE, PHYS_LIMIT } from "./address_space.ts";
+export type { CoverRange, Region } from "./address_space.ts";

@@ -1,0 +1,105 @@
+/**
+ * The guest-physical map of one vCPU: which ranges are RAM, which are device
+ * (MMIO) regions, and which are covered only to work around Unicorn 2.0.1's
+ * virtual-address quirk.
+ *
+ * The quirk: the engine asks "is this address mapped?" with the guest
+ * *virtual* address before translating it, so with the guest MMU on, a kernel
+ * virtual address that is not also a mapped physical address is refused as
+ * unmapped although it translates to RAM. Every range with nothing behind it
+ * is therefore mapped as a catch-all MMIO region; real accesses that land
+ * there are unbacked physical accesses, which the vCPU counts and reports.
+ *
+ * @module
+ */
+
+import { VcpuError } from "./errors.ts";
+
+/** Size of the guest-physical address space covered (48-bit). */
+export const PHYS_LIMIT = 2 ** 48;
+/** The top of the 64-bit space that kernels use for their virtual addresses. */
+export const HIGH_COVER_BASE = 0xffff_0000_0000_0000n;
+/** Unicorn maps whole 4 KiB pages. */
+export const PAGE_SIZE = 0x1000;
+
+/** A mapped range. */
+export interface Region {
+  /** Guest-physical base address. */
+  readonly base: number;
+  /** Size in bytes. */
+  readonly size: number;
+  /** What it is. */
+  readonly kind: "ram" | "mmio";
+}
+
+/** A range to cover, as 64-bit values (the high cover does not fit a number). */
+export interface CoverRange {
+  /** First byte. */
+  readonly base: bigint;
+  /** Size in bytes. */
+  readonly size: bigint;
+}
+
+/** Bookkeeping of the guest-physical map, with overlap and alignment checks. */
+export class AddressSpace {
+  readonly #regions: Region[] = [];
+
+  /** The mapped regions, sorted by base. */
+  get regions(): readonly Region[] {
+    return this.#regions;
+  }
+
+  /**
+   * Records a region.
+   *
+   * @throws {VcpuError} `BAD_REGION` if it is empty, not page aligned, beyond
+   *   the 48-bit physical space or overlaps another region.
+   */
+  add(region: Region): void {
+    const { base, size, kind } = region;
+    const where = `${kind} region at 0x${base.toString(16)} (size 0x${size.toString(16)})`;
+    if (!Number.isSafeInteger(base) || !Number.isSafeInteger(size) || base < 0 || size <= 0) {
+      throw new VcpuError("BAD_REGION", `${where}: base and size must be positive integers`);
+    }
+    if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0) {
+      throw new VcpuError("BAD_REGION", `${where}: base and size must be multiples of 4 KiB`);
+    }
+    if (base + size > PHYS_LIMIT) {
+      throw new VcpuError("BAD_REGION", `${where}: ends beyond the 48-bit physical address space`);
+    }
+    for (const r of this.#regions) {
+      if (base < r.base + r.size && r.base < base + size) {
+        throw new VcpuError(
+          "BAD_REGION",
+          `${where} overlaps the ${r.kind} region at 0x${r.base.toString(16)} (size 0x${
+            r.size.toString(16)
+          })`,
+        );
+      }
+    }
+    this.#regions.push(region);
+    this.#regions.sort((a, b) => a.base - b.base);
+  }
+
+  /** The ranges with nothing behind them, which need a catch-all mapping. */
+  gaps(): CoverRange[] {
+    const out: CoverRange[] = [];
+    let next = 0;
+    for (const r of this.#regions) {
+      if (r.base > next) out.push({ base: BigInt(next), size: BigInt(r.base - next) });
+      next = r.base + r.size;
+    }
+    if (next < PHYS_LIMIT) out.push({ base: BigInt(next), size: BigInt(PHYS_LIMIT - next) });
+    // Unicorn cannot map a range ending exactly at 2^64; the last page stays out.
+    out.push({ base: HIGH_COVER_BASE, size: (1n << 64n) - HIGH_COVER_BASE - BigInt(PAGE_SIZE) });
+    return out;
+  }
+
+  /** The region containing `address`, if any. */
+  find(address: number): Region | undefined {
+    for (const r of this.#regions) {
+      if (address >= r.base && address < r.base + r.size) return r;
+    }
+    return undefined;
+  }
+}

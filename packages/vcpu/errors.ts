@@ -1,0 +1,45 @@
+/**
+ * The error type of `@vmkit/vcpu`.
+ *
+ * @module
+ */
+
+/** What went wrong, as a stable code callers can branch on. */
+export type VcpuErrorCode =
+  /** libunicorn could not be found or loaded. */
+  | "LIBRARY_NOT_FOUND"
+  /** libunicorn is older than 2.0.1. */
+  | "LIBRARY_TOO_OLD"
+  /** A Unicorn call returned an error. */
+  | "ENGINE_ERROR"
+  /** The requested CPU model is unknown or known not to work. */
+  | "UNSUPPORTED_CPU_MODEL"
+  /** The start-up self-test of the engine's private layout failed. */
+  | "CALIBRATION_FAILED"
+  /** A memory region is misaligned, empty, overlapping or outside the address space. */
+  | "BAD_REGION"
+  /** An argument is out of range. */
+  | "INVALID_ARGUMENT"
+  /** The vCPU was used after `close()`. */
+  | "CLOSED"
+  /** A callback (MMIO handler, timer or IRQ listener) threw while the guest ran. */
+  | "CALLBACK_FAILED"
+  /** Delivering a synchronous exception into the guest did not land where it must. */
+  | "EXCEPTION_DELIVERY_FAILED";
+
+/** An error raised by `@vmkit/vcpu`, with a `code` saying what went wrong. */
+export class VcpuError extends Error {
+  /** What went wrong. */
+  readonly code: VcpuErrorCode;
+
+  /**
+   * @param code what went wrong
+   * @param message a sentence saying what and where
+   * @param options the underlying cause, if any
+   */
+  constructor(code: VcpuErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "VcpuError";
+    this.code = code;
+  }
+}

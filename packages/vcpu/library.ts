@@ -1,0 +1,164 @@
+/**
+ * Finding, loading and checking libunicorn.
+ *
+ * @module
+ */
+
+import { calibrate, type EngineLayout } from "./calibration.ts";
+import { VcpuError } from "./errors.ts";
+import { UNICORN_SYMBOLS, type UnicornSymbols } from "./symbols.ts";
+
+/** Options for {@link UnicornLibrary.open}. */
+export interface UnicornLibraryOptions {
+  /**
+   * Path or soname of libunicorn to load. Default: `$VMKIT_UNICORN_PATH` when
+   * set (and readable), else the usual names for this OS.
+   */
+  path?: string;
+}
+
+/** A Unicorn version number. */
+export interface UnicornVersion {
+  /** Major version. */
+  readonly major: number;
+  /** Minor version. */
+  readonly minor: number;
+  /** Patch level. */
+  readonly patch: number;
+}
+
+const INSTALL_HINT = "Install the Unicorn CPU emulator (2.0.1 or newer): " +
+  "Debian/Ubuntu: sudo apt-get install libunicorn2; Fedora: sudo dnf install unicorn; " +
+  "macOS: brew install unicorn; or set VMKIT_UNICORN_PATH to the library's path.";
+
+/** The names to try, most specific first. */
+export function candidateLibraryNames(os: typeof Deno.build.os = Deno.build.os): string[] {
+  switch (os) {
+    case "darwin":
+      return [
+        "libunicorn.2.dylib",
+        "/opt/homebrew/lib/libunicorn.2.dylib",
+        "/usr/local/lib/libunicorn.2.dylib",
+        "libunicorn.dylib",
+      ];
+    case "windows":
+      return ["unicorn.dll"];
+    default:
+      return [
+        "libunicorn.so.2",
+        "/usr/lib/x86_64-linux-gnu/libunicorn.so.2",
+        "/usr/lib/aarch64-linux-gnu/libunicorn.so.2",
+        "/usr/lib64/libunicorn.so.2",
+        "/usr/local/lib/libunicorn.so.2",
+        "libunicorn.so",
+      ];
+  }
+}
+
+function envPath(): string | undefined {
+  try {
+    return Deno.env.get("VMKIT_UNICORN_PATH") || undefined;
+  } catch {
+    // Without --allow-env the override is simply unavailable.
+    return undefined;
+  }
+}
+
+/**
+ * A loaded libunicorn. Open one per process (or per VM) and share it between
+ * vCPUs: loading checks the version and runs a short self-test that learns
+ * where this build keeps two private values VMKit needs (see
+ * {@link EngineLayout}).
+ */
+export class UnicornLibrary implements Disposable {
+  /** The path or name the library was loaded from. */
+  readonly path: string;
+  /** The library's version. */
+  readonly version: UnicornVersion;
+  /** The bound C functions. */
+  readonly symbols: UnicornSymbols;
+  readonly #lib: Deno.DynamicLibrary<typeof UNICORN_SYMBOLS>;
+  #layout: EngineLayout | undefined;
+  #closed = false;
+
+  private constructor(path: string, lib: Deno.DynamicLibrary<typeof UNICORN_SYMBOLS>) {
+    this.path = path;
+    this.#lib = lib;
+    this.symbols = lib.symbols;
+    const v = lib.symbols.uc_version(null, null);
+    this.version = { major: v >>> 24, minor: (v >>> 16) & 0xff, patch: (v >>> 8) & 0xff };
+  }
+
+  /**
+   * Loads libunicorn and checks it is 2.0.1 or newer.
+   *
+   * @throws {VcpuError} `LIBRARY_NOT_FOUND` naming every place tried and the
+   *   package to install; `LIBRARY_TOO_OLD` for an older version.
+   */
+  static open(options: UnicornLibraryOptions = {}): UnicornLibrary {
+    const explicit = options.path ?? envPath();
+    const names = explicit ? [explicit] : candidateLibraryNames();
+    const failures: string[] = [];
+    for (const name of names) {
+      let lib: Deno.DynamicLibrary<typeof UNICORN_SYMBOLS>;
+      try {
+        lib = Deno.dlopen(name, UNICORN_SYMBOLS);
+      } catch (e) {
+        failures.push(`${name}: ${(e as Error).message.split("\n")[0]}`);
+        continue;
+      }
+      const library = new UnicornLibrary(name, lib);
+      const { major, minor, patch } = library.version;
+      if (major < 2 || (major === 2 && minor === 0 && patch < 1)) {
+        lib.close();
+        throw new VcpuError(
+          "LIBRARY_TOO_OLD",
+          `${name} is Unicorn ${major}.${minor}.${patch}; VMKit needs 2.0.1 or newer. ${INSTALL_HINT}`,
+        );
+      }
+      return library;
+    }
+    throw new VcpuError(
+      "LIBRARY_NOT_FOUND",
+      `libunicorn could not be loaded (tried ${failures.join("; ")}). ${INSTALL_HINT}`,
+    );
+  }
+
+  /** A readable version string, e.g. `2.0.1`. */
+  get versionString(): string {
+    return `${this.version.major}.${this.version.minor}.${this.version.patch}`;
+  }
+
+  /**
+   * Where this build of the engine keeps the exception syndrome and its
+   * instruction counter, learned by a self-test on first use.
+   *
+   * @throws {VcpuError} `CALIBRATION_FAILED` when the self-test cannot find them.
+   */
+  get layout(): EngineLayout {
+    this.#assertOpen();
+    this.#layout ??= calibrate(this.symbols);
+    return this.#layout;
+  }
+
+  /** Whether `close()` ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new VcpuError("CLOSED", "the Unicorn library was closed");
+  }
+
+  /** Unloads the library. Close every vCPU using it first. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#lib.close();
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

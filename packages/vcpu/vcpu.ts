@@ -1,0 +1,820 @@
+/**
+ * An AArch64 vCPU on one Unicorn engine: guest-physical map, register access,
+ * an IRQ input line, the virtual timer, delivery of synchronous exceptions into
+ * the guest's own EL1 vectors, and a run loop that returns typed exits.
+ *
+ * How it regains control: only through instruction-count slices and through
+ * the engine's interrupt hook. Unicorn 2.0.1 rewinds the PC to the start of
+ * the translated block when stopped from another thread or from a memory
+ * callback, so code that already ran (stores included) would run again; the
+ * count limit and the interrupt hook are the two places a stop is exact. A
+ * stop requested from an MMIO handler therefore takes effect at the end of the
+ * current slice.
+ *
+ * @module
+ */
+
+import { EXCP, REG, UC_ARM64_INS_MSR, UC_HOOK_INSN, UC_HOOK_INTR, ucErrName } from "./constants.ts";
+import { AddressSpace, type CoverRange } from "./address_space.ts";
+import { type CpuModel, Engine, HCR_EL2_BOOT, HCR_EL2_VI } from "./engine.ts";
+import { VcpuError } from "./errors.ts";
+import type { MmioAccess, MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } from "./exits.ts";
+import type { EngineLayout } from "./calibration.ts";
+import type { UnicornLibrary } from "./library.ts";
+import { type SysReg, SYSREGS } from "./sysregs.ts";
+import { TIMER_ISTATUS, VirtualTimer } from "./virtual_timer.ts";
+
+/** The frequency of the engine's generic counter: QEMU derives it from the host clock in 16 ns steps. */
+export const COUNTER_FREQUENCY_HZ = 62_500_000;
+
+/** Default instructions per slice: the longest a guest runs before the VMM regains control. */
+export const DEFAULT_SLICE_INSTRUCTIONS = 200_000;
+
+/** Options for a {@link Vcpu}. */
+export interface VcpuOptions {
+  /** The loaded engine library (share one between vCPUs). */
+  library: UnicornLibrary;
+  /** Index of this vCPU; also its MPIDR affinity 0. Default 0. */
+  id?: number;
+  /** CPU model. Default `cortex-a72`. `max` is refused (it aborts the process under Linux). */
+  cpuModel?: CpuModel | "max";
+  /** Instructions per slice, 1000 to 2^31. Default {@link DEFAULT_SLICE_INSTRUCTIONS}. */
+  sliceInstructions?: number;
+  /** Called when the virtual timer's output changes (route it to PPI 27). */
+  onTimerLevel?: (level: boolean) => void;
+  /** Called for each access to a guest-physical address with nothing behind it. */
+  onUnbackedAccess?: (access: Readonly<MmioAccess>) => void;
+}
+
+// What the interrupt hook decided, read by run() after uc_emu_start returns.
+const HOOK_NONE = 0;
+const HOOK_HVC = 1;
+const HOOK_SMC = 2;
+const HOOK_DELIVERED = 3;
+const HOOK_UNHANDLED = 4;
+const HOOK_LOOP = 5;
+const HOOK_FAILED = 6;
+
+const PSTATE_I = 0x80n;
+const PSTATE_SP = 1n;
+/** How many times in a row the guest may fault on the very vector it was sent to. */
+const MAX_VECTOR_FAULTS = 3;
+
+/**
+ * One AArch64 vCPU. Create it, map RAM and MMIO regions, set the entry state,
+ * then call {@link run} in a loop and react to each {@link VcpuExit}.
+ *
+ * Release it with `close()` or a `using` declaration: the engine, its
+ * callbacks and saved states are freed deterministically.
+ */
+export class Vcpu implements Disposable {
+  /** Index of this vCPU (MPIDR affinity 0). */
+  readonly id: number;
+  /** Counters for diagnostics. */
+  readonly stats: VcpuStats = {
+    runs: 0,
+    instructions: 0,
+    exceptions: 0,
+    hvc: 0,
+    smc: 0,
+    wfi: 0,
+    mmioReads: 0,
+    mmioWrites: 0,
+    unbackedReads: 0,
+    unbackedWrites: 0,
+    lastUnbackedAddress: -1,
+  };
+  /** The virtual timer's state (read it; the guest writes it). */
+  readonly timer: VirtualTimer = new VirtualTimer();
+
+  readonly #library: UnicornLibrary;
+  readonly #engine: Engine;
+  readonly #layout: EngineLayout;
+  readonly #slice: number;
+  readonly #onTimerLevel: ((level: boolean) => void) | undefined;
+  readonly #onUnbacked: ((access: Readonly<MmioAccess>) => void) | undefined;
+  readonly #space = new AddressSpace();
+  readonly #keepAlive: Uint8Array[] = [];
+  // deno-lint-ignore no-explicit-any
+  readonly #callbacks: Deno.UnsafeCallback<any>[] = [];
+  readonly #exit: VcpuExit;
+  readonly #access: MmioAccess;
+  readonly #engineView: Deno.UnsafePointerView;
+  readonly #context: Deno.PointerObject;
+  readonly #contextView: Deno.UnsafePointerView;
+  readonly #pristine: Deno.PointerObject;
+  readonly #msrBuf = new Uint8Array(32);
+  readonly #msrWords = new Uint32Array(this.#msrBuf.buffer);
+  readonly #msrValue = new BigUint64Array(this.#msrBuf.buffer, 24, 1);
+
+  #covers: CoverRange[] = [];
+  #coversDirty = true;
+  #irqLine = false;
+  #timerLevel = false;
+  #timerStatus = false;
+  #stopRequested = false;
+  #running = false;
+  #closed = false;
+  #hook = HOOK_NONE;
+  #hookError: unknown = undefined;
+  // Exception delivery in flight: the guest's real VBAR_EL1, its saved I bit
+  // and where QEMU must land.
+  #deliveryVbar = 0n;
+  #deliveryIBit = 0n;
+  #deliveryTarget = 0n;
+  #lastLanding = -1n;
+  #vectorFaults = 0;
+
+  /**
+   * Creates a vCPU in the state a kernel entered at EL1h expects: EL3 and EL2
+   * configured as firmware would leave them, MMU and caches off, DAIF masked.
+   *
+   * @throws {VcpuError} `UNSUPPORTED_CPU_MODEL`, `INVALID_ARGUMENT`,
+   *   `CALIBRATION_FAILED` or `ENGINE_ERROR`.
+   */
+  constructor(options: VcpuOptions) {
+    const id = options.id ?? 0;
+    if (!Number.isInteger(id) || id < 0 || id > 255) {
+      throw new VcpuError("INVALID_ARGUMENT", `vCPU id must be an integer 0..255, got ${id}`);
+    }
+    const slice = options.sliceInstructions ?? DEFAULT_SLICE_INSTRUCTIONS;
+    if (!Number.isInteger(slice) || slice < 1000 || slice > 2 ** 31) {
+      throw new VcpuError(
+        "INVALID_ARGUMENT",
+        `sliceInstructions must be an integer from 1000 to 2^31, got ${slice}`,
+      );
+    }
+    const layout = options.library.layout;
+    if (layout.instructionCounterOffset === undefined) {
+      throw new VcpuError(
+        "CALIBRATION_FAILED",
+        "could not locate the engine's instruction counter in this Unicorn build; " +
+          "without it WFI cannot be told apart from the end of a slice",
+      );
+    }
+    this.id = id;
+    this.#library = options.library;
+    this.#layout = layout;
+    this.#slice = slice;
+    this.#onTimerLevel = options.onTimerLevel;
+    this.#onUnbacked = options.onUnbackedAccess;
+    this.#exit = {
+      reason: "preempted",
+      imm: 0,
+      args: new BigUint64Array(8),
+      deadline: undefined,
+      exception: 0,
+      syndrome: 0,
+      instructions: 0,
+    };
+    this.#access = { cpu: id, address: 0, offset: 0, size: 0, write: false, value: 0 };
+
+    const uc = options.library.symbols;
+    this.#engine = Engine.open(uc, options.cpuModel ?? "cortex-a72");
+    const contexts: Deno.PointerObject[] = [];
+    try {
+      const out = new BigUint64Array(1);
+      for (let i = 0; i < 2; i++) {
+        if (uc.uc_context_alloc(this.#engine.handle, out) !== 0 || out[0] === 0n) {
+          throw new VcpuError("ENGINE_ERROR", "uc_context_alloc failed");
+        }
+        contexts.push(Deno.UnsafePointer.create(out[0])!);
+      }
+      this.#engineView = new Deno.UnsafePointerView(this.#engine.handle);
+      this.#contextView = new Deno.UnsafePointerView(contexts[0]);
+      this.#engine.writeSys(SYSREGS.VMPIDR_EL2, 0x8000_0000n | BigInt(id));
+      this.#engine.writeSys(SYSREGS.CNTFRQ_EL0, BigInt(COUNTER_FREQUENCY_HZ));
+      this.#installHooks();
+      if (uc.uc_context_save(this.#engine.handle, contexts[1]) !== 0) {
+        throw new VcpuError("ENGINE_ERROR", "uc_context_save failed");
+      }
+      // Guest time starts at 0.
+      this.counterOffset = this.#engine.readSys(SYSREGS.CNTPCT_EL0);
+    } catch (e) {
+      for (const c of contexts) uc.uc_context_free(c);
+      for (const cb of this.#callbacks) cb.close();
+      this.#engine.close();
+      throw e;
+    }
+    this.#context = contexts[0];
+    this.#pristine = contexts[1];
+  }
+
+  #installHooks(): void {
+    const intr = new Deno.UnsafeCallback(
+      { parameters: ["pointer", "u32", "pointer"], result: "void" } as const,
+      (_uc, intno) => this.#onException(intno),
+    );
+    this.#callbacks.push(intr);
+    this.#engine.hookAdd(UC_HOOK_INTR, intr.pointer);
+    const msr = new Deno.UnsafeCallback(
+      { parameters: ["pointer", "i32", "pointer", "pointer"], result: "u32" } as const,
+      (_uc, _reg, cpReg) => this.#onMsr(cpReg),
+    );
+    this.#callbacks.push(msr);
+    this.#engine.hookAdd(UC_HOOK_INSN, msr.pointer, UC_ARM64_INS_MSR);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Memory
+
+  /**
+   * Maps guest RAM at a guest-physical address. The engine reads and writes
+   * `bytes` directly (no copies), so the same buffer can be shared by several
+   * vCPUs, the loader and device models. The vCPU keeps `bytes` alive.
+   *
+   * @throws {VcpuError} `BAD_REGION` for misaligned, overlapping or oversized regions.
+   */
+  mapRam(base: number, bytes: Uint8Array<ArrayBuffer>): void {
+    this.#assertIdle("map RAM");
+    const pointer = Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes));
+    if (Number(BigInt(pointer) % 16n) !== 0) {
+      throw new VcpuError("BAD_REGION", "RAM buffer must be 16-byte aligned in host memory");
+    }
+    this.#space.add({ base, size: bytes.byteLength, kind: "ram" });
+    this.#dropCovers();
+    this.#engine.mapPtr(base, bytes);
+    this.#keepAlive.push(bytes);
+  }
+
+  /**
+   * Maps a device region. Each guest access calls `handler` with a decoded,
+   * reused {@link MmioAccess} record.
+   *
+   * @throws {VcpuError} `BAD_REGION` for misaligned or overlapping regions or
+   *   regions larger than 4 GiB.
+   */
+  mapMmio(base: number, size: number, handler: MmioHandler): void {
+    this.#assertIdle("map MMIO");
+    if (size > 2 ** 32) {
+      throw new VcpuError("BAD_REGION", `MMIO region at 0x${base.toString(16)} exceeds 4 GiB`);
+    }
+    this.#space.add({ base, size, kind: "mmio" });
+    this.#dropCovers();
+    const access = this.#access;
+    // Offsets, values and the result are declared 32-bit although the C
+    // signature says 64: regions are at most 4 GiB, the engine never moves
+    // more than 4 bytes per call (and masks the result to the access size),
+    // and on x86-64 and AArch64 the low half of a 64-bit register is the
+    // 32-bit value. This keeps BigInt allocations off the MMIO path.
+    const read = new Deno.UnsafeCallback(
+      { parameters: ["pointer", "u32", "u32", "pointer"], result: "u32" } as const,
+      (_uc, offset, size) => {
+        access.address = base + offset;
+        access.offset = offset;
+        access.size = size;
+        access.write = false;
+        access.value = 0;
+        this.stats.mmioReads++;
+        try {
+          handler(access);
+        } catch (e) {
+          this.#fail(e);
+          return 0;
+        }
+        return size >= 4 ? access.value >>> 0 : access.value & ((1 << (size * 8)) - 1);
+      },
+    );
+    const write = new Deno.UnsafeCallback(
+      { parameters: ["pointer", "u32", "u32", "u32", "pointer"], result: "void" } as const,
+      (_uc, offset, size, value) => {
+        access.address = base + offset;
+        access.offset = offset;
+        access.size = size;
+        access.write = true;
+        access.value = value;
+        this.stats.mmioWrites++;
+        try {
+          handler(access);
+        } catch (e) {
+          this.#fail(e);
+        }
+      },
+    );
+    this.#callbacks.push(read, write);
+    this.#engine.mmioMap(BigInt(base), BigInt(size), read.pointer, write.pointer, null);
+  }
+
+  /** The guest-physical map, sorted by address. */
+  get regions(): readonly { base: number; size: number; kind: "ram" | "mmio" }[] {
+    return this.#space.regions;
+  }
+
+  #dropCovers(): void {
+    for (const c of this.#covers) this.#engine.unmap(c.base, c.size);
+    this.#covers = [];
+    this.#coversDirty = true;
+  }
+
+  #installCovers(): void {
+    const access = this.#access;
+    const record = (address: bigint, size: number, write: boolean, value: number) => {
+      access.address = Number(address);
+      access.offset = 0;
+      access.size = size;
+      access.write = write;
+      access.value = value;
+      if (write) this.stats.unbackedWrites++;
+      else this.stats.unbackedReads++;
+      this.stats.lastUnbackedAddress = access.address;
+      try {
+        this.#onUnbacked?.(access);
+      } catch (e) {
+        this.#fail(e);
+      }
+    };
+    const covers = this.#space.gaps();
+    for (const c of covers) {
+      const base = c.base;
+      const read = new Deno.UnsafeCallback(
+        { parameters: ["pointer", "u64", "u32", "pointer"], result: "u32" } as const,
+        (_uc, offset, size) => {
+          record(base + BigInt(offset), size, false, 0);
+          return 0;
+        },
+      );
+      const write = new Deno.UnsafeCallback(
+        { parameters: ["pointer", "u64", "u32", "u64", "pointer"], result: "void" } as const,
+        (_uc, offset, size, value) => record(base + BigInt(offset), size, true, Number(value)),
+      );
+      this.#callbacks.push(read, write);
+      this.#engine.mmioMap(c.base, c.size, read.pointer, write.pointer, null);
+    }
+    this.#covers = covers;
+    this.#coversDirty = false;
+  }
+
+  /**
+   * Drops translated code for a range the VMM rewrote behind the engine's back
+   * (images loaded into RAM, for instance). The range is taken through the
+   * guest's current MMU state, so call it while the MMU is off (after
+   * {@link reset}).
+   */
+  invalidateCode(base: number, size: number): void {
+    this.#assertIdle("invalidate code");
+    if (size > 0) this.#engine.flushCode(base, size);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Registers
+
+  /** Reads general-purpose register `Xn` (0–30). */
+  getX(n: number): bigint {
+    this.#assertOpen();
+    checkGpr(n);
+    return this.#engine.readX(n);
+  }
+
+  /** Writes general-purpose register `Xn` (0–30). */
+  setX(n: number, value: bigint | number): void {
+    this.#assertOpen();
+    checkGpr(n);
+    this.#engine.writeX(n, BigInt.asUintN(64, BigInt(value)));
+  }
+
+  /** The program counter. */
+  getPc(): bigint {
+    this.#assertOpen();
+    return this.#engine.readPc();
+  }
+
+  /** Sets the program counter. */
+  setPc(value: bigint | number): void {
+    this.#assertOpen();
+    this.#engine.writeReg(REG.PC, BigInt.asUintN(64, BigInt(value)));
+  }
+
+  /** The stack pointer of the current exception level. */
+  getSp(): bigint {
+    this.#assertOpen();
+    return this.#engine.readReg(REG.SP);
+  }
+
+  /** PSTATE (NZCV, DAIF, EL and SP selection, as SPSR encodes them). */
+  getPstate(): bigint {
+    this.#assertOpen();
+    return this.#engine.readReg(REG.PSTATE);
+  }
+
+  /** Reads a system register. */
+  readSysReg(reg: SysReg): bigint {
+    this.#assertOpen();
+    return this.#engine.readSys(reg);
+  }
+
+  /** Writes a system register. */
+  writeSysReg(reg: SysReg, value: bigint): void {
+    this.#assertOpen();
+    this.#engine.writeSys(reg, BigInt.asUintN(64, value));
+  }
+
+  /**
+   * Sets where the vCPU starts: `pc`, `x0` (the DTB address for Linux, the
+   * context id for PSCI CPU_ON) and x1–x3 = 0, as the boot protocol asks.
+   */
+  setEntry(pc: bigint | number, x0: bigint | number): void {
+    this.setPc(pc);
+    this.setX(0, x0);
+    for (let n = 1; n <= 3; n++) this.setX(n, 0n);
+  }
+
+  /**
+   * Returns the vCPU to its power-on state: registers, system registers and
+   * the virtual timer as after construction, IRQ line low, no pending stop.
+   * Memory maps are kept; guest time continues.
+   */
+  reset(): void {
+    this.#assertIdle("reset");
+    const offset = this.counterOffset;
+    const uc = this.#library.symbols;
+    if (uc.uc_context_restore(this.#engine.handle, this.#pristine) !== 0) {
+      throw new VcpuError("ENGINE_ERROR", "uc_context_restore failed");
+    }
+    this.counterOffset = offset;
+    this.timer.reset();
+    this.#timerLevel = false;
+    this.#timerStatus = false;
+    this.#irqLine = false;
+    this.#stopRequested = false;
+    this.#lastLanding = -1n;
+    this.#vectorFaults = 0;
+    this.#engine.writeSys(SYSREGS.HCR_EL2, HCR_EL2_BOOT);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Interrupt input and time
+
+  /** The level of the IRQ input. */
+  get irqLine(): boolean {
+    return this.#irqLine;
+  }
+
+  /**
+   * Drives the IRQ input (the interrupt controller's output for this vCPU).
+   * The guest takes the interrupt at its IRQ vector when PSTATE.I is clear; a
+   * change is noticed at the guest's next DAIF write, exception return or at
+   * the end of the slice.
+   */
+  setIrqLine(level: boolean): void {
+    if (level === this.#irqLine) return;
+    this.#irqLine = level;
+    this.#assertOpen();
+    // During an exception delivery VI is in use; the line is applied after it.
+    if (this.#hook !== HOOK_DELIVERED) {
+      this.#engine.writeSys(SYSREGS.HCR_EL2, HCR_EL2_BOOT | (level ? HCR_EL2_VI : 0n));
+    }
+  }
+
+  /** The counter the guest reads (CNTVCT_EL0), in ticks of {@link COUNTER_FREQUENCY_HZ}. */
+  counter(): bigint {
+    this.#assertOpen();
+    return this.#engine.readSys(SYSREGS.CNTVCT_EL0);
+  }
+
+  /**
+   * CNTVOFF_EL2: guest counter = engine counter − offset. Lowering it moves
+   * guest time forward (skipping idle periods); keep it equal on all vCPUs.
+   */
+  get counterOffset(): bigint {
+    this.#assertOpen();
+    return this.#engine.readSys(SYSREGS.CNTVOFF_EL2);
+  }
+
+  set counterOffset(value: bigint) {
+    this.#assertOpen();
+    this.#engine.writeSys(SYSREGS.CNTVOFF_EL2, BigInt.asUintN(64, value));
+  }
+
+  /** The virtual timer's output level. */
+  get timerLevel(): boolean {
+    return this.#timerLevel;
+  }
+
+  /**
+   * Re-evaluates the virtual timer against the counter: updates ISTATUS as
+   * the guest reads it and reports a change of the output level. Called at
+   * every slice end; call it also when the guest acknowledges interrupts.
+   */
+  updateTimer(): void {
+    this.#assertOpen();
+    const t = this.timer;
+    if (t.control === 0 && !this.#timerStatus && !this.#timerLevel) return;
+    const now = this.#engine.readSys(SYSREGS.CNTVCT_EL0);
+    const status = t.status(now);
+    if (status !== this.#timerStatus) {
+      this.#timerStatus = status;
+      this.#engine.writeSys(SYSREGS.CNTV_CTL_EL0, BigInt(t.control | (status ? TIMER_ISTATUS : 0)));
+    }
+    const level = t.level(now);
+    if (level !== this.#timerLevel) {
+      this.#timerLevel = level;
+      this.#onTimerLevel?.(level);
+    }
+  }
+
+  // The engine drops guest writes to the timer registers; trap them.
+  #onMsr(cpReg: Deno.PointerValue): number {
+    if (cpReg === null) return 0;
+    Deno.UnsafePointerView.copyInto(cpReg, this.#msrBuf);
+    const w = this.#msrWords;
+    // uc_arm64_cp_reg: crn, crm, op0, op1, op2, pad, val. CNTV_*: 3, 3, 14, 3, op2.
+    if (w[0] !== 14 || w[1] !== 3 || w[2] !== 3 || w[3] !== 3) return 0;
+    try {
+      const value = this.#msrValue[0];
+      const t = this.timer;
+      switch (w[4]) {
+        case 0: // CNTV_TVAL_EL0
+          t.writeTimerValue(value, this.#engine.readSys(SYSREGS.CNTVCT_EL0));
+          this.#engine.writeSys(SYSREGS.CNTV_CVAL_EL0, t.compare);
+          break;
+        case 1: // CNTV_CTL_EL0
+          t.writeControl(value);
+          this.#timerStatus = !this.#timerStatus; // force the register rewrite below
+          break;
+        case 2: // CNTV_CVAL_EL0
+          t.writeCompare(value);
+          this.#engine.writeSys(SYSREGS.CNTV_CVAL_EL0, t.compare);
+          break;
+        default:
+          return 0;
+      }
+      this.#timerStatus = !t.status(this.#engine.readSys(SYSREGS.CNTVCT_EL0));
+      this.updateTimer();
+    } catch (e) {
+      this.#fail(e);
+    }
+    return 1;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Exceptions
+
+  #onException(intno: number): void {
+    try {
+      switch (intno) {
+        case EXCP.HVC:
+        case EXCP.SMC:
+          this.#hook = intno === EXCP.HVC ? HOOK_HVC : HOOK_SMC;
+          this.#exit.imm = this.#syndrome() & 0xffff;
+          for (let n = 0; n < 8; n++) this.#exit.args[n] = this.#engine.readX(n);
+          break;
+        case EXCP.UDEF:
+        case EXCP.SWI:
+        case EXCP.PREFETCH_ABORT:
+        case EXCP.DATA_ABORT:
+        case EXCP.BKPT:
+          this.#deliver(intno);
+          break;
+        default:
+          this.#hook = HOOK_UNHANDLED;
+          this.#exit.exception = intno;
+          this.#exit.syndrome = this.#syndrome();
+      }
+    } catch (e) {
+      this.#fail(e);
+      return;
+    }
+    this.#engine.stop();
+  }
+
+  #syndrome(): number {
+    if (this.#library.symbols.uc_context_save(this.#engine.handle, this.#context) !== 0) {
+      throw new VcpuError("ENGINE_ERROR", "uc_context_save failed in the exception hook");
+    }
+    return this.#contextView.getUint32(this.#layout.syndromeOffset);
+  }
+
+  /**
+   * Takes a synchronous exception into the guest's EL1 vectors. Writing
+   * PSTATE through the API does not refresh QEMU's cached per-EL state, so the
+   * entry is left to QEMU itself: with VBAR_EL1 lowered by 0x80 and a virtual
+   * IRQ pending, QEMU's own IRQ entry lands exactly on the synchronous vector
+   * for the current/lower EL, with SPSR, ELR, PSTATE and the stack switch done
+   * right. run() then restores VBAR_EL1 and the I bit saved in SPSR_EL1.
+   */
+  #deliver(intno: number): void {
+    const e = this.#engine;
+    const syndrome = this.#syndrome();
+    const pc = e.readPc();
+    const pstate = e.readReg(REG.PSTATE);
+    const el = Number((pstate >> 2n) & 3n);
+    if (el > 1) {
+      this.#hook = HOOK_UNHANDLED;
+      this.#exit.exception = intno;
+      this.#exit.syndrome = syndrome;
+      return;
+    }
+    // Faulting on the vector just entered means there is no usable handler;
+    // real hardware would spin here forever.
+    if (pc === this.#lastLanding) {
+      if (++this.#vectorFaults >= MAX_VECTOR_FAULTS) {
+        this.#hook = HOOK_LOOP;
+        this.#exit.exception = intno;
+        this.#exit.syndrome = syndrome;
+        return;
+      }
+    } else {
+      this.#vectorFaults = 0;
+    }
+    e.writeSys(SYSREGS.ESR_EL1, BigInt(syndrome));
+    if (intno === EXCP.DATA_ABORT || intno === EXCP.PREFETCH_ABORT) {
+      e.writeSys(
+        SYSREGS.FAR_EL1,
+        this.#contextView.getBigUint64(this.#layout.faultAddressOffset),
+      );
+    }
+    const vbar = e.readSys(SYSREGS.VBAR_EL1);
+    const vector = el === 0 ? 0x400n : (pstate & PSTATE_SP) !== 0n ? 0x200n : 0n;
+    this.#deliveryVbar = vbar;
+    this.#deliveryIBit = pstate & PSTATE_I;
+    this.#deliveryTarget = BigInt.asUintN(64, vbar + vector);
+    e.writeSys(SYSREGS.VBAR_EL1, BigInt.asUintN(64, vbar - 0x80n));
+    e.writeReg(REG.PSTATE, pstate & ~PSTATE_I);
+    e.writeSys(SYSREGS.HCR_EL2, HCR_EL2_BOOT | HCR_EL2_VI);
+    this.#hook = HOOK_DELIVERED;
+    this.stats.exceptions++;
+  }
+
+  #finishDelivery(): void {
+    const e = this.#engine;
+    const landed = e.readPc();
+    e.writeSys(SYSREGS.VBAR_EL1, this.#deliveryVbar);
+    e.writeSys(SYSREGS.HCR_EL2, HCR_EL2_BOOT | (this.#irqLine ? HCR_EL2_VI : 0n));
+    if (landed !== this.#deliveryTarget) {
+      throw new VcpuError(
+        "EXCEPTION_DELIVERY_FAILED",
+        `a synchronous exception meant for the guest vector at 0x${
+          this.#deliveryTarget.toString(16)
+        } landed at 0x${landed.toString(16)}`,
+      );
+    }
+    if (this.#deliveryIBit === 0n) {
+      const spsr = e.readSys(SYSREGS.SPSR_EL1);
+      e.writeSys(SYSREGS.SPSR_EL1, spsr & ~PSTATE_I);
+    } else {
+      const spsr = e.readSys(SYSREGS.SPSR_EL1);
+      e.writeSys(SYSREGS.SPSR_EL1, spsr | PSTATE_I);
+    }
+    this.#lastLanding = landed;
+  }
+
+  #fail(e: unknown): void {
+    if (this.#hookError === undefined) this.#hookError = e;
+    this.#hook = HOOK_FAILED;
+    // Unsafe mid-block, but the run is being abandoned with an error anyway.
+    this.#engine.stop();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Running
+
+  /**
+   * Asks the vCPU to stop. Safe from any callback: the run ends with a
+   * `stopped` exit at the latest when the current slice ends.
+   */
+  requestStop(): void {
+    this.#stopRequested = true;
+  }
+
+  /** Whether a stop was requested and not yet reported. */
+  get stopRequested(): boolean {
+    return this.#stopRequested;
+  }
+
+  /**
+   * Runs the guest until something needs the VMM: at most one slice of
+   * instructions, an HVC/SMC, a WFI, or a stop request. Synchronous
+   * exceptions are delivered into the guest along the way.
+   *
+   * @returns the exit record (reused; valid until the next call)
+   * @throws {VcpuError} `CALLBACK_FAILED` if an MMIO handler or listener
+   *   threw (the error is the `cause`), `EXCEPTION_DELIVERY_FAILED`,
+   *   `ENGINE_ERROR`, `CLOSED`.
+   */
+  run(): VcpuExit {
+    this.#assertIdle("run");
+    if (this.#coversDirty) this.#installCovers();
+    const exit = this.#exit;
+    exit.instructions = 0;
+    exit.deadline = undefined;
+    this.stats.runs++;
+    // Time may have moved (host sleep, skipped idle time) since the last run.
+    this.updateTimer();
+    this.#running = true;
+    try {
+      let budget = this.#slice;
+      for (;;) {
+        if (this.#stopRequested) {
+          this.#stopRequested = false;
+          return this.#finish("stopped");
+        }
+        this.#hook = HOOK_NONE;
+        const err = this.#engine.start(this.#engine.readPc(), budget);
+        const hook = this.#hook;
+        this.#hook = HOOK_NONE;
+        // The count hook stops the engine when its counter passes the budget,
+        // so a used-up slice reads budget + 1.
+        const counted = this.#engineView.getUint32(this.#layout.instructionCounterOffset!);
+        const ran = Math.min(counted, budget);
+        exit.instructions += ran;
+        this.stats.instructions += ran;
+        if (hook === HOOK_FAILED) {
+          const cause = this.#hookError;
+          this.#hookError = undefined;
+          throw new VcpuError(
+            "CALLBACK_FAILED",
+            `a callback failed while vCPU ${this.id} ran: ${(cause as Error)?.message ?? cause}`,
+            { cause },
+          );
+        }
+        if (hook === HOOK_DELIVERED) this.#finishDelivery();
+        this.updateTimer();
+        if (err !== 0) {
+          throw new VcpuError(
+            "ENGINE_ERROR",
+            `vCPU ${this.id} stopped with ${ucErrName(err)} at pc 0x${
+              this.#engine.readPc().toString(16)
+            }`,
+          );
+        }
+        switch (hook) {
+          case HOOK_HVC:
+            this.stats.hvc++;
+            return this.#finish("hvc");
+          case HOOK_SMC:
+            this.stats.smc++;
+            return this.#finish("smc");
+          case HOOK_UNHANDLED:
+            return this.#finish("unhandled-exception");
+          case HOOK_LOOP:
+            return this.#finish("exception-loop");
+        }
+        if (counted > budget) return this.#finish("preempted");
+        budget -= ran;
+        if (hook === HOOK_DELIVERED) {
+          // The delivery ended the engine run early; the slice goes on.
+          if (budget <= 0) return this.#finish("preempted");
+          continue;
+        }
+        // Nothing stopped the engine and the budget was not used up: the guest
+        // executed WFI with no interrupt pending, which halts the engine.
+        this.stats.wfi++;
+        exit.deadline = this.timer.deadline();
+        return this.#finish("wfi");
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #finish(reason: VcpuExitReason): VcpuExit {
+    this.#exit.reason = reason;
+    return this.#exit;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Lifecycle
+
+  /** Whether `close()` ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new VcpuError("CLOSED", `vCPU ${this.id} is closed`);
+  }
+
+  #assertIdle(what: string): void {
+    this.#assertOpen();
+    if (this.#running) {
+      throw new VcpuError("INVALID_ARGUMENT", `cannot ${what} while vCPU ${this.id} is running`);
+    }
+  }
+
+  /** Frees the engine, its callbacks and saved states. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const uc = this.#library.symbols;
+    this.#engine.close();
+    uc.uc_context_free(this.#context);
+    uc.uc_context_free(this.#pristine);
+    for (const cb of this.#callbacks) cb.close();
+    this.#callbacks.length = 0;
+    this.#keepAlive.length = 0;
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function checkGpr(n: number): void {
+  if (!Number.isInteger(n) || n < 0 || n > 30) {
+    throw new VcpuError(
+      "INVALID_ARGUMENT",
+      `general-purpose register index must be 0..30, got ${n}`,
+    );
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The EL1 virtual timer (CNTV_CTL_EL0 / CNTV_CVAL_EL0) as a state machine.
+ *
+ * Unicorn 2.0.1 compiles QEMU's timer out: guest writes to these registers are
+ * dropped and no timer interrupt is ever raised. The vCPU traps the writes and
+ * keeps the state here; the output is a level line the VMM routes to the
+ * interrupt controller (PPI 27 on a GIC).
+ *
+ * @module
+ */
+
+/** CNTV_CTL_EL0.ENABLE. */
+export const TIMER_ENABLE = 1;
+/** CNTV_CTL_EL0.IMASK. */
+export const TIMER_IMASK = 2;
+/** CNTV_CTL_EL0.ISTATUS (read-only to the guest). */
+export const TIMER_ISTATUS = 4;
+
+/** The virtual timer's state: control bits and compare value. */
+export class VirtualTimer {
+  /** ENABLE and IMASK as the guest last wrote them. */
+  control = 0;
+  /** The compare value, in counter ticks. */
+  compare = 0n;
+
+  /** Whether the timer condition is met at `now` (ISTATUS). */
+  status(now: bigint): boolean {
+    return (this.control & TIMER_ENABLE) !== 0 && now >= this.compare;
+  }
+
+  /** The interrupt output at `now`: enabled, not masked, condition met. */
+  level(now: bigint): boolean {
+    return (this.control & (TIMER_ENABLE | TIMER_IMASK)) === TIMER_ENABLE && now >= this.compare;
+  }
+
+  /** CNTV_CTL_EL0 as the guest reads it at `now`. */
+  controlRegister(now: bigint): number {
+    return this.control | (this.status(now) ? TIMER_ISTATUS : 0);
+  }
+
+  /**
+   * When the output will next rise, in counter ticks, or `undefined` if it
+   * cannot without a register write (disabled or masked).
+   */
+  deadline(): bigint | undefined {
+    return (this.control & (TIMER_ENABLE | TIMER_IMASK)) === TIMER_ENABLE
+      ? this.compare
+      : undefined;
+  }
+
+  /** A guest write to CNTV_CTL_EL0 (ISTATUS is read-only, other bits RES0). */
+  writeControl(value: bigint): void {
+    this.control = Number(value & 3n);
+  }
+
+  /** A guest write to CNTV_CVAL_EL0. */
+  writeCompare(value: bigint): void {
+    this.compare = BigInt.asUintN(64, value);
+  }
+
+  /** A guest write to CNTV_TVAL_EL0: a signed 32-bit offset from `now`. */
+  writeTimerValue(value: bigint, now: bigint): void {
+    this.compare = BigInt.asUintN(64, now + BigInt.asIntN(32, value));
+  }
+
+  /** Back to the reset state (disabled). */
+  reset(): void {
+    this.control = 0;
+    this.compare = 0n;
+  }
+}
