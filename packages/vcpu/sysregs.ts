@@ -25,8 +25,35 @@ function sr(name: string, op0: number, op1: number, crn: number, crm: number, op
   return Object.freeze({ name, op0, op1, crn, crm, op2 });
 }
 
+/** Names of the system registers in {@link SYSREGS}. */
+export type SysRegName =
+  | "SCR_EL3"
+  | "HCR_EL2"
+  | "VMPIDR_EL2"
+  | "CNTHCTL_EL2"
+  | "CNTVOFF_EL2"
+  | "CNTFRQ_EL0"
+  | "CNTPCT_EL0"
+  | "CNTVCT_EL0"
+  | "CNTV_TVAL_EL0"
+  | "CNTV_CTL_EL0"
+  | "CNTV_CVAL_EL0"
+  | "MIDR_EL1"
+  | "MPIDR_EL1"
+  | "SCTLR_EL1"
+  | "TTBR0_EL1"
+  | "TTBR1_EL1"
+  | "TCR_EL1"
+  | "SPSR_EL1"
+  | "ELR_EL1"
+  | "SP_EL0"
+  | "ESR_EL1"
+  | "FAR_EL1"
+  | "MAIR_EL1"
+  | "VBAR_EL1";
+
 /** The system registers VMKit reads or writes. */
-export const SYSREGS = {
+export const SYSREGS: Readonly<Record<SysRegName, SysReg>> = {
   SCR_EL3: sr("SCR_EL3", 3, 6, 1, 1, 0),
   HCR_EL2: sr("HCR_EL2", 3, 4, 1, 1, 0),
   VMPIDR_EL2: sr("VMPIDR_EL2", 3, 4, 0, 0, 5),
@@ -51,7 +78,7 @@ export const SYSREGS = {
   FAR_EL1: sr("FAR_EL1", 3, 0, 6, 0, 0),
   MAIR_EL1: sr("MAIR_EL1", 3, 0, 10, 2, 0),
   VBAR_EL1: sr("VBAR_EL1", 3, 0, 12, 0, 0),
-} as const;
+};
 
 /** Byte size of Unicorn's `uc_arm64_cp_reg` (five u32 fields, padding, u64 value). */
 export const CP_REG_SIZE = 32;
