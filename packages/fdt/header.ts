@@ -23,21 +23,43 @@ export const FDT_VERSION = 17;
 /** The `last_comp_version` this package writes. */
 export const FDT_LAST_COMP_VERSION = 16;
 
-/** Byte offsets of the header fields, for error reports. */
-export const HEADER_FIELD = Object.freeze(
-  {
-    magic: 0,
-    totalsize: 4,
-    offDtStruct: 8,
-    offDtStrings: 12,
-    offMemRsvmap: 16,
-    version: 20,
-    lastCompVersion: 24,
-    bootCpuidPhys: 28,
-    sizeDtStrings: 32,
-    sizeDtStruct: 36,
-  } as const,
-);
+/** Byte offsets of the header fields, used by the reader, the writer and error reports. */
+export interface HeaderFieldOffsets {
+  /** `magic`. */
+  readonly magic: 0;
+  /** `totalsize`. */
+  readonly totalsize: 4;
+  /** `off_dt_struct`. */
+  readonly offDtStruct: 8;
+  /** `off_dt_strings`. */
+  readonly offDtStrings: 12;
+  /** `off_mem_rsvmap`. */
+  readonly offMemRsvmap: 16;
+  /** `version`. */
+  readonly version: 20;
+  /** `last_comp_version`. */
+  readonly lastCompVersion: 24;
+  /** `boot_cpuid_phys`. */
+  readonly bootCpuidPhys: 28;
+  /** `size_dt_strings`. */
+  readonly sizeDtStrings: 32;
+  /** `size_dt_struct` (version 17). */
+  readonly sizeDtStruct: 36;
+}
+
+/** Where each header field sits. */
+export const HEADER_FIELD: HeaderFieldOffsets = Object.freeze({
+  magic: 0,
+  totalsize: 4,
+  offDtStruct: 8,
+  offDtStrings: 12,
+  offMemRsvmap: 16,
+  version: 20,
+  lastCompVersion: 24,
+  bootCpuidPhys: 28,
+  sizeDtStrings: 32,
+  sizeDtStruct: 36,
+});
 
 /** The decoded header of a blob. */
 export interface FdtHeader {

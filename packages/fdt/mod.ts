@@ -27,6 +27,8 @@ export {
   FDT_PROP,
   FDT_VERSION,
   type FdtHeader,
+  HEADER_FIELD,
+  type HeaderFieldOffsets,
   readHeader,
 } from "./header.ts";
 export { type DtsOptions, toDts } from "./dts.ts";

@@ -1,26 +1,33 @@
 /**
- * Node names: printable ASCII without spaces or `/` (the path separator), with at most one `@`
- * introducing the unit address. The specification's character set is narrower; being a little
- * wider here keeps odd-but-harmless trees readable while still ruling out anything that would break
- * path lookup or the text dump.
+ * Characters a name may use: the ones `dtc` accepts in DTS source (`[A-Za-z0-9,._+*#?@-]`), a
+ * superset of the specification's sets for node and property names. Holding every tree to it keeps
+ * `toDts` output compilable and rules out anything that would break path lookup.
  */
+function isNameChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || // a-z
+    (c >= 0x41 && c <= 0x5a) || // A-Z
+    (c >= 0x30 && c <= 0x39) || // 0-9
+    c === 0x2c || c === 0x2e || c === 0x5f || c === 0x2b || c === 0x2a || // , . _ + *
+    c === 0x23 || c === 0x3f || c === 0x40 || c === 0x2d; // # ? @ -
+}
+
+/** Node names: 1 to 1024 name characters, at most one `@` (before the unit address), not first. */
 export function isValidNodeName(name: string): boolean {
-  if (name.length === 0 || name.length > 1024) return false;
+  if (name.length === 0 || name.length > 1024 || name.charCodeAt(0) === 0x40) return false;
   let ats = 0;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || c === 0x2f) return false;
+    if (!isNameChar(c)) return false;
     if (c === 0x40) ats++;
   }
-  return ats <= 1 && name.charCodeAt(0) !== 0x40;
+  return ats <= 1;
 }
 
-/** Property names: non-empty printable ASCII without spaces (the text dump depends on it). */
+/** Property names: 1 to 1024 name characters. */
 export function isValidPropertyName(name: string): boolean {
   if (name.length === 0 || name.length > 1024) return false;
   for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) return false;
+    if (!isNameChar(name.charCodeAt(i))) return false;
   }
   return true;
 }

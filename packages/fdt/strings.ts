@@ -17,6 +17,7 @@ export class StringTable {
   readonly #root: SuffixNode = { end: -1, next: undefined };
 
   /**
+   * Starts a table, empty or from an existing block.
    * @param base an existing strings block to keep verbatim and append to; its NUL-terminated
    *   pieces are indexed so new names can share them
    */
