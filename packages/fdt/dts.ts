@@ -54,7 +54,7 @@ function isStringByte(c: number): boolean {
   return (c >= 0x20 && c < 0x7f) || c === 0 || (c >= 0x07 && c <= 0x0d);
 }
 
-const ESCAPES: Readonly<Record<number, string>> = {
+const ESCAPES: Readonly<Record<number, string>> = Object.freeze({
   0x07: "\\a",
   0x08: "\\b",
   0x09: "\\t",
@@ -64,7 +64,7 @@ const ESCAPES: Readonly<Record<number, string>> = {
   0x0d: "\\r",
   0x5c: "\\\\",
   0x22: '\\"',
-};
+});
 
 function formatValue(value: Uint8Array, readable: boolean): string {
   const length = value.length;

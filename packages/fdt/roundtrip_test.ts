@@ -173,3 +173,29 @@ Deno.test("reservations and the boot CPU are written as set", () => {
     (e: unknown) => e instanceof FdtError && e.code === "invalid-argument",
   );
 });
+
+Deno.test("string tables past the index cap still share names and stay valid", () => {
+  // A parsed table of 300 KiB: new names are found in it by direct search.
+  const filler = "x".repeat(300 * 1024);
+  const strings = strtab(filler, "linux,phandle");
+  const struct = concat(tok.begin(""), tok.prop(filler.length + 1, [7]), tok.end(), tok.finish());
+  const fdt = parseFdt(craft({ struct, strings }));
+  fdt.root.setU32("phandle", 7).setU32("new-name", 1);
+  const out = serializeFdt(fdt);
+  const strSize = u32(out, 32);
+  assert.equal(strSize, strings.length + "new-name\0".length);
+  const back = parseFdt(out);
+  assert.equal(back.root.getU32("phandle"), 7);
+  assert.equal(back.root.getU32("new-name"), 1);
+
+  // A built table past the cap: identical names are still shared.
+  const big = new Fdt();
+  for (let i = 0; i < 12_000; i++) {
+    big.root.addNode(`n${i}`).setU32(`property-with-a-long-name-${i}`, i).setEmpty("shared");
+  }
+  const blob = serializeFdt(big);
+  const table = u32(blob, 32);
+  assert.ok(table > 256 * 1024);
+  assert.equal(parseFdt(blob).getNode("/n11999").getU32("property-with-a-long-name-11999"), 11999);
+  assert.ok(table < 12_000 * 40);
+});

@@ -18,8 +18,13 @@ import type { FdtBlockKind, FdtLayout } from "./layout.ts";
 import { StringTable } from "./strings.ts";
 import type { FdtNode, FdtProperty } from "./tree.ts";
 
-const DEFAULT_ORDER: readonly FdtBlockKind[] = ["memreserve", "struct", "strings"];
-const ALIGNMENT: Readonly<Record<FdtBlockKind, number>> = { memreserve: 8, struct: 4, strings: 1 };
+const DEFAULT_ORDER: readonly FdtBlockKind[] = Object.freeze(["memreserve", "struct", "strings"]);
+const ALIGNMENT: Readonly<Record<FdtBlockKind, number>> = Object.freeze({
+  memreserve: 8,
+  struct: 4,
+  strings: 1,
+});
+// Zero-length, so nothing can ever be written into it.
 const EMPTY = new Uint8Array(0);
 
 /**

@@ -5,26 +5,41 @@ interface SuffixNode {
 }
 
 /**
+ * How much of a table is indexed for tail sharing. Real tables are a few hundred bytes; the cap
+ * keeps the index (one trie node per byte) small however large a hostile blob's table is. Past it
+ * names are still shared when identical, and a parsed table past it is searched directly.
+ */
+const SUFFIX_INDEX_LIMIT = 256 * 1024;
+
+/**
  * The strings block under construction. A name already present as the tail of an earlier string
  * is shared rather than appended (`phandle` inside `linux,phandle`), and the earliest such place
  * wins: that is the layout `dtc` produces, which lets trees built here come out byte-identical to
- * `dtc`'s. Lookups go through a trie of reversed strings so the cost stays linear in the table size
- * however many names there are.
+ * `dtc`'s. Lookups go through a trie of reversed strings so each costs the length of the name.
  */
 export class StringTable {
   #bytes: Uint8Array;
   #length = 0;
   readonly #root: SuffixNode = { end: -1, next: undefined };
+  readonly #known = new Map<string, number>();
+  /** A parsed table too large to index, searched as text instead (built on first use). */
+  readonly #unindexedBase: Uint8Array | undefined;
+  #baseText: string | undefined;
 
   /**
    * Starts a table, empty or from an existing block.
    * @param base an existing strings block to keep verbatim and append to; its NUL-terminated
-   *   pieces are indexed so new names can share them
+   *   pieces can be shared by new names
    */
   constructor(base: Uint8Array = new Uint8Array(0)) {
     this.#bytes = new Uint8Array(Math.max(64, base.length * 2));
     this.#bytes.set(base);
     this.#length = base.length;
+    if (base.length > SUFFIX_INDEX_LIMIT) {
+      this.#unindexedBase = base;
+      return;
+    }
+    this.#unindexedBase = undefined;
     let start = 0;
     for (let i = 0; i < base.length; i++) {
       if (base[i] === 0) {
@@ -41,18 +56,20 @@ export class StringTable {
 
   /** The offset of `name` (ASCII), appending it if no existing string ends with it. */
   offsetOf(name: string): number {
-    let node: SuffixNode | undefined = this.#root;
-    for (let i = name.length - 1; i >= 0 && node !== undefined; i--) {
-      node = node.next?.get(name.charCodeAt(i));
+    const known = this.#known.get(name);
+    if (known !== undefined) return known;
+    let offset = this.#searchBase(name);
+    if (offset < 0) offset = this.#searchIndex(name);
+    if (offset < 0) {
+      offset = this.#length;
+      this.#reserve(name.length + 1);
+      for (let i = 0; i < name.length; i++) this.#bytes[offset + i] = name.charCodeAt(i);
+      this.#bytes[offset + name.length] = 0;
+      this.#length += name.length + 1;
+      if (this.#length <= SUFFIX_INDEX_LIMIT) this.#index(offset, offset + name.length);
     }
-    if (node !== undefined && node.end >= 0) return node.end - name.length;
-    const start = this.#length;
-    this.#reserve(name.length + 1);
-    for (let i = 0; i < name.length; i++) this.#bytes[start + i] = name.charCodeAt(i);
-    this.#bytes[start + name.length] = 0;
-    this.#length += name.length + 1;
-    this.#index(start, start + name.length);
-    return start;
+    this.#known.set(name, offset);
+    return offset;
   }
 
   /** Whether the table holds `name` followed by NUL at `offset`. */
@@ -67,6 +84,21 @@ export class StringTable {
   /** The finished table. */
   bytes(): Uint8Array {
     return this.#bytes.slice(0, this.#length);
+  }
+
+  #searchBase(name: string): number {
+    if (this.#unindexedBase === undefined) return -1;
+    // Latin-1 keeps one character per byte, so string offsets are byte offsets.
+    this.#baseText ??= new TextDecoder("latin1").decode(this.#unindexedBase);
+    return this.#baseText.indexOf(name + "\0");
+  }
+
+  #searchIndex(name: string): number {
+    let node: SuffixNode | undefined = this.#root;
+    for (let i = name.length - 1; i >= 0 && node !== undefined; i--) {
+      node = node.next?.get(name.charCodeAt(i));
+    }
+    return node !== undefined && node.end >= 0 ? node.end - name.length : -1;
   }
 
   /** Indexes every suffix of the string in [start, nul) by walking it backwards from the NUL. */
