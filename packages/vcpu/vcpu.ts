@@ -22,7 +22,7 @@ import type { MmioAccess, MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } fro
 import type { EngineLayout } from "./calibration.ts";
 import type { UnicornLibrary } from "./library.ts";
 import { type SysReg, SYSREGS } from "./sysregs.ts";
-import { TIMER_ISTATUS, VirtualTimer } from "./virtual_timer.ts";
+import { VirtualTimer } from "./virtual_timer.ts";
 
 /** The frequency of the engine's generic counter: QEMU derives it from the host clock in 16 ns steps. */
 export const COUNTER_FREQUENCY_HZ = 62_500_000;
@@ -111,7 +111,8 @@ export class Vcpu implements Disposable {
   #coversDirty = true;
   #irqLine = false;
   #timerLevel = false;
-  #timerStatus = false;
+  // What the engine's CNTV_CTL_EL0 holds (the guest reads it directly).
+  #engineControl = 0;
   #stopRequested = false;
   #running = false;
   #closed = false;
@@ -433,7 +434,7 @@ export class Vcpu implements Disposable {
     this.counterOffset = offset;
     this.timer.reset();
     this.#timerLevel = false;
-    this.#timerStatus = false;
+    this.#engineControl = 0;
     this.#irqLine = false;
     this.#stopRequested = false;
     this.#lastLanding = -1n;
@@ -498,12 +499,14 @@ export class Vcpu implements Disposable {
   updateTimer(): void {
     this.#assertOpen();
     const t = this.timer;
-    if (t.control === 0 && !this.#timerStatus && !this.#timerLevel) return;
+    if (t.control === 0 && this.#engineControl === 0 && !this.#timerLevel) return;
+    // One counter reading decides both ISTATUS and the output, so the two can
+    // never disagree.
     const now = this.#engine.readSys(SYSREGS.CNTVCT_EL0);
-    const status = t.status(now);
-    if (status !== this.#timerStatus) {
-      this.#timerStatus = status;
-      this.#engine.writeSys(SYSREGS.CNTV_CTL_EL0, BigInt(t.control | (status ? TIMER_ISTATUS : 0)));
+    const control = t.controlRegister(now);
+    if (control !== this.#engineControl) {
+      this.#engine.writeSys(SYSREGS.CNTV_CTL_EL0, BigInt(control));
+      this.#engineControl = control;
     }
     const level = t.level(now);
     if (level !== this.#timerLevel) {
@@ -529,7 +532,6 @@ export class Vcpu implements Disposable {
           break;
         case 1: // CNTV_CTL_EL0
           t.writeControl(value);
-          this.#timerStatus = !this.#timerStatus; // force the register rewrite below
           break;
         case 2: // CNTV_CVAL_EL0
           t.writeCompare(value);
@@ -538,7 +540,6 @@ export class Vcpu implements Disposable {
         default:
           return 0;
       }
-      this.#timerStatus = !t.status(this.#engine.readSys(SYSREGS.CNTVCT_EL0));
       this.updateTimer();
     } catch (e) {
       this.#fail(e);
