@@ -1,0 +1,33 @@
+/**
+ * The error type of `@vmkit/vmm`.
+ *
+ * @module
+ */
+
+/** What went wrong, as a stable code callers can branch on. */
+export type VmmErrorCode =
+  /** A configuration value is missing, malformed or out of range. */
+  | "BAD_CONFIG"
+  /** An MMIO region overlaps another, is empty, or runs past the address space. */
+  | "BAD_MMIO_REGION"
+  /** The VM is in the wrong state for the call (not loaded, already running, closed). */
+  | "BAD_STATE"
+  /** Loading kernel, device tree or initrd failed; `cause` holds the loader's error. */
+  | "LOAD_FAILED";
+
+/** An error raised by `@vmkit/vmm`, with a `code` saying what went wrong. */
+export class VmmError extends Error {
+  /** What went wrong. */
+  readonly code: VmmErrorCode;
+
+  /**
+   * @param code what went wrong
+   * @param message a sentence saying what and where
+   * @param options the underlying cause, if any
+   */
+  constructor(code: VmmErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "VmmError";
+    this.code = code;
+  }
+}

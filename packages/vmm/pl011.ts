@@ -1,0 +1,342 @@
+/**
+ * An Arm PL011 UART (PrimeCell r1p5) as a state machine: transmit to a host
+ * sink, receive from a host queue through a 16-entry FIFO, and a level
+ * interrupt output (SPI 1 on the QEMU `virt` map).
+ *
+ * Transmission is instant, so the TX FIFO is always empty: TXFE reads 1,
+ * TXFF reads 0 and the TX interrupt condition (FIFO at or below its trigger
+ * level) always holds; drivers mask it when they have nothing to send. The
+ * receive timeout is modelled as already expired: RTRIS is set whenever the
+ * RX FIFO holds data.
+ *
+ * @module
+ */
+
+/** Register offsets. */
+export const PL011 = {
+  DR: 0x000,
+  RSR: 0x004,
+  FR: 0x018,
+  ILPR: 0x020,
+  IBRD: 0x024,
+  FBRD: 0x028,
+  LCR_H: 0x02c,
+  CR: 0x030,
+  IFLS: 0x034,
+  IMSC: 0x038,
+  RIS: 0x03c,
+  MIS: 0x040,
+  ICR: 0x044,
+  DMACR: 0x048,
+} as const;
+
+/** Interrupt bits in IMSC/RIS/MIS/ICR. */
+export const PL011_INT = {
+  RX: 1 << 4,
+  TX: 1 << 5,
+  RT: 1 << 6,
+  OE: 1 << 10,
+} as const;
+
+const FR_RXFE = 1 << 4;
+const FR_TXFF = 1 << 5;
+const FR_RXFF = 1 << 6;
+const FR_TXFE = 1 << 7;
+const LCR_H_FEN = 1 << 4;
+const CR_RESET = 0x300; // TXE | RXE
+const IFLS_RESET = 0x12; // both trigger levels at 1/2
+const FIFO_DEPTH = 16;
+/** PeriphID0–3 then PCellID0–3 at 0xFE0–0xFFC: what Linux's AMBA bus matches (0x00141011). */
+const ID_BYTES = [0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
+/** Host bytes waiting for room in the RX FIFO. */
+const HOST_QUEUE_LIMIT = 1 << 20;
+const RX_TRIGGER_EIGHTHS = [1, 2, 4, 6, 7];
+
+/** Options for a {@link Pl011}. */
+export interface Pl011Options {
+  /** Receives every byte the guest transmits. */
+  onTransmit?: (byte: number) => void;
+  /** The interrupt output; called only when the level changes. */
+  onInterrupt?: (level: boolean) => void;
+}
+
+/** Diagnostics. */
+export interface Pl011Stats {
+  /** Bytes transmitted by the guest. */
+  transmitted: number;
+  /** Bytes delivered to the guest. */
+  received: number;
+  /** Host bytes dropped because the host queue was full. */
+  dropped: number;
+  /** Accesses to unknown offsets, bad sizes or read-only registers (RAZ/WI). */
+  badAccesses: number;
+}
+
+/** The PL011 model. */
+export class Pl011 {
+  /** Counters. */
+  readonly stats: Pl011Stats = { transmitted: 0, received: 0, dropped: 0, badAccesses: 0 };
+  readonly #onTransmit: (byte: number) => void;
+  readonly #onInterrupt: (level: boolean) => void;
+  readonly #fifo = new Uint8Array(FIFO_DEPTH);
+  #fifoHead = 0;
+  #fifoCount = 0;
+  #queue = new Uint8Array(256);
+  #queueHead = 0;
+  #queueCount = 0;
+  #lcrH = 0;
+  #cr = CR_RESET;
+  #ifls = IFLS_RESET;
+  #imsc = 0;
+  #ibrd = 0;
+  #fbrd = 0;
+  #ilpr = 0;
+  #dmacr = 0;
+  #latched = 0; // OE, set by overruns, cleared by ICR
+  #level = false;
+
+  /** @param options where transmitted bytes and the interrupt go */
+  constructor(options: Pl011Options = {}) {
+    this.#onTransmit = options.onTransmit ?? (() => {});
+    this.#onInterrupt = options.onInterrupt ?? (() => {});
+  }
+
+  /** The interrupt output level. */
+  get interruptLevel(): boolean {
+    return this.#level;
+  }
+
+  /** Bytes from the host waiting to reach the guest (FIFO plus queue). */
+  get pendingInput(): number {
+    return this.#fifoCount + this.#queueCount;
+  }
+
+  /** Queues host input (a keyboard, a pipe) for the guest. */
+  receive(data: Uint8Array): void {
+    for (const byte of data) {
+      if (this.#queueCount >= HOST_QUEUE_LIMIT) {
+        this.stats.dropped++;
+        continue;
+      }
+      if (this.#queueCount === this.#queue.length) this.#growQueue();
+      this.#queue[(this.#queueHead + this.#queueCount) % this.#queue.length] = byte;
+      this.#queueCount++;
+    }
+    this.#refill();
+    this.#update();
+  }
+
+  #growQueue(): void {
+    const bigger = new Uint8Array(this.#queue.length * 2);
+    for (let i = 0; i < this.#queueCount; i++) {
+      bigger[i] = this.#queue[(this.#queueHead + i) % this.#queue.length];
+    }
+    this.#queue = bigger;
+    this.#queueHead = 0;
+  }
+
+  get #fifoDepth(): number {
+    return (this.#lcrH & LCR_H_FEN) !== 0 ? FIFO_DEPTH : 1;
+  }
+
+  #refill(): void {
+    const depth = this.#fifoDepth;
+    while (this.#queueCount > 0 && this.#fifoCount < depth) {
+      this.#fifo[(this.#fifoHead + this.#fifoCount) % FIFO_DEPTH] = this.#queue[this.#queueHead];
+      this.#queueHead = (this.#queueHead + 1) % this.#queue.length;
+      this.#queueCount--;
+      this.#fifoCount++;
+    }
+  }
+
+  /** Raw interrupt status: the conditions that hold now plus latched errors. */
+  #ris(): number {
+    let ris = PL011_INT.TX | this.#latched;
+    if (this.#fifoCount > 0) {
+      ris |= PL011_INT.RT;
+      const trigger = (this.#lcrH & LCR_H_FEN) !== 0
+        ? (FIFO_DEPTH * (RX_TRIGGER_EIGHTHS[(this.#ifls >> 3) & 7] ?? 4)) / 8
+        : 1;
+      if (this.#fifoCount >= trigger) ris |= PL011_INT.RX;
+    }
+    return ris;
+  }
+
+  #update(): void {
+    const level = (this.#ris() & this.#imsc) !== 0;
+    if (level !== this.#level) {
+      this.#level = level;
+      this.#onInterrupt(level);
+    }
+  }
+
+  /** A guest read. Never throws. */
+  read(offset: number, size: number, _cpu = 0): number {
+    if (!this.#validAccess(offset, size)) return 0;
+    const reg = offset & ~3;
+    let value = 0;
+    if (reg >= 0xfe0 && reg <= 0xffc) {
+      value = ID_BYTES[(reg - 0xfe0) >> 2];
+    } else {
+      switch (reg) {
+        case PL011.DR:
+          value = this.#popRx();
+          break;
+        case PL011.RSR:
+          value = 0;
+          break;
+        case PL011.FR: {
+          value = FR_TXFE;
+          if (this.#fifoCount === 0) value |= FR_RXFE;
+          if (this.#fifoCount >= this.#fifoDepth) value |= FR_RXFF;
+          break;
+        }
+        case PL011.ILPR:
+          value = this.#ilpr;
+          break;
+        case PL011.IBRD:
+          value = this.#ibrd;
+          break;
+        case PL011.FBRD:
+          value = this.#fbrd;
+          break;
+        case PL011.LCR_H:
+          value = this.#lcrH;
+          break;
+        case PL011.CR:
+          value = this.#cr;
+          break;
+        case PL011.IFLS:
+          value = this.#ifls;
+          break;
+        case PL011.IMSC:
+          value = this.#imsc;
+          break;
+        case PL011.RIS:
+          value = this.#ris();
+          break;
+        case PL011.MIS:
+          value = this.#ris() & this.#imsc;
+          break;
+        case PL011.DMACR:
+          value = this.#dmacr;
+          break;
+        default:
+          // ICR is write-only; everything else is reserved.
+          this.stats.badAccesses++;
+          return 0;
+      }
+    }
+    const shift = (offset & 3) * 8;
+    return size === 4 ? value >>> 0 : (value >>> shift) & (size === 1 ? 0xff : 0xffff);
+  }
+
+  #popRx(): number {
+    if (this.#fifoCount === 0) return 0;
+    const byte = this.#fifo[this.#fifoHead];
+    this.#fifoHead = (this.#fifoHead + 1) % FIFO_DEPTH;
+    this.#fifoCount--;
+    this.stats.received++;
+    this.#refill();
+    this.#update();
+    return byte;
+  }
+
+  /** A guest write. Never throws. */
+  write(offset: number, size: number, value: number, _cpu = 0): void {
+    if (!this.#validAccess(offset, size)) return;
+    if ((offset & 3) !== 0) {
+      // Sub-word writes must start at the register: nothing here has byte lanes.
+      this.stats.badAccesses++;
+      return;
+    }
+    switch (offset) {
+      case PL011.DR:
+        this.stats.transmitted++;
+        this.#onTransmit(value & 0xff);
+        return;
+      case PL011.RSR: // ECR: clear errors
+        this.#latched = 0;
+        break;
+      case PL011.ILPR:
+        this.#ilpr = value & 0xff;
+        return;
+      case PL011.IBRD:
+        this.#ibrd = value & 0xffff;
+        return;
+      case PL011.FBRD:
+        this.#fbrd = value & 0x3f;
+        return;
+      case PL011.LCR_H: {
+        const fifoWas = this.#lcrH & LCR_H_FEN;
+        this.#lcrH = value & 0xff;
+        // Turning the FIFOs off (or on) flushes them on real hardware.
+        if ((this.#lcrH & LCR_H_FEN) !== fifoWas) this.#flushRx();
+        break;
+      }
+      case PL011.CR:
+        this.#cr = value & 0xff87;
+        return;
+      case PL011.IFLS:
+        this.#ifls = value & 0x3f;
+        break;
+      case PL011.IMSC:
+        this.#imsc = value & 0x7ff;
+        break;
+      case PL011.ICR:
+        this.#latched &= ~value;
+        break;
+      case PL011.DMACR:
+        this.#dmacr = value & 7;
+        return;
+      default:
+        this.stats.badAccesses++;
+        return;
+    }
+    this.#update();
+  }
+
+  #flushRx(): void {
+    // Bytes already in the FIFO go back to the front of the host queue rather
+    // than being lost: the host typed them.
+    const pending: number[] = [];
+    while (this.#fifoCount > 0) {
+      pending.push(this.#fifo[this.#fifoHead]);
+      this.#fifoHead = (this.#fifoHead + 1) % FIFO_DEPTH;
+      this.#fifoCount--;
+    }
+    for (let i = 0; i < this.#queueCount; i++) {
+      pending.push(this.#queue[(this.#queueHead + i) % this.#queue.length]);
+    }
+    this.#queueHead = 0;
+    this.#queueCount = 0;
+    this.receive(new Uint8Array(pending));
+  }
+
+  #validAccess(offset: number, size: number): boolean {
+    if (
+      !(size === 1 || size === 2 || size === 4) || offset < 0 || offset >= 0x1000 ||
+      offset % size !== 0
+    ) {
+      this.stats.badAccesses++;
+      return false;
+    }
+    return true;
+  }
+
+  /** Back to the reset state; host input not yet delivered is kept. */
+  reset(): void {
+    this.#flushRx();
+    this.#lcrH = 0;
+    this.#cr = CR_RESET;
+    this.#ifls = IFLS_RESET;
+    this.#imsc = 0;
+    this.#ibrd = 0;
+    this.#fbrd = 0;
+    this.#ilpr = 0;
+    this.#dmacr = 0;
+    this.#latched = 0;
+    this.#refill();
+    this.#update();
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The machine VMKit presents: QEMU `virt`'s map, which Linux and most arm64
+ * software already know how to boot on.
+ *
+ * @module
+ */
+
+/** GICv2 distributor base. */
+export const GICD_BASE = 0x0800_0000;
+/** GICv2 distributor window. */
+export const GICD_SIZE = 0x1_0000;
+/** GICv2 CPU interface base. */
+export const GICC_BASE = 0x0801_0000;
+/** GICv2 CPU interface window (0x2000 used; DIR at 0x1000). */
+export const GICC_SIZE = 0x1_0000;
+/** PL011 UART base. */
+export const UART_BASE = 0x0900_0000;
+/** PL011 UART window. */
+export const UART_SIZE = 0x1000;
+/** The UART's shared peripheral interrupt number (INTID 33). */
+export const UART_SPI = 1;
+/** Default start of RAM. */
+export const RAM_BASE = 0x4000_0000;
+/** Default RAM size: 256 MiB. */
+export const DEFAULT_RAM_SIZE = 256 * 1024 * 1024;
+
+/** INTID of the EL1 virtual timer (PPI 11). */
+export const VIRTUAL_TIMER_INTID = 27;
+/** Architected timer PPIs as the device tree lists them: secure, non-secure, virtual, hypervisor. */
+export const TIMER_PPIS = [13, 14, 11, 10] as const;
+
+/** Frequency of the fixed clock the PL011 is told it runs from. */
+export const UART_CLOCK_HZ = 24_000_000;

@@ -1,0 +1,145 @@
+/**
+ * PSCI 1.1 over SMCCC, as the firmware of the virtual machine: decoding a
+ * call from x0–x3 and answering it through a small platform interface.
+ *
+ * @module
+ */
+
+/** PSCI function ids (SMC32 form, and the SMC64 forms of CPU_ON and AFFINITY_INFO). */
+export const PSCI_FN = {
+  VERSION: 0x8400_0000,
+  CPU_SUSPEND: 0x8400_0001,
+  CPU_OFF: 0x8400_0002,
+  CPU_ON: 0x8400_0003,
+  AFFINITY_INFO: 0x8400_0004,
+  MIGRATE: 0x8400_0005,
+  MIGRATE_INFO_TYPE: 0x8400_0006,
+  MIGRATE_INFO_UP_CPU: 0x8400_0007,
+  SYSTEM_OFF: 0x8400_0008,
+  SYSTEM_RESET: 0x8400_0009,
+  FEATURES: 0x8400_000a,
+  CPU_ON_64: 0xc400_0003,
+  AFFINITY_INFO_64: 0xc400_0004,
+} as const;
+
+/** PSCI return codes. */
+export const PSCI_RET = {
+  SUCCESS: 0,
+  NOT_SUPPORTED: -1,
+  INVALID_PARAMETERS: -2,
+  DENIED: -3,
+  ALREADY_ON: -4,
+  ON_PENDING: -5,
+  INTERNAL_FAILURE: -6,
+  NOT_PRESENT: -7,
+  DISABLED: -8,
+  INVALID_ADDRESS: -9,
+} as const;
+
+/** The version reported: 1.1. */
+export const PSCI_VERSION_1_1 = 0x0001_0001;
+
+/** What the VM provides to the PSCI implementation. */
+export interface PsciPlatform {
+  /** Number of vCPUs; MPIDR affinity 0 is the vCPU index. */
+  readonly cpuCount: number;
+  /** Whether vCPU `index` is on. */
+  isOn(index: number): boolean;
+  /** Powers on vCPU `index` at `entry` with x0 = `context`; returns a PSCI code. */
+  cpuOn(index: number, entry: bigint, context: bigint): number;
+  /** Powers off the calling vCPU; returns a PSCI code only on failure. */
+  cpuOff(index: number): number;
+  /** Powers the whole system off. */
+  systemOff(): void;
+  /** Resets the whole system. */
+  systemReset(): void;
+}
+
+/**
+ * The outcome of a call: the value for x0, or that the call does not return
+ * to the caller (SYSTEM_OFF, SYSTEM_RESET, a successful CPU_OFF).
+ */
+export type PsciResult = { returns: true; x0: bigint } | { returns: false };
+
+const IMPLEMENTED = new Set<number>([
+  PSCI_FN.VERSION,
+  PSCI_FN.CPU_OFF,
+  PSCI_FN.CPU_ON,
+  PSCI_FN.CPU_ON_64,
+  PSCI_FN.AFFINITY_INFO,
+  PSCI_FN.AFFINITY_INFO_64,
+  PSCI_FN.MIGRATE_INFO_TYPE,
+  PSCI_FN.SYSTEM_OFF,
+  PSCI_FN.SYSTEM_RESET,
+  PSCI_FN.FEATURES,
+]);
+
+function ret(code: number): PsciResult {
+  return { returns: true, x0: BigInt.asUintN(64, BigInt(code)) };
+}
+
+/** Whether `fid` is in the PSCI range (standard secure service, function < 0x20). */
+export function isPsciCall(fid: number): boolean {
+  return (fid & 0x8000_0000) !== 0 && ((fid >>> 24) & 0x3f) === 4 && (fid & 0xffff) < 0x20 &&
+    (fid & 0x00ff_0000) === 0;
+}
+
+/** MPIDR affinity (Aff3.Aff2.Aff1.Aff0) to a vCPU index, or -1. */
+export function mpidrToIndex(mpidr: bigint, cpuCount: number): number {
+  const aff = mpidr & 0xff_00ff_ffffn;
+  if (aff >= BigInt(cpuCount)) return -1;
+  return Number(aff);
+}
+
+/**
+ * Answers one call made by vCPU `caller` with x0–x3 = `args` (function id in
+ * x0). Unknown and unimplemented functions get NOT_SUPPORTED, as SMCCC asks.
+ */
+export function handlePsci(
+  args: ArrayLike<bigint>,
+  caller: number,
+  platform: PsciPlatform,
+): PsciResult {
+  const fid = Number(args[0] & 0xffff_ffffn);
+  if (!isPsciCall(fid)) return ret(PSCI_RET.NOT_SUPPORTED);
+  const is64 = (fid & 0x4000_0000) !== 0;
+  // SMC32 callers pass 32-bit arguments; the upper halves are not theirs.
+  const arg = (i: number) => is64 ? args[i] : args[i] & 0xffff_ffffn;
+  switch (fid) {
+    case PSCI_FN.VERSION:
+      return ret(PSCI_VERSION_1_1);
+    case PSCI_FN.FEATURES: {
+      const queried = Number(args[1] & 0xffff_ffffn);
+      return ret(IMPLEMENTED.has(queried) ? PSCI_RET.SUCCESS : PSCI_RET.NOT_SUPPORTED);
+    }
+    case PSCI_FN.MIGRATE_INFO_TYPE:
+      return ret(2); // no trusted OS: nothing to migrate
+    case PSCI_FN.CPU_ON:
+    case PSCI_FN.CPU_ON_64: {
+      const target = mpidrToIndex(arg(1), platform.cpuCount);
+      if (target < 0) return ret(PSCI_RET.INVALID_PARAMETERS);
+      if (platform.isOn(target)) return ret(PSCI_RET.ALREADY_ON);
+      return ret(platform.cpuOn(target, arg(2), arg(3)));
+    }
+    case PSCI_FN.CPU_OFF: {
+      const code = platform.cpuOff(caller);
+      return code === PSCI_RET.SUCCESS ? { returns: false } : ret(code);
+    }
+    case PSCI_FN.AFFINITY_INFO:
+    case PSCI_FN.AFFINITY_INFO_64: {
+      const level = Number(arg(2));
+      if (level !== 0) return ret(PSCI_RET.INVALID_PARAMETERS);
+      const target = mpidrToIndex(arg(1), platform.cpuCount);
+      if (target < 0) return ret(PSCI_RET.INVALID_PARAMETERS);
+      return ret(platform.isOn(target) ? 0 : 1);
+    }
+    case PSCI_FN.SYSTEM_OFF:
+      platform.systemOff();
+      return { returns: false };
+    case PSCI_FN.SYSTEM_RESET:
+      platform.systemReset();
+      return { returns: false };
+    default:
+      return ret(PSCI_RET.NOT_SUPPORTED);
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The classic microkernel-VMM library API, with its exact names and
+ * semantics, over a {@link VirtualMachine}: code written against it ports
+ * line by line.
+ *
+ * Two ways to use it. Bound to one VM, for code that runs several:
+ *
+ * ```ts ignore
+ * const { linux_setup_images, virq_controller_init, guest_start } = referenceApi(vm);
+ * ```
+ *
+ * Or as plain functions exported by this package, acting on the VM selected
+ * with {@link useVm} (a scope, not a global default: nothing is selected
+ * until you say so):
+ *
+ * ```ts ignore
+ * using _ = useVm(vm);
+ * const pc = linux_setup_images(vm.ram, kernel, kernel.length, dtb, DTB_ADDR, dtb.length, initrd, INITRD_ADDR, initrd.length);
+ * virq_controller_init(GUEST_VCPU_ID);
+ * guest_start(GUEST_VCPU_ID, pc, DTB_ADDR, INITRD_ADDR);
+ * ```
+ *
+ * @module
+ */
+
+import { type GuestRam, linux_setup_images as loaderSetupImages } from "@vmkit/loader";
+import type { VirqAckFn } from "@vmkit/vgic";
+import { VmmError } from "./errors.ts";
+import type { VirtualMachine } from "./virtual_machine.ts";
+
+/** Guest RAM as the VMM sees it: the VM's RAM view, or its guest-physical base address. */
+export type RamStart = GuestRam | number;
+
+/** The classic API, bound to one VM. */
+export interface ReferenceApi {
+  /**
+   * Checks that `kernel` is an arm64 Linux Image, copies it to its place in
+   * guest RAM (RAM base + text_offset), copies the DTB to `dtb_dest` and the
+   * initrd to `initrd_dest` (which the DTB's `/chosen` must name), and
+   * returns the kernel entry point, or -1. The call is remembered:
+   * {@link ReferenceApi.guest_restart} repeats the last successful one.
+   */
+  linux_setup_images(
+    ram_start: RamStart,
+    kernel: Uint8Array,
+    kernel_size: number,
+    dtb_src: Uint8Array,
+    dtb_dest: number,
+    dtb_size: number,
+    initrd_src: Uint8Array | null,
+    initrd_dest: number,
+    initrd_size: number,
+  ): number;
+  /** Initialises the virtual GIC for the boot vCPU. */
+  virq_controller_init(vcpu_id: number): boolean;
+  /** Registers `virq`; `ack_fn(vcpu_id, irq, ack_data)` runs when the guest EOIs it. */
+  virq_register(vcpu_id: number, virq: number, ack_fn: VirqAckFn, ack_data: unknown): boolean;
+  /** Injects `irq` into the vCPU; false if unregistered or invalid. */
+  virq_inject(vcpu_id: number, irq: number): boolean;
+  /** Routes notifications on `channel` to `irq`; the channel is acked when the guest EOIs. */
+  virq_register_passthrough(vcpu_id: number, irq: number, channel: number): boolean;
+  /** An interrupt arrived on `channel`: inject its IRQ. */
+  virq_handle_passthrough(channel: number): boolean;
+  /** Starts the guest at `kernel_pc` with x0 = `dtb`; it runs in the background. */
+  guest_start(boot_vcpu: number, kernel_pc: number, dtb: number, initrd: number): boolean;
+  /** Stops the guest. */
+  guest_stop(boot_vcpu: number): void;
+  /**
+   * Stops the guest, clears `ram_size` bytes of RAM from `ram_vaddr`, loads
+   * the images again (the last `linux_setup_images` call, so new images can
+   * be set up first), resets the vCPU and the GIC, and starts again.
+   */
+  guest_restart(boot_vcpu: number, ram_vaddr: RamStart, ram_size: number): boolean;
+}
+
+/** The classic API bound to `vm`. Problems are reported through the VM's `onLog`. */
+export function referenceApi(vm: VirtualMachine): ReferenceApi {
+  const virq = vm.virq.referenceApi();
+  const log = (message: string) => vm.log(message);
+  const ramBase = (ram: RamStart): number => typeof ram === "number" ? ram : ram.base;
+  const checkRam = (ram: RamStart, what: string): boolean => {
+    if (ramBase(ram) !== vm.ram.base) {
+      log(
+        `${what}: RAM start 0x${ramBase(ram).toString(16)} is not this VM's RAM (0x${
+          vm.ram.base.toString(16)
+        })`,
+      );
+      return false;
+    }
+    return true;
+  };
+  const checkVcpu = (id: number, what: string): boolean => {
+    if (id !== 0) {
+      log(`${what}: vCPU ${id} does not exist (the boot vCPU is 0)`);
+      return false;
+    }
+    return true;
+  };
+  return {
+    linux_setup_images(
+      ram_start,
+      kernel,
+      kernel_size,
+      dtb_src,
+      dtb_dest,
+      dtb_size,
+      initrd_src,
+      initrd_dest,
+      initrd_size,
+    ) {
+      if (!checkRam(ram_start, "linux_setup_images")) return -1;
+      const setup = () =>
+        loaderSetupImages(
+          vm.ram,
+          kernel,
+          kernel_size,
+          dtb_src,
+          dtb_dest,
+          dtb_size,
+          initrd_src ?? new Uint8Array(0),
+          initrd_dest,
+          initrd_src ? initrd_size : 0,
+          (e) => log(`linux_setup_images: ${e.message}`),
+        );
+      if (vm.alive && !vm.stopping) {
+        log("linux_setup_images: stop the guest first (guest_stop)");
+        return -1;
+      }
+      const entry = setup();
+      if (entry === -1) return -1;
+      vm.installImageLoader(() => {
+        const again = setup();
+        if (again === -1) {
+          throw new VmmError("LOAD_FAILED", "linux_setup_images failed while restarting the guest");
+        }
+        return { entry: again, x0: dtb_dest };
+      });
+      return entry;
+    },
+    virq_controller_init: virq.virq_controller_init,
+    virq_register: virq.virq_register,
+    virq_inject: virq.virq_inject,
+    virq_register_passthrough: virq.virq_register_passthrough,
+    virq_handle_passthrough: virq.virq_handle_passthrough,
+    guest_start(boot_vcpu, kernel_pc, dtb, _initrd) {
+      if (!checkVcpu(boot_vcpu, "guest_start")) return false;
+      if (vm.alive && !vm.stopping) {
+        log("guest_start: the guest is already running");
+        return false;
+      }
+      try {
+        vm.cancelStop();
+        vm.setEntry(kernel_pc, dtb);
+        if (!vm.alive) vm.start();
+        return true;
+      } catch (e) {
+        log(`guest_start: ${(e as Error).message}`);
+        return false;
+      }
+    },
+    guest_stop(boot_vcpu) {
+      if (!checkVcpu(boot_vcpu, "guest_stop")) return;
+      vm.stop("guest_stop");
+    },
+    guest_restart(boot_vcpu, ram_vaddr, ram_size) {
+      if (!checkVcpu(boot_vcpu, "guest_restart")) return false;
+      const start = ramBase(ram_vaddr) - vm.ram.base;
+      if (
+        start < 0 || !Number.isSafeInteger(ram_size) || ram_size < 0 ||
+        start + ram_size > vm.ram.bytes.length
+      ) {
+        log(`guest_restart: the range to clear is outside guest RAM`);
+        return false;
+      }
+      try {
+        vm.cancelStop();
+        vm.restart({ clear: { offset: start, length: ram_size } });
+        if (!vm.alive) vm.start();
+        return true;
+      } catch (e) {
+        log(`guest_restart: ${(e as Error).message}`);
+        return false;
+      }
+    },
+  };
+}
+
+const selected: VirtualMachine[] = [];
+
+/**
+ * Selects the VM the package-level reference functions act on, until the
+ * returned handle is disposed (`using _ = useVm(vm)`). Selections nest.
+ */
+export function useVm(vm: VirtualMachine): Disposable {
+  selected.push(vm);
+  return {
+    [Symbol.dispose]() {
+      const i = selected.lastIndexOf(vm);
+      if (i >= 0) selected.splice(i, 1);
+    },
+  };
+}
+
+function current(name: string): ReferenceApi {
+  const vm = selected.at(-1);
+  if (!vm) {
+    throw new VmmError(
+      "BAD_STATE",
+      `${name}: no VM selected; call useVm(vm) first, or use referenceApi(vm)`,
+    );
+  }
+  return vm.reference;
+}
+
+/** {@link ReferenceApi.linux_setup_images} on the selected VM. */
+export function linux_setup_images(
+  ram_start: RamStart,
+  kernel: Uint8Array,
+  kernel_size: number,
+  dtb_src: Uint8Array,
+  dtb_dest: number,
+  dtb_size: number,
+  initrd_src: Uint8Array | null,
+  initrd_dest: number,
+  initrd_size: number,
+): number {
+  return current("linux_setup_images").linux_setup_images(
+    ram_start,
+    kernel,
+    kernel_size,
+    dtb_src,
+    dtb_dest,
+    dtb_size,
+    initrd_src,
+    initrd_dest,
+    initrd_size,
+  );
+}
+
+/** {@link ReferenceApi.virq_controller_init} on the selected VM. */
+export function virq_controller_init(vcpu_id: number): boolean {
+  return current("virq_controller_init").virq_controller_init(vcpu_id);
+}
+
+/** {@link ReferenceApi.virq_register} on the selected VM. */
+export function virq_register(
+  vcpu_id: number,
+  virq: number,
+  ack_fn: VirqAckFn,
+  ack_data: unknown,
+): boolean {
+  return current("virq_register").virq_register(vcpu_id, virq, ack_fn, ack_data);
+}
+
+/** {@link ReferenceApi.virq_inject} on the selected VM. */
+export function virq_inject(vcpu_id: number, irq: number): boolean {
+  return current("virq_inject").virq_inject(vcpu_id, irq);
+}
+
+/** {@link ReferenceApi.virq_register_passthrough} on the selected VM. */
+export function virq_register_passthrough(vcpu_id: number, irq: number, channel: number): boolean {
+  return current("virq_register_passthrough").virq_register_passthrough(vcpu_id, irq, channel);
+}
+
+/** {@link ReferenceApi.virq_handle_passthrough} on the selected VM. */
+export function virq_handle_passthrough(channel: number): boolean {
+  return current("virq_handle_passthrough").virq_handle_passthrough(channel);
+}
+
+/** {@link ReferenceApi.guest_start} on the selected VM. */
+export function guest_start(
+  boot_vcpu: number,
+  kernel_pc: number,
+  dtb: number,
+  initrd: number,
+): boolean {
+  return current("guest_start").guest_start(boot_vcpu, kernel_pc, dtb, initrd);
+}
+
+/** {@link ReferenceApi.guest_stop} on the selected VM. */
+export function guest_stop(boot_vcpu: number): void {
+  current("guest_stop").guest_stop(boot_vcpu);
+}
+
+/** {@link ReferenceApi.guest_restart} on the selected VM. */
+export function guest_restart(boot_vcpu: number, ram_vaddr: RamStart, ram_size: number): boolean {
+  return current("guest_restart").guest_restart(boot_vcpu, ram_vaddr, ram_size);
+}
