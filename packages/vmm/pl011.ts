@@ -39,7 +39,7 @@ export const PL011_INT = {
 } as const;
 
 const FR_RXFE = 1 << 4;
-const FR_TXFF = 1 << 5;
+// TXFF (bit 5) always reads 0: transmission is instant.
 const FR_RXFF = 1 << 6;
 const FR_TXFE = 1 << 7;
 const LCR_H_FEN = 1 << 4;
