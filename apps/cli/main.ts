@@ -1,4 +1,31 @@
+/**
+ * The `vmkit` executable: `deno run --allow-read --allow-env --allow-ffi main.ts COMMAND ...`.
+ *
+ * @module
+ */
+
+import { type CliHost, runCli } from "./cli.ts";
+
+/** The host of a real terminal process. */
+export function denoHost(): CliHost {
+  const encoder = new TextEncoder();
+  return {
+    interactive: Deno.stdin.isTerminal(),
+    setRaw: (raw) => Deno.stdin.setRaw(raw),
+    read: (buffer) => Deno.stdin.read(buffer),
+    message: (text) => writeAll(Deno.stderr, encoder.encode(text)),
+    stdout: (bytes) => writeAll(Deno.stdout, bytes),
+    stderr: (line) => writeAll(Deno.stderr, encoder.encode(line + "\n")),
+    readFile: (path) => Deno.readFile(path),
+  };
+}
+
+function writeAll(stream: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += stream.writeSync(bytes.subarray(done));
+}
+
 if (import.meta.main) {
-  console.error("vmkit: not built yet");
-  Deno.exit(1);
+  const status = await runCli(denoHost(), Deno.args);
+  Deno.exit(status);
 }

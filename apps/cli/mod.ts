@@ -1,5 +1,22 @@
 /**
+ * The `vmkit` command line as a library: run it with your own host (for tests
+ * or embedding) or use the Deno-terminal host of `main.ts`.
+ *
+ * ```ts ignore
+ * import { runCli } from "@vmkit/cli";
+ * import { denoHost } from "@vmkit/cli/main";
+ * Deno.exit(await runCli(denoHost(), ["demo"]));
+ * ```
+ *
  * @module
- * Work in progress.
  */
-export {};
+
+export { type CliHost, EXIT, runCli } from "./cli.ts";
+export { DEMO_GUEST_URL, loadDemoGuest } from "./demo_guest.ts";
+export {
+  type ConsoleHandlers,
+  type ConsoleIo,
+  ConsoleSession,
+  ESCAPE_HELP,
+  EscapeDecoder,
+} from "./terminal.ts";

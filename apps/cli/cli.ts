@@ -1,0 +1,307 @@
+/**
+ * The `vmkit` command: argument parsing, the `run` and `demo` commands, and
+ * turning every failure into one line and an exit status.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type CpuModel, VcpuError } from "@vmkit/vcpu";
+import { parseMemorySize, VirtualMachine, type VmConfig, type VmExit, VmmError } from "@vmkit/vmm";
+import { ConsoleSession } from "./terminal.ts";
+import type { ConsoleIo } from "./terminal.ts";
+import { loadDemoGuest } from "./demo_guest.ts";
+
+/** What the command needs from its host; the real one uses Deno's stdio. */
+export interface CliHost extends ConsoleIo {
+  /** Guest console output. */
+  stdout(bytes: Uint8Array): void;
+  /** One line of VMKit status or error (no newline). */
+  stderr(line: string): void;
+  /** Reads a file named on the command line. */
+  readFile(path: string): Promise<Uint8Array>;
+}
+
+/** Exit statuses. */
+export const EXIT = { OK: 0, FAILED: 1, BAD_INPUT: 2 } as const;
+
+const MAIN_HELP = `vmkit — boot AArch64 guests on the Unicorn CPU emulator
+
+Usage:
+  vmkit run --kernel FILE [options]   boot an arm64 Linux kernel
+  vmkit demo [options]                boot the built-in demo guest
+  vmkit help [COMMAND]                show help
+
+Run "vmkit COMMAND --help" for a command's options.
+`;
+
+const COMMON_OPTIONS = `  -m, --mem SIZE         RAM size, e.g. 256M or 1G (default 256M)
+      --cpu MODEL        cortex-a72 (default), cortex-a53 or cortex-a57
+      --smp N            CPUs described to the guest, 1-8 (one runs; default 1)
+      --clock MODE       host (default): guest time is host time;
+                         virtual: idle periods are skipped
+      --timeout SECONDS  give up after this much wall time (exit status 1)
+      --no-reboot        exit when the guest reboots instead of restarting it
+  -q, --quiet            no VMKit status lines, only the guest console
+  -h, --help             show this help
+`;
+
+const RUN_HELP = `Usage: vmkit run --kernel FILE [options]
+
+Boots an arm64 Linux kernel with the guest console on this terminal.
+Quit with Ctrl-A x (Ctrl-A h lists the escape keys).
+
+Options:
+  -k, --kernel FILE      kernel Image, uncompressed or gzip-compressed (required)
+  -i, --initrd FILE      initial RAM disk (initramfs)
+  -d, --dtb FILE         device tree to use instead of the generated one
+  -a, --append TEXT      kernel command line (default: console=ttyAMA0)
+${COMMON_OPTIONS}
+Exit status: 0 when the guest powers off, 1 on a guest crash or timeout,
+2 on bad input (missing or invalid files, bad options).
+`;
+
+const DEMO_HELP = `Usage: vmkit demo [options]
+
+Boots the built-in demo guest: a small bare-metal program that prints
+through the UART, takes timer interrupts through the GIC, calls PSCI and
+powers off.
+
+Options:
+${COMMON_OPTIONS}
+Exit status: 0 when the guest powers off, 1 otherwise.
+`;
+
+/** A problem with the command line or the files it names: exit status 2. */
+class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+const COMMON_FLAGS = {
+  mem: { type: "string", short: "m" },
+  cpu: { type: "string" },
+  smp: { type: "string" },
+  clock: { type: "string" },
+  timeout: { type: "string" },
+  "no-reboot": { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Flags = Record<string, { type: "string" | "boolean"; short?: string }>;
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(args: string[], options: Flags): Values {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Values;
+  } catch (e) {
+    // node:util's messages name the offending flag; keep them to one line.
+    throw new UsageError((e as Error).message.split("\n")[0]);
+  }
+}
+
+interface CommonOptions {
+  config: VmConfig;
+  timeoutMs?: number;
+  quiet: boolean;
+}
+
+function commonOptions(values: Values): CommonOptions {
+  const config: VmConfig = {};
+  if (values.mem !== undefined) {
+    try {
+      config.memorySize = parseMemorySize(String(values.mem));
+    } catch (e) {
+      throw new UsageError(`--mem: ${(e as Error).message}`);
+    }
+  }
+  if (values.cpu !== undefined) config.cpuModel = String(values.cpu) as CpuModel;
+  if (values.smp !== undefined) {
+    const n = Number(values.smp);
+    if (!Number.isInteger(n)) {
+      throw new UsageError(`--smp: ${JSON.stringify(values.smp)} is not a whole number`);
+    }
+    config.cpus = n;
+  }
+  if (values.clock !== undefined) {
+    if (values.clock !== "host" && values.clock !== "virtual") {
+      throw new UsageError(
+        `--clock: expected host or virtual, got ${JSON.stringify(values.clock)}`,
+      );
+    }
+    config.clock = values.clock;
+  }
+  if (values["no-reboot"]) config.onReset = "exit";
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    const s = Number(values.timeout);
+    if (!Number.isFinite(s) || s <= 0) {
+      throw new UsageError(
+        `--timeout: expected a positive number of seconds, got ${JSON.stringify(values.timeout)}`,
+      );
+    }
+    timeoutMs = s * 1000;
+  }
+  return { config, timeoutMs, quiet: values.quiet === true };
+}
+
+async function readNamed(host: CliHost, what: string, path: string): Promise<Uint8Array> {
+  try {
+    return await host.readFile(path);
+  } catch (e) {
+    const reason = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : e instanceof Deno.errors.IsADirectory
+      ? "it is a directory"
+      : (e as Error).message;
+    throw new UsageError(`cannot read the ${what} ${JSON.stringify(path)}: ${reason}`);
+  }
+}
+
+/** Boots `load` into a new VM with the console attached; returns the exit status. */
+async function boot(
+  host: CliHost,
+  common: CommonOptions,
+  load: (vm: VirtualMachine) => Promise<void>,
+): Promise<number> {
+  const status = (line: string) => {
+    if (!common.quiet) host.stderr(line);
+  };
+  const vm = new VirtualMachine({
+    ...common.config,
+    console: { write: (bytes) => host.stdout(bytes) },
+    onLog: (message) => status(`vmkit: ${message}`),
+  });
+  let session: ConsoleSession | undefined;
+  try {
+    await load(vm);
+    let quit = false;
+    session = new ConsoleSession(host, {
+      input: (bytes) => vm.sendInput(bytes),
+      quit: () => {
+        quit = true;
+        vm.stop("quit from the console");
+      },
+    });
+    session.pump().catch(() => {});
+    const exit: VmExit = await vm.run({ timeoutMs: common.timeoutMs });
+    session.close();
+    const summary = `after ${exit.seconds.toFixed(1)} s, ${
+      (exit.instructions / 1e6).toFixed(0)
+    } M guest instructions`;
+    switch (exit.reason) {
+      case "poweroff":
+        status(`\r\nvmkit: the guest powered off ${summary}`);
+        return EXIT.OK;
+      case "reset":
+        status(`\r\nvmkit: the guest rebooted (--no-reboot) ${summary}`);
+        return EXIT.OK;
+      case "stopped":
+        if (quit) {
+          status(`\r\nvmkit: quit ${summary}`);
+          return EXIT.OK;
+        }
+        host.stderr(`\r\nvmkit: stopped ${summary}`);
+        return EXIT.FAILED;
+      case "timeout":
+        host.stderr(`\r\nvmkit: timed out ${summary}`);
+        return EXIT.FAILED;
+      case "crash":
+        host.stderr(`\r\nvmkit: ${exit.message}`);
+        return EXIT.FAILED;
+    }
+    return EXIT.FAILED;
+  } finally {
+    session?.close();
+    vm.close();
+  }
+}
+
+async function runCommand(host: CliHost, args: string[]): Promise<number> {
+  const values = parse(args, {
+    ...COMMON_FLAGS,
+    kernel: { type: "string", short: "k" },
+    initrd: { type: "string", short: "i" },
+    dtb: { type: "string", short: "d" },
+    append: { type: "string", short: "a" },
+  });
+  if (values.help) {
+    host.stdout(new TextEncoder().encode(RUN_HELP));
+    return EXIT.OK;
+  }
+  if (typeof values.kernel !== "string") {
+    throw new UsageError("run: --kernel FILE is required (see vmkit run --help)");
+  }
+  const common = commonOptions(values);
+  const kernel = await readNamed(host, "kernel", values.kernel);
+  const initrd = typeof values.initrd === "string"
+    ? await readNamed(host, "initrd", values.initrd)
+    : undefined;
+  const dtb = typeof values.dtb === "string"
+    ? await readNamed(host, "device tree", values.dtb)
+    : undefined;
+  const cmdline = typeof values.append === "string" ? values.append : undefined;
+  return await boot(host, common, async (vm) => {
+    await vm.loadLinux({ kernel, initrd, dtb, cmdline });
+  });
+}
+
+async function demoCommand(host: CliHost, args: string[]): Promise<number> {
+  const values = parse(args, COMMON_FLAGS);
+  if (values.help) {
+    host.stdout(new TextEncoder().encode(DEMO_HELP));
+    return EXIT.OK;
+  }
+  const common = commonOptions(values);
+  const guest = await loadDemoGuest();
+  return await boot(host, common, async (vm) => {
+    await vm.loadLinux({ kernel: guest });
+  });
+}
+
+/**
+ * Runs the `vmkit` command line and returns the exit status. Nothing is
+ * thrown: every failure becomes one line on stderr.
+ */
+export async function runCli(host: CliHost, args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case "run":
+        return await runCommand(host, rest);
+      case "demo":
+        return await demoCommand(host, rest);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h": {
+        const topic = rest[0];
+        const text = topic === "run" ? RUN_HELP : topic === "demo" ? DEMO_HELP : MAIN_HELP;
+        host.stdout(new TextEncoder().encode(text));
+        return command === undefined ? EXIT.BAD_INPUT : EXIT.OK;
+      }
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)} (try vmkit help)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      host.stderr(`vmkit: ${e.message}`);
+      return EXIT.BAD_INPUT;
+    }
+    if (e instanceof VmmError) {
+      host.stderr(`vmkit: ${e.message}`);
+      return e.code === "LOAD_FAILED" || e.code === "BAD_CONFIG" ? EXIT.BAD_INPUT : EXIT.FAILED;
+    }
+    if (e instanceof VcpuError) {
+      host.stderr(`vmkit: ${e.message}`);
+      return EXIT.FAILED;
+    }
+    host.stderr(`vmkit: internal error: ${(e as Error)?.message ?? e}`);
+    return EXIT.FAILED;
+  }
+}
