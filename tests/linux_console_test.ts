@@ -10,6 +10,11 @@ import { busyboxInitramfs } from "./helpers/initramfs.ts";
 const kernel = linuxKernel();
 const box = busybox();
 
+// Busybox's line editor asks the terminal for the cursor position (ESC [6n)
+// right after printing its prompt.
+const PROMPT = /\/ # (?:\x1b\[6n)?$/m;
+const UNTIL_PROMPT = /([\s\S]*?)\/ # (?:\x1b\[6n)?$/m;
+
 function timerCount(text: string): number {
   const line = text.split("\n").find((l) => /arch_timer/.test(l));
   assert.ok(line, `no arch_timer line in:\n${text}`);
@@ -36,23 +41,23 @@ Deno.test({
         "--timeout",
         "300",
       ]);
-      let at = (await vm.expect(/\/ # $/m, 240_000)).end;
+      let at = (await vm.expect(PROMPT, 240_000)).end;
       assert.match(vm.stdout, /Linux version 6\.\d+/);
       assert.match(vm.stdout, /arch_timer: cp15 timer\(s\) running at 62\.50MHz \(virt\)/);
       assert.match(vm.stdout, /ttyAMA0 at MMIO 0x9000000/);
 
       await vm.type("echo $((6*7))\n");
       at = (await vm.expect(/\r?\n42\r?\n/, 30_000, at)).end;
-      at = (await vm.expect(/\/ # $/m, 30_000, at)).end;
+      at = (await vm.expect(PROMPT, 30_000, at)).end;
 
       await vm.type("cat /proc/interrupts\n");
-      let r = await vm.expect(/([\s\S]*?)\/ # $/m, 30_000, at);
+      let r = await vm.expect(UNTIL_PROMPT, 30_000, at);
       const first = timerCount(r.match[1]);
       at = r.end;
 
       const typed = performance.now();
       await vm.type("time sleep 1\n");
-      r = await vm.expect(/real\s+0m\s*([\d.]+)s[\s\S]*?\/ # $/m, 30_000, at);
+      r = await vm.expect(/real\s+0m\s*([\d.]+)s[\s\S]*?\/ # (?:\x1b\[6n)?$/m, 30_000, at);
       const wall = (performance.now() - typed) / 1000;
       const guest = Number(r.match[1]);
       at = r.end;
@@ -60,7 +65,7 @@ Deno.test({
       assert.ok(wall >= 0.95 && wall < 6, `sleep 1 took ${wall.toFixed(2)} s of wall time`);
 
       await vm.type("cat /proc/interrupts\n");
-      r = await vm.expect(/([\s\S]*?)\/ # $/m, 30_000, at);
+      r = await vm.expect(UNTIL_PROMPT, 30_000, at);
       const second = timerCount(r.match[1]);
       assert.ok(second > first, `the arch timer is counting (${first} then ${second})`);
 
