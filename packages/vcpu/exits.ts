@@ -89,6 +89,8 @@ export interface VcpuStats {
   smc: number;
   /** WFI exits. */
   wfi: number;
+  /** Guest writes to system registers seen by the trap (all MSRs pass through it). */
+  sysregWrites: number;
   /** MMIO reads handled. */
   mmioReads: number;
   /** MMIO writes handled. */

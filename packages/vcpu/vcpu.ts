@@ -78,6 +78,7 @@ export class Vcpu implements Disposable {
     hvc: 0,
     smc: 0,
     wfi: 0,
+    sysregWrites: 0,
     mmioReads: 0,
     mmioWrites: 0,
     unbackedReads: 0,
@@ -517,6 +518,7 @@ export class Vcpu implements Disposable {
 
   // The engine drops guest writes to the timer registers; trap them.
   #onMsr(cpReg: Deno.PointerValue): number {
+    this.stats.sysregWrites++;
     if (cpReg === null) return 0;
     Deno.UnsafePointerView.copyInto(cpReg, this.#msrBuf);
     const w = this.#msrWords;
