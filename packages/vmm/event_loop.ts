@@ -1,61 +1,63 @@
 /**
- * Waiting without blocking the host's event loop, and without the 4 ms clamp
- * browsers and Deno apply to chains of nested timers.
+ * Yielding to the host's event loop between slices, and sleeping while the
+ * guest idles, without the clamp that chains of nested timers get.
  *
  * The run loop is synchronous between slices; it yields every few
- * milliseconds so console input, signals and timers get serviced. A
- * MessageChannel message is a macrotask that costs tens of microseconds,
- * where `setTimeout(0)` inside a timer chain costs milliseconds.
+ * milliseconds so console input, signals and timers get serviced. Node's
+ * `setImmediate` (in Deno through `node:timers`) runs after the event loop's
+ * I/O and timer phases and costs tens of microseconds; a MessageChannel
+ * message is as cheap but starves timers and I/O for over a second, and a
+ * chained `setTimeout(0)` costs milliseconds.
  *
  * @module
  */
 
+import { setImmediate } from "node:timers";
+
+/** How late a timer may fire; the remainder of a sleep is waited for exactly. */
+const TIMER_SLACK_MS = 2;
+
 /** Yields to the event loop and wakes sleepers early. One per VM. */
 export class EventLoopYield implements Disposable {
-  readonly #channel = new MessageChannel();
-  #pending: (() => void) | null = null;
+  readonly #blocker = new Int32Array(new SharedArrayBuffer(4));
   #sleeper: (() => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor() {
-    this.#channel.port1.onmessage = () => {
-      const resolve = this.#pending;
-      this.#pending = null;
-      resolve?.();
-    };
-    // An idle channel must not keep the process alive.
-    // deno-lint-ignore no-explicit-any
-    (this.#channel.port1 as any).unref?.();
-  }
-
   /** Lets pending host events run, then resumes. */
   yield(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#pending = resolve;
-      this.#channel.port2.postMessage(0);
-    });
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   /**
    * Sleeps up to `ms` milliseconds (`Infinity`: until woken); {@link wake}
-   * ends the sleep early. Sub-millisecond waits block briefly instead, since
-   * no timer is that fine.
+   * ends the sleep early. Timers fire a millisecond or two late, so the last
+   * stretch is a short blocking wait that ends on time.
    */
   async sleep(ms: number): Promise<void> {
     if (ms <= 0) return;
-    if (ms < 1) {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-      return;
+    const end = performance.now() + ms;
+    if (ms > TIMER_SLACK_MS) {
+      let woken = false;
+      // Scheduling the timer from a fresh macrotask keeps it out of any
+      // nested timer chain.
+      await this.yield();
+      await new Promise<void>((resolve) => {
+        this.#sleeper = () => {
+          woken = true;
+          resolve();
+        };
+        if (Number.isFinite(ms)) {
+          this.#timer = setTimeout(() => {
+            this.#timer = undefined;
+            this.#sleeper = null;
+            resolve();
+          }, ms - TIMER_SLACK_MS);
+        }
+      });
+      if (woken) return;
     }
-    // Scheduling the timer from a fresh macrotask keeps it out of any nested
-    // timer chain.
-    await this.yield();
-    await new Promise<void>((resolve) => {
-      this.#sleeper = resolve;
-      if (Number.isFinite(ms)) {
-        this.#timer = setTimeout(() => this.wake(), ms);
-      }
-    });
+    const left = end - performance.now();
+    if (left > 0) Atomics.wait(this.#blocker, 0, 0, left);
   }
 
   /** Ends a {@link sleep} in progress. */
@@ -69,10 +71,8 @@ export class EventLoopYield implements Disposable {
     resolve?.();
   }
 
-  /** Releases the channel. */
+  /** Ends any sleep. */
   [Symbol.dispose](): void {
     this.wake();
-    this.#channel.port1.close();
-    this.#channel.port2.close();
   }
 }
