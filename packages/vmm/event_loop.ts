@@ -22,6 +22,9 @@ export class EventLoopYield implements Disposable {
   readonly #blocker = new Int32Array(new SharedArrayBuffer(4));
   #sleeper: (() => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  // Counts wake() calls, so one that lands while a sleep is being set up is
+  // not lost.
+  #wakeups = 0;
 
   /** Lets pending host events run, then resumes. */
   yield(): Promise<void> {
@@ -36,11 +39,13 @@ export class EventLoopYield implements Disposable {
   async sleep(ms: number): Promise<void> {
     if (ms <= 0) return;
     const end = performance.now() + ms;
+    const wakeups = this.#wakeups;
     if (ms > TIMER_SLACK_MS) {
       let woken = false;
       // Scheduling the timer from a fresh macrotask keeps it out of any
       // nested timer chain.
       await this.yield();
+      if (this.#wakeups !== wakeups) return;
       await new Promise<void>((resolve) => {
         this.#sleeper = () => {
           woken = true;
@@ -60,8 +65,9 @@ export class EventLoopYield implements Disposable {
     if (left > 0) Atomics.wait(this.#blocker, 0, 0, left);
   }
 
-  /** Ends a {@link sleep} in progress. */
+  /** Ends a {@link sleep} in progress, or one about to start waiting. */
   wake(): void {
+    this.#wakeups++;
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;

@@ -274,7 +274,11 @@ export class VirtualMachine implements Disposable {
       this.vcpus = [vcpu];
       this.gic = new Gicv2({
         cpus: c.cpus,
-        onIrq: (cpu, level) => this.vcpus[cpu]?.setIrqLine(level),
+        onIrq: (cpu, level) => {
+          this.vcpus[cpu]?.setIrqLine(level);
+          // An interrupt raised by the host (an injection, a device) ends an idle wait.
+          if (level) this.#events.wake();
+        },
       });
       this.virq = new VirqController(this.gic, {
         ackChannel: (channel) => this.#channelAcks.get(channel)?.(),

@@ -1,0 +1,285 @@
+import assert from "node:assert/strict";
+import { UnicornLibrary } from "@vmkit/vcpu";
+import { VmmError } from "./errors.ts";
+import { PSCI_FN } from "./psci.ts";
+import {
+  guest_restart,
+  guest_start,
+  guest_stop,
+  linux_setup_images,
+  referenceApi,
+  useVm,
+  virq_controller_init,
+  virq_handle_passthrough,
+  virq_inject,
+  virq_register,
+  virq_register_passthrough,
+} from "./reference_api.ts";
+import { VirtualMachine } from "./virtual_machine.ts";
+import { GICC, GICD, guest, LOAD, print, psci, SYSREGS } from "./testdata/guest.ts";
+
+const library = UnicornLibrary.open();
+const RAM_SIZE = 32 * 1024 * 1024;
+const GUEST_DTB = LOAD + 0x1e0_0000;
+const GUEST_INITRD = LOAD + 0x1c0_0000;
+
+function machine() {
+  let out = "";
+  const logs: string[] = [];
+  const vm = new VirtualMachine({
+    memorySize: RAM_SIZE,
+    library,
+    console: { write: (b) => out += new TextDecoder().decode(b) },
+    onLog: (m) => logs.push(m),
+  });
+  return { vm, output: () => out, logs };
+}
+
+/** Enables the GIC for SPIs 40 and 41, waits for two interrupts, logs their INTIDs, powers off. */
+function irqGuest(): Uint8Array {
+  const a = guest();
+  a.adr(0, "vectors").msr(SYSREGS.VBAR_EL1, 0).mov(22, 0).mov(23, 0);
+  a.mov(1, GICD).mov(2, 1).strw(2, 1, 0) // GICD_CTLR
+    .mov(2, 3 << 8).strw(2, 1, 0x104) // ISENABLER1: INTIDs 40, 41
+    .mov(1, GICC).mov(2, 0xff).strw(2, 1, 4).mov(2, 1).strw(2, 1, 0); // PMR, CTLR
+  print(a, "ready\n");
+  a.daifclr(2).label("wait").wfi().b("wait");
+  a.org(LOAD + 0x800).label("vectors").org(LOAD + 0x800 + 0x280)
+    .mov(1, GICC).ldrw(3, 1, 0x0c) // IAR
+    .mov(4, 64).word(0x9b047ed6) // mul x22, x22, x4
+    .add(22, 22, 3).strw(3, 1, 0x10) // EOIR
+    .addi(23, 23, 1).subsi(5, 23, 2).bcond(1, /* ne */ "ret");
+  psci(a, PSCI_FN.SYSTEM_OFF);
+  a.label("ret").eret();
+  return a.assemble();
+}
+
+async function until(condition: () => boolean, ms = 5000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+Deno.test("reference API: boot and interrupts written the way a C VMM does it", async () => {
+  const { vm, output } = machine();
+  try {
+    using _ = useVm(vm);
+    const kernel = irqGuest();
+    const initrd = new TextEncoder().encode("not really a ramdisk");
+    const dtb = vm.deviceTree("console=ttyAMA0", {
+      start: GUEST_INITRD,
+      end: GUEST_INITRD + initrd.length,
+    });
+    const kernel_pc = linux_setup_images(
+      vm.ram,
+      kernel,
+      kernel.length,
+      dtb,
+      GUEST_DTB,
+      dtb.length,
+      initrd,
+      GUEST_INITRD,
+      initrd.length,
+    );
+    assert.equal(kernel_pc, LOAD);
+    assert.deepEqual(
+      vm.ram.bytes.subarray(GUEST_INITRD - LOAD, GUEST_INITRD - LOAD + initrd.length),
+      initrd,
+    );
+
+    const acks: string[] = [];
+    assert.equal(virq_controller_init(0), true);
+    assert.equal(
+      virq_register(0, 40, (vcpu, irq, data) => acks.push(`${vcpu}:${irq}:${data}`), "disk"),
+      true,
+    );
+    assert.equal(virq_register_passthrough(0, 41, 3), true);
+    vm.onChannelAck(3, () => acks.push("channel 3 re-armed"));
+
+    assert.equal(guest_start(0, kernel_pc, GUEST_DTB, GUEST_INITRD), true);
+    await until(() => output().includes("ready"));
+    assert.equal(virq_inject(0, 40), true);
+    await until(() => acks.length === 1);
+    assert.equal(virq_handle_passthrough(3), true);
+    const exit = await vm.exited;
+    assert.equal(exit?.reason, "poweroff");
+    assert.deepEqual(acks, ["0:40:disk", "channel 3 re-armed"], "one ack per EOI");
+    assert.equal(vm.vcpus[0].getX(22), 40n * 64n + 41n, "the guest acknowledged 40 then 41");
+    assert.equal(virq_inject(0, 99), false, "unregistered");
+    assert.equal(virq_handle_passthrough(7), false, "unknown channel");
+  } finally {
+    vm.close();
+  }
+});
+
+Deno.test("reference API: guest_restart 20 times, each boot checked, memory flat", async () => {
+  const { vm, output } = machine();
+  try {
+    const api = referenceApi(vm);
+    // Each boot counts itself in RAM (which the restart clears) and prints it.
+    const a = guest();
+    a.mov(9, LOAD + 0x10_0000).ldrb(10, 9, 0).addi(10, 10, 1).strb(10, 9, 0);
+    print(a, "boot ").mov(1, 0x0900_0000).addi(2, 10, 0x30).strb(2, 1, 0).mov(2, 10).strb(2, 1, 0);
+    psci(a, PSCI_FN.SYSTEM_OFF);
+    const kernel = a.assemble();
+    const dtb = vm.deviceTree();
+    const pc = api.linux_setup_images(
+      vm.ram,
+      kernel,
+      kernel.length,
+      dtb,
+      GUEST_DTB,
+      dtb.length,
+      null,
+      0,
+      0,
+    );
+    assert.equal(api.guest_start(0, pc, GUEST_DTB, 0), true);
+    assert.equal((await vm.exited)?.reason, "poweroff");
+    let rss = 0;
+    for (let i = 0; i < 20; i++) {
+      if (i === 5) rss = Deno.memoryUsage().rss;
+      assert.equal(api.guest_restart(0, vm.ram, RAM_SIZE), true);
+      assert.equal((await vm.exited)?.reason, "poweroff", `boot ${i + 2}`);
+    }
+    const grown = Deno.memoryUsage().rss - rss;
+    assert.equal(output(), "boot 1\n".repeat(21), "every boot started from cleared RAM");
+    assert.ok(grown < 16 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
+  } finally {
+    vm.close();
+  }
+});
+
+Deno.test("reference API: guest_restart can boot a different image set up in between", async () => {
+  const { vm, output } = machine();
+  try {
+    const api = referenceApi(vm);
+    const image = (text: string) => {
+      const a = guest();
+      print(a, text);
+      psci(a, PSCI_FN.SYSTEM_OFF);
+      return a.assemble();
+    };
+    const dtb = vm.deviceTree();
+    const first = image("first\n");
+    api.guest_start(
+      0,
+      api.linux_setup_images(vm.ram, first, first.length, dtb, GUEST_DTB, dtb.length, null, 0, 0),
+      GUEST_DTB,
+      0,
+    );
+    await vm.exited;
+    const second = image("second\n");
+    assert.notEqual(
+      api.linux_setup_images(
+        vm.ram.base,
+        second,
+        second.length,
+        dtb,
+        GUEST_DTB,
+        dtb.length,
+        null,
+        0,
+        0,
+      ),
+      -1,
+    );
+    assert.equal(api.guest_restart(0, vm.ram, RAM_SIZE), true);
+    await vm.exited;
+    assert.equal(output(), "first\nsecond\n");
+  } finally {
+    vm.close();
+  }
+});
+
+Deno.test("reference API: guest_stop ends a running guest", async () => {
+  const { vm } = machine();
+  try {
+    const api = referenceApi(vm);
+    const a = guest().label("spin").b("spin");
+    const kernel = a.assemble();
+    const dtb = vm.deviceTree();
+    const pc = api.linux_setup_images(
+      vm.ram,
+      kernel,
+      kernel.length,
+      dtb,
+      GUEST_DTB,
+      dtb.length,
+      null,
+      0,
+      0,
+    );
+    assert.equal(api.guest_start(0, pc, GUEST_DTB, 0), true);
+    assert.equal(api.guest_start(0, pc, GUEST_DTB, 0), false, "already running");
+    await new Promise((r) => setTimeout(r, 50));
+    api.guest_stop(0);
+    assert.equal((await vm.exited)?.reason, "stopped");
+  } finally {
+    vm.close();
+  }
+});
+
+Deno.test("reference API: failures return -1/false with a reason, never throw", () => {
+  const { vm, logs } = machine();
+  try {
+    const api = referenceApi(vm);
+    const dtb = vm.deviceTree();
+    const kernel = guest().assemble();
+    assert.equal(
+      api.linux_setup_images(
+        0x8000_0000,
+        kernel,
+        kernel.length,
+        dtb,
+        GUEST_DTB,
+        dtb.length,
+        null,
+        0,
+        0,
+      ),
+      -1,
+    );
+    assert.equal(
+      api.linux_setup_images(
+        vm.ram,
+        new Uint8Array(64),
+        64,
+        dtb,
+        GUEST_DTB,
+        dtb.length,
+        null,
+        0,
+        0,
+      ),
+      -1,
+    );
+    assert.equal(api.guest_start(1, LOAD, GUEST_DTB, 0), false);
+    assert.equal(api.guest_restart(0, vm.ram, RAM_SIZE * 2), false);
+    assert.equal(api.virq_register(0, 2000, () => {}, null), false);
+    assert.match(logs.join("\n"), /not this VM's RAM/);
+    assert.match(logs.join("\n"), /magic/);
+    assert.match(logs.join("\n"), /vCPU 1 does not exist/);
+  } finally {
+    vm.close();
+  }
+});
+
+Deno.test("reference API: the package-level functions need a selected VM", () => {
+  assert.throws(
+    () => guest_stop(0),
+    (e: unknown) => e instanceof VmmError && e.code === "BAD_STATE" && /useVm/.test(e.message),
+  );
+  const { vm } = machine();
+  try {
+    {
+      using _ = useVm(vm);
+      assert.equal(virq_controller_init(0), true);
+    }
+    assert.throws(() => guest_restart(0, vm.ram, RAM_SIZE), VmmError, "the selection ended");
+  } finally {
+    vm.close();
+  }
+});
