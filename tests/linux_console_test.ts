@@ -12,8 +12,9 @@ const box = busybox();
 
 // Busybox's line editor asks the terminal for the cursor position (ESC [6n)
 // right after printing its prompt.
-const PROMPT = /\/ # (?:\x1b\[6n)?$/m;
-const UNTIL_PROMPT = /([\s\S]*?)\/ # (?:\x1b\[6n)?$/m;
+const ESC = "\\x1b";
+const PROMPT = new RegExp(`/ # (?:${ESC}\\[6n)?$`, "m");
+const UNTIL_PROMPT = new RegExp(`([\\s\\S]*?)/ # (?:${ESC}\\[6n)?$`, "m");
 
 function timerCount(text: string): number {
   const line = text.split("\n").find((l) => /arch_timer/.test(l));
@@ -57,7 +58,11 @@ Deno.test({
 
       const typed = performance.now();
       await vm.type("time sleep 1\n");
-      r = await vm.expect(/real\s+0m\s*([\d.]+)s[\s\S]*?\/ # (?:\x1b\[6n)?$/m, 30_000, at);
+      r = await vm.expect(
+        new RegExp(`real\\s+0m\\s*([\\d.]+)s[\\s\\S]*?/ # (?:${ESC}\\[6n)?$`, "m"),
+        30_000,
+        at,
+      );
       const wall = (performance.now() - typed) / 1000;
       const guest = Number(r.match[1]);
       at = r.end;
