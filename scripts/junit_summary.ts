@@ -57,7 +57,9 @@ failed += Number(values["extra-failed"]);
 for (const n of failedNames) console.log(`FAILED: ${n}`);
 if (ignored > 0) console.log(`${ignored} ignored`);
 // A run that produced no report, or a report without tests, never passes.
-if (missing || passed + failed === Number(values["extra-passed"]) + Number(values["extra-failed"])) {
+if (
+  missing || passed + failed === Number(values["extra-passed"]) + Number(values["extra-failed"])
+) {
   console.log("the test run produced no results");
   failed += 1;
 }
