@@ -50,6 +50,8 @@ async function qemuToInit(kernelPath: string, initrdPath: string): Promise<numbe
       "256M",
       "-nographic",
       "-no-reboot",
+      "-nic",
+      "none",
       "-kernel",
       kernelPath,
       "-initrd",
