@@ -6,7 +6,7 @@
  * @module
  */
 
-import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+import { type SliceCounter, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
 import { Asm, COND } from "../packages/vcpu/testdata/a64.ts";
 import { Engine } from "../packages/vcpu/engine.ts";
 
@@ -65,8 +65,8 @@ function bare(p: Program): number {
   return seconds;
 }
 
-function vmkit(p: Program, onMmio = () => {}): number {
-  using vcpu = new Vcpu({ library });
+function vmkit(p: Program, sliceCounter?: SliceCounter, onMmio = () => {}): number {
+  using vcpu = new Vcpu({ library, sliceCounter });
   const ram = new Uint8Array(0x20_0000);
   ram.set(p.code);
   vcpu.mapRam(RAM, ram);
@@ -85,14 +85,19 @@ function best(f: () => number, runs = 3): number {
 
 export function computeReport(): string[] {
   const lines: string[] = [];
+  const counters: SliceCounter[] = library.blockHook ? ["native", "engine"] : ["engine"];
   for (const p of [registerLoop(40_000_000), memoryLoop(400)]) {
     const b = best(() => bare(p));
-    const v = best(() => vmkit(p));
+    const parts = counters.map((c) => {
+      const v = best(() => vmkit(p, c));
+      return `VMKit (${c} slice counter) ${
+        (p.instructions / v / 1e6).toFixed(0)
+      } M instr/s, ratio ${(b / v).toFixed(2)}`;
+    });
     lines.push(
-      `${p.name}: bare engine ${(p.instructions / b / 1e6).toFixed(0)} M instr/s, ` +
-        `VMKit run loop ${(p.instructions / v / 1e6).toFixed(0)} M instr/s, ratio ${
-          (b / v).toFixed(2)
-        }`,
+      `${p.name}: bare engine ${(p.instructions / b / 1e6).toFixed(0)} M instr/s; ${
+        parts.join("; ")
+      }`,
     );
   }
   const n = 1_000_000;

@@ -18,6 +18,8 @@ export const UC_PROT_ALL = 7;
 export const UC_HOOK_INTR = 1;
 /** Instruction hook (`UC_HOOK_INSN`). */
 export const UC_HOOK_INSN = 2;
+/** Start of every translated block (`UC_HOOK_BLOCK`). */
+export const UC_HOOK_BLOCK = 8;
 
 /** Instruction ids for `UC_HOOK_INSN` on AArch64 (`uc_arm64_insn`). */
 export const UC_ARM64_INS_MSR = 2;

@@ -181,12 +181,17 @@ export class Engine {
     check(this.#uc, this.#uc.uc_mem_protect(this.handle, base, size, 7), "uc_mem_protect");
   }
 
-  /** Adds a hook; returns its handle. */
-  hookAdd(type: number, callback: Deno.PointerObject, insn?: number): bigint {
+  /** Adds a hook over all addresses; returns its handle. */
+  hookAdd(
+    type: number,
+    callback: Deno.PointerObject,
+    insn?: number,
+    userData: Deno.PointerValue = null,
+  ): bigint {
     const h = new BigUint64Array(1);
     const err = insn === undefined
-      ? this.#uc.uc_hook_add(this.handle, h, type, callback, null, 1n, 0n)
-      : this.#uc.uc_hook_add_insn(this.handle, h, type, callback, null, 1n, 0n, insn);
+      ? this.#uc.uc_hook_add(this.handle, h, type, callback, userData, 1n, 0n)
+      : this.#uc.uc_hook_add_insn(this.handle, h, type, callback, userData, 1n, 0n, insn);
     check(this.#uc, err, "uc_hook_add");
     return h[0];
   }

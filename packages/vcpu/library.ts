@@ -4,6 +4,7 @@
  * @module
  */
 
+import { NativeBlockHook, selfTestBlockHook } from "./block_budget.ts";
 import { calibrate, type EngineLayout } from "./calibration.ts";
 import { VcpuError } from "./errors.ts";
 import { UNICORN_SYMBOLS, type UnicornSymbols } from "./symbols.ts";
@@ -79,6 +80,8 @@ export class UnicornLibrary implements Disposable {
   readonly symbols: UnicornSymbols;
   readonly #lib: Deno.DynamicLibrary<typeof UNICORN_SYMBOLS>;
   #layout: EngineLayout | undefined;
+  #blockHook: NativeBlockHook | undefined;
+  #blockHookUnavailable: string | undefined;
   #closed = false;
 
   private constructor(path: string, lib: Deno.DynamicLibrary<typeof UNICORN_SYMBOLS>) {
@@ -141,6 +144,41 @@ export class UnicornLibrary implements Disposable {
     return this.#layout;
   }
 
+  /**
+   * The native block hook that counts instruction slices (see
+   * `block_budget.ts`), mapped and self-tested on first use; `undefined` when
+   * this machine cannot have it ({@link sliceCounterUnavailable} says why).
+   *
+   * @internal
+   */
+  get blockHook(): NativeBlockHook | undefined {
+    this.#assertOpen();
+    if (this.#blockHook === undefined && this.#blockHookUnavailable === undefined) {
+      const opened = NativeBlockHook.open(this.path);
+      if (opened instanceof NativeBlockHook) {
+        const problem = selfTestBlockHook(this.symbols, opened);
+        if (problem === undefined) {
+          this.#blockHook = opened;
+        } else {
+          opened.close();
+          this.#blockHookUnavailable = `the native block hook failed its self-test: ${problem}`;
+        }
+      } else {
+        this.#blockHookUnavailable = opened.unavailable;
+      }
+    }
+    return this.#blockHook;
+  }
+
+  /**
+   * Why vCPUs on this library count slices with the engine's slower
+   * per-instruction counter, or `undefined` when the native block hook works.
+   */
+  get sliceCounterUnavailable(): string | undefined {
+    this.blockHook;
+    return this.#blockHookUnavailable;
+  }
+
   /** Whether `close()` ran. */
   get closed(): boolean {
     return this.#closed;
@@ -154,6 +192,7 @@ export class UnicornLibrary implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#blockHook?.close();
     this.#lib.close();
   }
 

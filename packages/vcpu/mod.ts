@@ -27,7 +27,7 @@ export type { UnicornLibraryOptions, UnicornVersion } from "./library.ts";
 export { candidateLibraryNames } from "./library.ts";
 export type { EngineLayout } from "./calibration.ts";
 export { COUNTER_FREQUENCY_HZ, DEFAULT_SLICE_INSTRUCTIONS, Vcpu } from "./vcpu.ts";
-export type { VcpuOptions } from "./vcpu.ts";
+export type { SliceCounter, VcpuOptions } from "./vcpu.ts";
 export type { CpuModel } from "./engine.ts";
 export type { MmioAccess, MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } from "./exits.ts";
 export { VcpuError } from "./errors.ts";

@@ -3,18 +3,29 @@
  * an IRQ input line, the virtual timer, delivery of synchronous exceptions into
  * the guest's own EL1 vectors, and a run loop that returns typed exits.
  *
- * How it regains control: only through instruction-count slices and through
- * the engine's interrupt hook. Unicorn 2.0.1 rewinds the PC to the start of
- * the translated block when stopped from another thread or from a memory
- * callback, so code that already ran (stores included) would run again; the
- * count limit and the interrupt hook are the two places a stop is exact. A
- * stop requested from an MMIO handler therefore takes effect at the end of the
- * current slice.
+ * How it regains control: only at block boundaries and through the engine's
+ * interrupt hook. Unicorn 2.0.1 rewinds the PC to the start of the translated
+ * block when stopped from another thread or from a memory callback, so code
+ * that already ran (stores included) would run again. Slices are counted by a
+ * native block hook (`block_budget.ts`) that stops the engine before a block's
+ * first instruction, or, where that hook is unavailable, by the engine's own
+ * per-instruction count; both stop exactly. A stop requested from an MMIO
+ * handler takes effect at the next block boundary with the block hook, at
+ * the end of the slice without it.
  *
  * @module
  */
 
-import { EXCP, REG, UC_ARM64_INS_MSR, UC_HOOK_INSN, UC_HOOK_INTR, ucErrName } from "./constants.ts";
+import {
+  EXCP,
+  REG,
+  UC_ARM64_INS_MSR,
+  UC_HOOK_BLOCK,
+  UC_HOOK_INSN,
+  UC_HOOK_INTR,
+  ucErrName,
+} from "./constants.ts";
+import type { BlockBudget } from "./block_budget.ts";
 import { AddressSpace, type CoverRange } from "./address_space.ts";
 import { type CpuModel, Engine, HCR_EL2_BOOT, HCR_EL2_VI } from "./engine.ts";
 import { VcpuError } from "./errors.ts";
@@ -44,7 +55,17 @@ export interface VcpuOptions {
   onTimerLevel?: (level: boolean) => void;
   /** Called for each access to a guest-physical address with nothing behind it. */
   onUnbackedAccess?: (access: Readonly<MmioAccess>) => void;
+  /**
+   * How slices are counted. `native`: a few bytes of machine code run at the
+   * start of each translated block (x86-64 Linux); `engine`: Unicorn's own
+   * count, which calls a hook before every instruction and runs tight loops
+   * at a quarter of the speed. Default: `native` where available.
+   */
+  sliceCounter?: SliceCounter;
 }
+
+/** How a vCPU counts its instruction slices (see {@link VcpuOptions.sliceCounter}). */
+export type SliceCounter = "native" | "engine";
 
 // What the interrupt hook decided, read by run() after uc_emu_start returns.
 const HOOK_NONE = 0;
@@ -87,6 +108,8 @@ export class Vcpu implements Disposable {
   };
   /** The virtual timer's state (read it; the guest writes it). */
   readonly timer: VirtualTimer = new VirtualTimer();
+  /** How this vCPU counts slices. */
+  readonly sliceCounter: SliceCounter;
 
   readonly #library: UnicornLibrary;
   readonly #engine: Engine;
@@ -95,6 +118,8 @@ export class Vcpu implements Disposable {
   readonly #onTimerLevel: ((level: boolean) => void) | undefined;
   readonly #onUnbacked: ((access: Readonly<MmioAccess>) => void) | undefined;
   readonly #space = new AddressSpace();
+  // The native hook's counter, or undefined when the engine counts.
+  readonly #budget: BlockBudget | undefined;
   readonly #keepAlive: Uint8Array[] = [];
   // deno-lint-ignore no-explicit-any
   readonly #callbacks: Deno.UnsafeCallback<any>[] = [];
@@ -147,13 +172,21 @@ export class Vcpu implements Disposable {
       );
     }
     const layout = options.library.layout;
-    if (layout.instructionCounterOffset === undefined) {
+    const blockHook = options.sliceCounter === "engine" ? undefined : options.library.blockHook;
+    if (options.sliceCounter === "native" && blockHook === undefined) {
+      throw new VcpuError(
+        "INVALID_ARGUMENT",
+        `sliceCounter "native" is unavailable here: ${options.library.sliceCounterUnavailable}`,
+      );
+    }
+    if (blockHook === undefined && layout.instructionCounterOffset === undefined) {
       throw new VcpuError(
         "CALIBRATION_FAILED",
         "could not locate the engine's instruction counter in this Unicorn build; " +
           "without it WFI cannot be told apart from the end of a slice",
       );
     }
+    this.sliceCounter = blockHook ? "native" : "engine";
     this.id = id;
     this.#library = options.library;
     this.#layout = layout;
@@ -174,7 +207,12 @@ export class Vcpu implements Disposable {
     const uc = options.library.symbols;
     this.#engine = Engine.open(uc, options.cpuModel ?? "cortex-a72");
     const contexts: Deno.PointerObject[] = [];
+    let budget: BlockBudget | undefined;
     try {
+      if (blockHook) {
+        budget = blockHook.budget();
+        this.#engine.hookAdd(UC_HOOK_BLOCK, blockHook.pointer, undefined, budget.pointer);
+      }
       const out = new BigUint64Array(1);
       for (let i = 0; i < 2; i++) {
         if (uc.uc_context_alloc(this.#engine.handle, out) !== 0 || out[0] === 0n) {
@@ -196,8 +234,10 @@ export class Vcpu implements Disposable {
       for (const c of contexts) uc.uc_context_free(c);
       for (const cb of this.#callbacks) cb.close();
       this.#engine.close();
+      budget?.close();
       throw e;
     }
+    this.#budget = budget;
     this.#context = contexts[0];
     this.#pristine = contexts[1];
   }
@@ -465,6 +505,10 @@ export class Vcpu implements Disposable {
     if (this.#hook !== HOOK_DELIVERED) {
       this.#engine.writeSys(SYSREGS.HCR_EL2, HCR_EL2_BOOT | (level ? HCR_EL2_VI : 0n));
     }
+    // The engine only looks at VI between blocks it returns to its main loop
+    // for; ending the run at the next block boundary (run() goes on at once)
+    // lets a raised line be taken without waiting for the slice to end.
+    if (level && this.#running) this.#budget?.exhaust();
   }
 
   /** The counter the guest reads (CNTVCT_EL0), in ticks of {@link COUNTER_FREQUENCY_HZ}. */
@@ -673,10 +717,12 @@ export class Vcpu implements Disposable {
 
   /**
    * Asks the vCPU to stop. Safe from any callback: the run ends with a
-   * `stopped` exit at the latest when the current slice ends.
+   * `stopped` exit at the next block boundary (with the native slice counter)
+   * or when the current slice ends.
    */
   requestStop(): void {
     this.#stopRequested = true;
+    if (this.#running) this.#budget?.exhaust();
   }
 
   /** Whether a stop was requested and not yet reported. */
@@ -712,13 +758,27 @@ export class Vcpu implements Disposable {
           return this.#finish("stopped");
         }
         this.#hook = HOOK_NONE;
-        const err = this.#engine.start(this.#engine.readPc(), budget);
+        let err: number;
+        let ran: number;
+        let usedUp: boolean;
+        const counter = this.#budget;
+        if (counter) {
+          counter.arm(budget);
+          err = this.#engine.start(this.#engine.readPc(), 0);
+          // Whole blocks are counted when entered; the one the hook stopped
+          // in front of is not.
+          ran = counter.counted;
+          usedUp = counter.stopped;
+        } else {
+          err = this.#engine.start(this.#engine.readPc(), budget);
+          // The count hook stops the engine when its counter passes the
+          // budget, so a used-up slice reads budget + 1.
+          const counted = this.#engineView.getUint32(this.#layout.instructionCounterOffset!);
+          ran = Math.min(counted, budget);
+          usedUp = counted > budget;
+        }
         const hook = this.#hook;
         this.#hook = HOOK_NONE;
-        // The count hook stops the engine when its counter passes the budget,
-        // so a used-up slice reads budget + 1.
-        const counted = this.#engineView.getUint32(this.#layout.instructionCounterOffset!);
-        const ran = Math.min(counted, budget);
         exit.instructions += ran;
         this.stats.instructions += ran;
         if (hook === HOOK_FAILED) {
@@ -752,7 +812,13 @@ export class Vcpu implements Disposable {
           case HOOK_LOOP:
             return this.#finish("exception-loop");
         }
-        if (counted > budget) return this.#finish("preempted");
+        if (usedUp) {
+          // A stop request or a raised IRQ line ended the run early; the loop
+          // reports the stop, or goes on with what is left of the slice.
+          if (ran >= budget) return this.#finish("preempted");
+          budget -= ran;
+          continue;
+        }
         budget -= ran;
         if (hook === HOOK_DELIVERED) {
           // The delivery ended the engine run early; the slice goes on.
@@ -802,6 +868,7 @@ export class Vcpu implements Disposable {
     this.#engine.close();
     uc.uc_context_free(this.#context);
     uc.uc_context_free(this.#pristine);
+    this.#budget?.close();
     for (const cb of this.#callbacks) cb.close();
     this.#callbacks.length = 0;
     this.#keepAlive.length = 0;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { UnicornLibrary } from "./library.ts";
-import { COUNTER_FREQUENCY_HZ, Vcpu } from "./vcpu.ts";
+import { COUNTER_FREQUENCY_HZ, type SliceCounter, Vcpu } from "./vcpu.ts";
 import { VcpuError } from "./errors.ts";
 import type { MmioAccess } from "./exits.ts";
 import { SYSREGS } from "./sysregs.ts";
@@ -11,9 +11,20 @@ const UART = 0x0900_0000;
 
 const library = UnicornLibrary.open();
 
+/** Both ways of counting slices, where this machine has them. */
+const COUNTERS: SliceCounter[] = library.blockHook ? ["native", "engine"] : ["engine"];
+
 /** A vCPU with 2 MiB of RAM at RAM holding `code` at its start. */
-function machine(code: Uint8Array, opts: { slice?: number; cpuModel?: "cortex-a53" } = {}) {
-  const vcpu = new Vcpu({ library, sliceInstructions: opts.slice, cpuModel: opts.cpuModel });
+function machine(
+  code: Uint8Array,
+  opts: { slice?: number; cpuModel?: "cortex-a53"; sliceCounter?: SliceCounter } = {},
+) {
+  const vcpu = new Vcpu({
+    library,
+    sliceInstructions: opts.slice,
+    cpuModel: opts.cpuModel,
+    sliceCounter: opts.sliceCounter,
+  });
   const ram = new Uint8Array(0x20_0000);
   ram.set(code);
   vcpu.mapRam(RAM, ram);
@@ -170,48 +181,113 @@ Deno.test("unbacked physical accesses read 0, are ignored, counted and reported"
   }
 });
 
-Deno.test("slices: a guest spinning forever is preempted after the slice", () => {
-  const a = new Asm(RAM).label("spin").addi(1, 1, 1).b("spin");
-  const { vcpu } = machine(a.assemble(), { slice: 10_000 });
-  try {
-    for (let i = 0; i < 5; i++) {
-      const exit = vcpu.run();
-      assert.equal(exit.reason, "preempted");
-      assert.equal(exit.instructions, 10_000);
-    }
-    assert.equal(vcpu.getX(1), 25_000n);
-    assert.equal(vcpu.stats.instructions, 50_000);
-  } finally {
-    vcpu.close();
+Deno.test("slice counter: native on x86-64 Linux, otherwise the engine's count with the reason", () => {
+  if (Deno.build.os === "linux" && Deno.build.arch === "x86_64") {
+    assert.equal(library.sliceCounterUnavailable, undefined);
+    using vcpu = new Vcpu({ library });
+    assert.equal(vcpu.sliceCounter, "native");
+  } else {
+    assert.match(library.sliceCounterUnavailable ?? "", /\w/);
+    assert.throws(
+      () => new Vcpu({ library, sliceCounter: "native" }),
+      (e) => e instanceof VcpuError && e.code === "INVALID_ARGUMENT",
+    );
   }
+  using engineCounted = new Vcpu({ library, sliceCounter: "engine" });
+  assert.equal(engineCounted.sliceCounter, "engine");
 });
 
-Deno.test("stop requested from an MMIO handler ends the run at the slice end without replaying code", () => {
-  // Each iteration bumps a counter in memory and one in a register, across
-  // blocks; a stop that re-ran part of a block would make them disagree.
-  const a = new Asm(RAM).mov(1, RAM + 0x10000).mov(2, UART).label("loop")
-    .ldr(3, 1, 0).addi(3, 3, 1).str(3, 1, 0).b("next").label("next")
-    .addi(4, 4, 1).strw(4, 2, 0).b("loop");
-  const { vcpu, view } = machine(a.assemble(), { slice: 50_000 });
-  let writes = 0;
-  vcpu.mapMmio(UART, 0x1000, () => {
-    if (++writes % 1000 === 0) vcpu.requestStop();
-  });
-  try {
-    let stops = 0;
-    for (let i = 0; i < 200 && stops < 20; i++) {
-      const exit = vcpu.run();
-      if (exit.reason === "stopped") stops++;
-      else assert.equal(exit.reason, "preempted");
+for (const sliceCounter of COUNTERS) {
+  Deno.test(`slices (${sliceCounter}): a guest spinning forever is preempted after the slice`, () => {
+    // Two-instruction blocks: the native counter stops at a block boundary, so
+    // with an even slice both counters stop after exactly the slice.
+    const a = new Asm(RAM).label("spin").addi(1, 1, 1).b("spin");
+    const { vcpu } = machine(a.assemble(), { slice: 10_000, sliceCounter });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const exit = vcpu.run();
+        assert.equal(exit.reason, "preempted");
+        assert.equal(exit.instructions, 10_000);
+      }
+      assert.equal(vcpu.getX(1), 25_000n);
+      assert.equal(vcpu.stats.instructions, 50_000);
+    } finally {
+      vcpu.close();
     }
-    assert.equal(stops, 20);
-    const mem = view.getBigUint64(0x10000, true);
-    const reg = vcpu.getX(4);
-    assert.ok(mem - reg === 0n || mem - reg === 1n, `memory ${mem} vs register ${reg}`);
-  } finally {
-    vcpu.close();
-  }
-});
+  });
+
+  Deno.test(`stop requested from an MMIO handler (${sliceCounter}) ends the run without replaying code`, () => {
+    // Each iteration bumps a counter in memory and one in a register, across
+    // blocks, then writes the register to a device; a stop that re-ran part of
+    // a block would make memory, register and device disagree.
+    const a = new Asm(RAM).mov(1, RAM + 0x10000).mov(2, UART).label("loop")
+      .ldr(3, 1, 0).addi(3, 3, 1).str(3, 1, 0).b("next").label("next")
+      .addi(4, 4, 1).strw(4, 2, 0).b("loop");
+    const { vcpu, view } = machine(a.assemble(), { slice: 50_000, sliceCounter });
+    let writes = 0;
+    let last = 0;
+    vcpu.mapMmio(UART, 0x1000, (access) => {
+      assert.equal(access.value, last + 1, "each device write carries the next count");
+      last = access.value;
+      if (++writes % 1000 === 0) vcpu.requestStop();
+    });
+    try {
+      let stops = 0;
+      for (let i = 0; i < 200 && stops < 20; i++) {
+        const exit = vcpu.run();
+        if (exit.reason === "stopped") {
+          stops++;
+          // The native counter stops at the next block boundary: the loop
+          // block after the 1000th write. The engine's count only at the end
+          // of the slice.
+          if (sliceCounter === "native") assert.equal(writes, stops * 1000);
+        } else {
+          assert.equal(exit.reason, "preempted");
+        }
+      }
+      assert.equal(stops, 20);
+      const mem = view.getBigUint64(0x10000, true);
+      const reg = vcpu.getX(4);
+      assert.ok(mem - reg === 0n || mem - reg === 1n, `memory ${mem} vs register ${reg}`);
+      assert.equal(reg, BigInt(writes));
+    } finally {
+      vcpu.close();
+    }
+  });
+}
+
+for (const sliceCounter of COUNTERS) {
+  Deno.test(
+    `irq line (${sliceCounter}): raised by a device while the guest computes, taken ${
+      sliceCounter === "native" ? "at the next block" : "by the end of the slice"
+    }`,
+    () => {
+      // The guest unmasks IRQs and counts in x4, telling the device each count;
+      // the device raises the line at count 100. The handler saves the count.
+      const a = new Asm(RAM);
+      a.adr(0, "vectors").msr(SYSREGS.VBAR_EL1, 0).isb().mov(2, UART).daifclr(2)
+        .label("loop").addi(4, 4, 1).strw(4, 2, 0).b("loop");
+      a.org(RAM + 0x800).label("vectors").org(RAM + 0x800 + 0x280).mov(9, 0).addi(9, 4, 0)
+        .hvc(7);
+      const { vcpu } = machine(a.assemble(), { slice: 1_000_000, sliceCounter });
+      vcpu.mapMmio(UART, 0x1000, (access) => {
+        if (access.write && access.value === 100) vcpu.setIrqLine(true);
+      });
+      try {
+        // Without the block hook the engine notices the line only when the
+        // slice ends; the next run takes it at once.
+        const exit = sliceCounter === "native" ? vcpu.run() : runUntil(vcpu, "hvc", 2);
+        assert.equal(exit.reason, "hvc");
+        assert.equal(exit.imm, 7);
+        const taken = Number(vcpu.getX(9));
+        if (sliceCounter === "native") assert.equal(taken, 100, "taken before the next count");
+        else assert.ok(taken > 100 && taken <= 1_000_000 / 3, `taken at count ${taken}`);
+      } finally {
+        vcpu.close();
+      }
+    },
+  );
+}
 
 Deno.test("exceptions: SVC and UDF at EL1 land on the guest's vector with ESR, ELR and SPSR right", () => {
   const a = new Asm(RAM);

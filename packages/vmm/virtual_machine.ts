@@ -18,6 +18,7 @@ import { Gicv2, VirqController } from "@vmkit/vgic";
 import {
   COUNTER_FREQUENCY_HZ,
   type CpuModel,
+  type SliceCounter,
   UnicornLibrary,
   Vcpu,
   type VcpuExit,
@@ -80,6 +81,8 @@ export interface VmConfig {
   clock?: "host" | "virtual";
   /** Instructions per slice (the longest the VMM waits to regain control). */
   sliceInstructions?: number;
+  /** How the vCPU counts slices (see `VcpuOptions.sliceCounter`). Default: the fastest available. */
+  sliceCounter?: SliceCounter;
   /** What a guest SYSTEM_RESET does: reboot the images (`restart`) or end the run (`exit`). */
   onReset?: "restart" | "exit";
   /** The engine library; default: one the VM opens and closes itself. */
@@ -268,6 +271,7 @@ export class VirtualMachine implements Disposable {
         id: 0,
         cpuModel: c.cpuModel,
         sliceInstructions: config.sliceInstructions,
+        sliceCounter: config.sliceCounter,
         onTimerLevel: (level) => this.gic.setLevel(VIRTUAL_TIMER_INTID, level, 0),
       });
       created.push(vcpu);
