@@ -31,3 +31,10 @@ export const TIMER_PPIS = [13, 14, 11, 10] as const;
 
 /** Frequency of the fixed clock the PL011 is told it runs from. */
 export const UART_CLOCK_HZ = 24_000_000;
+
+/**
+ * The kernel command line used when none is given: the console on the PL011,
+ * and `earlycon` so the kernel prints from its first instruction instead of
+ * holding everything back until the UART driver registers.
+ */
+export const DEFAULT_CMDLINE = "console=ttyAMA0 earlycon";

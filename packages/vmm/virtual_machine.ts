@@ -28,6 +28,7 @@ import { VmmError } from "./errors.ts";
 import { EventLoopYield } from "./event_loop.ts";
 import { MmioBus } from "./mmio_bus.ts";
 import {
+  DEFAULT_CMDLINE,
   DEFAULT_RAM_SIZE,
   GICC_BASE,
   GICC_SIZE,
@@ -106,7 +107,7 @@ export interface LinuxImages {
   initrd?: Uint8Array;
   /** A device tree to use instead of the generated one (its `/chosen` initrd range is patched). */
   dtb?: Uint8Array;
-  /** Kernel command line. Default `console=ttyAMA0` for a generated tree. */
+  /** Kernel command line. Default {@link DEFAULT_CMDLINE} for a generated tree. */
   cmdline?: string;
 }
 
@@ -380,7 +381,7 @@ export class VirtualMachine implements Disposable {
         throw loadError(e, "device tree");
       }
     } else {
-      dtb = this.deviceTree(images.cmdline ?? "console=ttyAMA0");
+      dtb = this.deviceTree(images.cmdline ?? DEFAULT_CMDLINE);
     }
     const initrd = images.initrd;
     const load = (): LinuxBootPlan => {
