@@ -171,6 +171,13 @@ function normalizeConfig(config: VmConfig) {
     throw new VmmError("BAD_CONFIG", `cpus must be 1 to 8, got ${cpus}`);
   }
   const cpuModel = config.cpuModel ?? "cortex-a72";
+  if ((cpuModel as string) === "max") {
+    throw new VmmError(
+      "BAD_CONFIG",
+      'CPU model "max" is refused: in Unicorn 2.0.1 its SVE support aborts the whole process ' +
+        "when Linux probes the vector length; choose cortex-a72, cortex-a53 or cortex-a57",
+    );
+  }
   if (!["cortex-a72", "cortex-a53", "cortex-a57"].includes(cpuModel)) {
     throw new VmmError(
       "BAD_CONFIG",
