@@ -659,10 +659,15 @@ export class VirtualMachine implements Disposable {
   }
 
   async #idle(vcpu: Vcpu, exit: VcpuExit, deadline: number): Promise<void> {
+    // The timer may have fired since the run ended.
+    vcpu.updateTimer();
     // An interrupt that arrived after the engine halted wakes it right away.
     if (vcpu.irqLine || this.#exitRequest || this.#resetRequest) return;
+    // A timer whose output is already high and still left the IRQ line low is
+    // one the GIC does not deliver (disabled, masked, or its priority too
+    // low): it cannot end this wait, and waking for it would spin.
+    const due = vcpu.timerLevel ? undefined : exit.deadline;
     const now = vcpu.counter();
-    const due = exit.deadline;
     if (due !== undefined && due <= now) return;
     if (this.clock === "virtual" && due !== undefined) {
       for (const v of this.vcpus) v.counterOffset -= due - now;

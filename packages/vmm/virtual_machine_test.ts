@@ -179,6 +179,27 @@ Deno.test("vm: the virtual timer interrupts through the GIC; host time is slept,
   }
 });
 
+Deno.test("vm: a fired timer the GIC does not deliver leaves the idle guest asleep instead of spinning", async () => {
+  // The timer fires after 1 ms but PPI 27 is never enabled in the GIC, so
+  // nothing may wake the WFI: the run sleeps until the host's timeout.
+  const a = guest();
+  a.mov(1, GICD).mov(2, 1).strw(2, 1, 0).mov(1, GICC).mov(2, 0xff).strw(2, 1, 4)
+    .mov(2, 1).strw(2, 1, 0).mov(2, 62_500).msr(SYSREGS.CNTV_TVAL_EL0, 2).mov(2, 1)
+    .msr(SYSREGS.CNTV_CTL_EL0, 2).label("wait").wfi().b("wait");
+  const { machine } = vm();
+  try {
+    await machine.loadLinux({ kernel: a.assemble() });
+    const exit = await machine.run({ timeoutMs: 300 });
+    assert.equal(exit.reason, "timeout");
+    const v = machine.vcpus[0];
+    assert.ok(v.timerLevel, "the timer fired");
+    assert.equal(v.irqLine, false, "the GIC kept the IRQ line low");
+    assert.ok(v.stats.wfi < 10, `${v.stats.wfi} WFI exits in 300 ms`);
+  } finally {
+    machine.close();
+  }
+});
+
 Deno.test("vm: SYSTEM_RESET reboots the images 20 times without memory growth", async () => {
   // Each boot counts itself in a byte of RAM the reboot must clear, prints
   // it, and resets; the host stops after the 20th boot.
