@@ -9,12 +9,97 @@
 /** Where the demo guest's bytes live, relative to this module. */
 export const DEMO_GUEST_URL: URL = new URL("./assets/demo.bin", import.meta.url);
 
-/** Reads the demo guest (from disk when installed locally, over the network when not). */
+/** Why the demo guest could not be read. */
+export type DemoGuestErrorCode =
+  /** The file is not there (a checkout whose asset was deleted, a broken package). */
+  | "NOT_FOUND"
+  /** Deno's permissions do not allow reading or fetching it. */
+  | "PERMISSION_DENIED"
+  /** Fetching it failed (network error, HTTP error status). */
+  | "FETCH_FAILED";
+
+/** The demo guest could not be read; `url` says from where. */
+export class DemoGuestError extends Error {
+  /** What went wrong. */
+  readonly code: DemoGuestErrorCode;
+  /** Where the guest was looked for. */
+  readonly url: string;
+
+  /**
+   * @param code what went wrong
+   * @param url where the guest was looked for
+   * @param message a sentence saying what and how to fix it
+   * @param options the underlying cause, if any
+   */
+  constructor(code: DemoGuestErrorCode, url: URL, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "DemoGuestError";
+    this.code = code;
+    this.url = url.href;
+  }
+}
+
+function deniedByPermissions(e: unknown): boolean {
+  return e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied;
+}
+
+/**
+ * Reads the demo guest: from disk in a checkout or a local install, over the
+ * network when the module itself was loaded from JSR (which then needs
+ * `--allow-net` for the registry's host).
+ *
+ * @throws {DemoGuestError} when it cannot be read.
+ */
 export async function loadDemoGuest(url: URL = DEMO_GUEST_URL): Promise<Uint8Array> {
-  if (url.protocol === "file:") return await Deno.readFile(url);
-  const response = await fetch(url);
+  if (url.protocol === "file:") {
+    try {
+      return await Deno.readFile(url);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new DemoGuestError(
+          "NOT_FOUND",
+          url,
+          `the demo guest ${url.pathname} is missing; in a checkout, rebuild it with: make -C guests/demo update-asset`,
+          { cause: e },
+        );
+      }
+      if (deniedByPermissions(e)) {
+        throw new DemoGuestError(
+          "PERMISSION_DENIED",
+          url,
+          `reading the demo guest ${url.pathname} needs --allow-read`,
+          { cause: e },
+        );
+      }
+      throw e;
+    }
+  }
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    if (deniedByPermissions(e)) {
+      throw new DemoGuestError(
+        "PERMISSION_DENIED",
+        url,
+        `fetching the demo guest from ${url.href} needs --allow-net=${url.host}`,
+        { cause: e },
+      );
+    }
+    throw new DemoGuestError(
+      "FETCH_FAILED",
+      url,
+      `cannot fetch the demo guest from ${url.href}: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
   if (!response.ok) {
-    throw new Error(`cannot fetch the demo guest from ${url}: HTTP ${response.status}`);
+    await response.body?.cancel();
+    throw new DemoGuestError(
+      response.status === 404 ? "NOT_FOUND" : "FETCH_FAILED",
+      url,
+      `cannot fetch the demo guest from ${url.href}: HTTP ${response.status}`,
+    );
   }
   return new Uint8Array(await response.arrayBuffer());
 }

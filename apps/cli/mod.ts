@@ -12,7 +12,12 @@
  */
 
 export { type CliHost, EXIT, runCli } from "./cli.ts";
-export { DEMO_GUEST_URL, loadDemoGuest } from "./demo_guest.ts";
+export {
+  DEMO_GUEST_URL,
+  DemoGuestError,
+  type DemoGuestErrorCode,
+  loadDemoGuest,
+} from "./demo_guest.ts";
 export {
   type ConsoleHandlers,
   type ConsoleIo,
