@@ -55,7 +55,7 @@ Options:
   -k, --kernel FILE      kernel Image, uncompressed or gzip-compressed (required)
   -i, --initrd FILE      initial RAM disk (initramfs)
   -d, --dtb FILE         device tree to use instead of the generated one
-  -a, --append TEXT      kernel command line (default: console=ttyAMA0)
+  -a, --append TEXT      kernel command line (default: console=ttyAMA0 earlycon)
 ${COMMON_OPTIONS}
 Exit status: 0 when the guest powers off, 1 on a guest crash or timeout,
 2 on bad input (missing or invalid files, bad options).
