@@ -564,6 +564,47 @@ for (const c of cases) {
   });
 }
 
+/**
+ * Every member of the union, spelled out where the type checker sees it: a code added to
+ * FdtErrorCode without a key here fails to compile, so the list and the cases cannot fall behind.
+ */
+const EVERY_CODE: Record<FdtErrorCode, true> = {
+  "truncated": true,
+  "bad-magic": true,
+  "unsupported-version": true,
+  "bad-header": true,
+  "block-out-of-range": true,
+  "block-overlap": true,
+  "misaligned-block": true,
+  "bad-reservation": true,
+  "bad-token": true,
+  "struct-overrun": true,
+  "unterminated-name": true,
+  "unterminated-string": true,
+  "bad-string-offset": true,
+  "bad-name": true,
+  "duplicate-name": true,
+  "unclosed-node": true,
+  "unexpected-end-node": true,
+  "missing-end-token": true,
+  "bad-structure": true,
+  "limit-exceeded": true,
+  "value-overflow": true,
+  "bad-property-value": true,
+  "bad-cells": true,
+  "phandle-not-found": true,
+  "duplicate-phandle": true,
+  "phandle-cycle": true,
+  "not-found": true,
+  "ambiguous-path": true,
+  "invalid-argument": true,
+};
+
+Deno.test("FDT_ERROR_CODES lists every FdtErrorCode exactly once", () => {
+  assert.deepEqual([...FDT_ERROR_CODES].sort(), Object.keys(EVERY_CODE).sort());
+  assert.equal(new Set(FDT_ERROR_CODES).size, FDT_ERROR_CODES.length);
+});
+
 Deno.test("every error code has a crafted case", () => {
   const covered = new Set(cases.map((c) => c.code));
   assert.deepEqual([...FDT_ERROR_CODES].filter((c) => !covered.has(c)), []);

@@ -29,3 +29,14 @@ Deno.test("edited phandles tree equals dtc's compilation of the hand-edited sour
   // The removed name forced a fresh string table, so the bytes match dtc's exactly.
   assert.deepEqual(ours, expected);
 });
+
+Deno.test("toDts in dtc style reproduces the committed dtc dump of QEMU's tree exactly", () => {
+  const source = Deno.readTextFileSync(new URL("./testdata/qemu-virt.dts", import.meta.url));
+  assert.equal(toDts(parseFdt(goldenBlob("qemu-virt.dtb")), { style: "dtc" }), source);
+  assert.equal(
+    toDts(parseFdt(serializeFdt(parseFdt(goldenBlob("qemu-virt.dtb")))), {
+      style: "dtc",
+    }),
+    source,
+  );
+});

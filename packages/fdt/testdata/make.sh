@@ -14,6 +14,6 @@ dtc -q -I dts -O dtb -b 1 -o built-virt.dtb built-virt.dts
 dtc -q -I dts -O dtb -o qemu-virt-edited.dtb qemu-virt-edited.dts
 dtc -q -I dts -O dtb -o phandles-edited.dtb phandles-edited.dts
 if [ "${1:-}" = "--qemu" ]; then
-  qemu-system-aarch64 -M virt,dumpdtb=qemu-virt.dtb -cpu cortex-a72 -nographic
+  qemu-system-aarch64 -M virt,dumpdtb=qemu-virt.dtb -cpu cortex-a72 -nographic -nic none
   dtc -I dtb -O dts -o qemu-virt.dts qemu-virt.dtb
 fi
