@@ -3,7 +3,7 @@ import { LoaderError, type LoaderErrorCode } from "./errors.ts";
 import type { GuestRam } from "./guest_ram.ts";
 import { linux_setup_images } from "./reference.ts";
 import { gzip, makeImage } from "./testdata/images.ts";
-import { at, makeInitrd, makeRam, readDtbFixture, untouched } from "./testdata/load.ts";
+import { at, failureRam, makeInitrd, makeRam, readDtbFixture, untouched } from "./testdata/load.ts";
 
 const MiB = 0x10_0000;
 const kernel = makeImage({ length: 0x5000, imageSize: 0x20_0000n, textOffset: 0x80000n });
@@ -46,7 +46,7 @@ function call(c: Call = {}): { result: number; errors: LoaderError[]; ram: Guest
 }
 
 function failsWith(c: Call, code: LoaderErrorCode): LoaderError {
-  const { result, errors, ram } = call(c);
+  const { result, errors, ram } = call({ ...c, ram: c.ram ?? failureRam() });
   assert.equal(result, -1);
   assert.equal(errors.length, 1);
   assert.ok(errors[0] instanceof LoaderError);
@@ -54,6 +54,60 @@ function failsWith(c: Call, code: LoaderErrorCode): LoaderError {
   assert.ok(untouched(ram), "RAM must be left untouched on failure");
   return errors[0];
 }
+
+/** The reference function's parameters, in the reference order. */
+const REFERENCE_PARAMETERS = [
+  "ram_start",
+  "kernel",
+  "kernel_size",
+  "dtb_src",
+  "dtb_dest",
+  "dtb_size",
+  "initrd_src",
+  "initrd_dest",
+  "initrd_size",
+];
+
+type ReferenceParameters = [
+  GuestRam,
+  Uint8Array,
+  number,
+  Uint8Array,
+  number,
+  number,
+  Uint8Array,
+  number,
+  number,
+  ((error: LoaderError) => void)?,
+];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+Deno.test("reference: the signature is the reference one, in names, order and types", () => {
+  // Checked by the compiler: exactly the nine reference parameters, then only the optional
+  // error sink (which packages/vmm uses), returning a plain number.
+  const typesMatch: Same<Parameters<typeof linux_setup_images>, ReferenceParameters> = true;
+  const returnsNumber: Same<ReturnType<typeof linux_setup_images>, number> = true;
+  assert.ok(typesMatch && returnsNumber);
+  const source = linux_setup_images.toString();
+  const names = source.slice(source.indexOf("(") + 1, source.indexOf(")")).split(",")
+    .map((p) => p.trim()).filter((p) => p !== "");
+  assert.deepEqual(names, [...REFERENCE_PARAMETERS, "onError"]);
+  // Called with the nine reference arguments alone, as C callers do.
+  const ram = makeRam();
+  const entry = linux_setup_images(
+    ram,
+    kernel,
+    kernel.length,
+    dtb,
+    0x4800_0000,
+    dtb.length,
+    initrd,
+    0x4d00_0000,
+    initrd.length,
+  );
+  assert.equal(entry, 0x4008_0000);
+  assert.deepEqual(at(ram, entry, kernel.length), kernel);
+});
 
 Deno.test("reference: copies kernel at RAM + text_offset, DTB and initrd where asked", () => {
   const { result, errors, ram } = call();

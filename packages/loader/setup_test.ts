@@ -11,7 +11,7 @@ import {
 import { LoaderError, type LoaderErrorCode } from "./errors.ts";
 import { setupLinuxImages, type SetupLinuxImagesOptions } from "./setup.ts";
 import { gzip, makeImage } from "./testdata/images.ts";
-import { at, makeInitrd, makeRam, readDtbFixture, untouched } from "./testdata/load.ts";
+import { at, failureRam, makeInitrd, makeRam, readDtbFixture, untouched } from "./testdata/load.ts";
 
 const MiB = 0x10_0000;
 const kernel = makeImage({ length: 0x5000, imageSize: 0x20_0000n });
@@ -90,23 +90,23 @@ Deno.test("setup: a DTB that already names the initrd is copied unchanged (64- a
 Deno.test("setup: /chosen contradicting the placement is initrd-mismatch", () => {
   const dtb = readDtbFixture("virt-initrd");
   let e = fails(
-    { ram: makeRam(), kernel, dtb, initrd: makeInitrd(0x2_0000), initrdAddress: 0x4d00_0000 },
+    { ram: failureRam(), kernel, dtb, initrd: makeInitrd(0x2_0000), initrdAddress: 0x4d00_0000 },
     "initrd-mismatch",
   );
   assert.match(e.message, /0x4d000000\.\.0x4d010000/);
   assert.match(e.message, /0x4d000000\.\.0x4d020000/);
   fails(
-    { ram: makeRam(), kernel, dtb, initrd: makeInitrd(0x1_0000), initrdAddress: 0x4d00_1000 },
+    { ram: failureRam(), kernel, dtb, initrd: makeInitrd(0x1_0000), initrdAddress: 0x4d00_1000 },
     "initrd-mismatch",
   );
   // The loader's own choice differs from what the DTB says.
-  fails({ ram: makeRam(), kernel, dtb, initrd: makeInitrd(0x1_0000) }, "initrd-mismatch");
+  fails({ ram: failureRam(), kernel, dtb, initrd: makeInitrd(0x1_0000) }, "initrd-mismatch");
   // The DTB names an initrd but none is given.
-  e = fails({ ram: makeRam(), kernel, dtb }, "initrd-mismatch");
+  e = fails({ ram: failureRam(), kernel, dtb }, "initrd-mismatch");
   assert.match(e.message, /no initrd was given/);
   // An initrd is given but the DTB does not name one and patching is off.
   e = fails(
-    { ram: makeRam(), kernel, dtb: readDtbFixture("virt"), initrd: makeInitrd(16) },
+    { ram: failureRam(), kernel, dtb: readDtbFixture("virt"), initrd: makeInitrd(16) },
     "initrd-mismatch",
   );
   assert.match(e.message, /patchDtb/);
@@ -137,16 +137,16 @@ Deno.test("setup: patchDtb rewrites a contradicting /chosen, and removes it when
 
 Deno.test("setup: /memory must lie in RAM and cover everything placed", () => {
   let e = fails(
-    { ram: makeRam(), kernel, dtb: readDtbFixture("big-memory") },
+    { ram: failureRam(), kernel, dtb: readDtbFixture("big-memory") },
     "memory-mismatch",
   );
   assert.match(e.message, /0x40000000\.\.0x80000000 is outside RAM/);
-  e = fails({ ram: makeRam(), kernel, dtb: readDtbFixture("no-memory") }, "memory-mismatch");
+  e = fails({ ram: failureRam(), kernel, dtb: readDtbFixture("no-memory") }, "memory-mismatch");
   assert.match(e.message, /no \/memory/);
   // 128 MiB described: the DTB at the top of the 256 MiB bank is outside it.
   const fdt = parseFdt(readDtbFixture("virt"));
   setMemoryRegions(fdt, [{ address: 0x4000_0000, size: 128 * MiB }]);
-  e = fails({ ram: makeRam(), kernel, dtb: serializeFdt(fdt) }, "memory-mismatch");
+  e = fails({ ram: failureRam(), kernel, dtb: serializeFdt(fdt) }, "memory-mismatch");
   assert.equal(e.address, 0x4fe0_0000);
   assert.match(e.message, /DTB at 0x4fe00000/);
   // Adjacent banks merge: an initrd straddling them is fine.
@@ -215,35 +215,38 @@ Deno.test("setup: a patched DTB must still fit its slot and 2 MiB", () => {
   fdt.root.setBytes("padding", new Uint8Array(2 * MiB - dtb.length - 64));
   const nearly = serializeFdt(fdt);
   assert.ok(nearly.length <= 2 * MiB);
-  fails({ ram: makeRam(), kernel, dtb: nearly, initrd, patchDtb: true }, "dtb-too-large");
-  fails({ ram: makeRam(), kernel, dtb, patchDtb: true, dtbHeadroom: -1 }, "bad-argument");
+  fails({ ram: failureRam(), kernel, dtb: nearly, initrd, patchDtb: true }, "dtb-too-large");
+  fails({ ram: failureRam(), kernel, dtb, patchDtb: true, dtbHeadroom: -1 }, "bad-argument");
 });
 
 Deno.test("setup: initrd placement errors", () => {
   const dtb = readDtbFixture("virt");
   const initrd = makeInitrd(0x1000);
-  fails({ ram: makeRam(), kernel, dtb, initrd, initrdAddress: 0x4010_0000 }, "overlap");
+  fails({ ram: failureRam(), kernel, dtb, initrd, initrdAddress: 0x4010_0000 }, "overlap");
   fails(
-    { ram: makeRam(), kernel, dtb, initrd, initrdAddress: 0x4800_0000, dtbAddress: 0x4800_0800 },
+    { ram: failureRam(), kernel, dtb, initrd, initrdAddress: 0x4800_0000, dtbAddress: 0x4800_0800 },
     "overlap",
   );
-  fails({ ram: makeRam(), kernel, dtb, initrd, initrdAddress: 0x5000_0000 }, "initrd-outside-ram");
+  fails(
+    { ram: failureRam(), kernel, dtb, initrd, initrdAddress: 0x5000_0000 },
+    "initrd-outside-ram",
+  );
 });
 
 Deno.test("setup: kernel problems", () => {
   const dtb = readDtbFixture("virt");
   fails({ ram: makeRam(0x4000_0000, MiB), kernel, dtb }, "kernel-outside-ram");
-  fails({ ram: makeRam(), kernel: makeImage({ magic: 1 }), dtb }, "bad-magic");
+  fails({ ram: failureRam(), kernel: makeImage({ magic: 1 }), dtb }, "bad-magic");
   fails(
-    { ram: makeRam(), kernel: makeImage({ flags: 0x4n }), dtb, supportedPageSizes: [4096] },
+    { ram: failureRam(), kernel: makeImage({ flags: 0x4n }), dtb, supportedPageSizes: [4096] },
     "unsupported-page-size",
   );
-  fails({ ram: makeRam(), kernel: makeImage({ flags: 0x100n }), dtb }, "reserved-flags");
+  fails({ ram: failureRam(), kernel: makeImage({ flags: 0x100n }), dtb }, "reserved-flags");
 });
 
 Deno.test("setup: a gzip kernel is refused with a pointer to readKernelImage", async () => {
   const e = fails(
-    { ram: makeRam(), kernel: await gzip(kernel), dtb: readDtbFixture("virt") },
+    { ram: failureRam(), kernel: await gzip(kernel), dtb: readDtbFixture("virt") },
     "compressed-image",
   );
   assert.match(e.message, /readKernelImage/);
@@ -261,9 +264,9 @@ Deno.test("setup: an unaligned RAM base moves the kernel up to the next 2 MiB li
 
 Deno.test("setup: arguments of the wrong kind", () => {
   const dtb = readDtbFixture("virt");
-  fails({ ram: makeRam(), kernel: [] as unknown as Uint8Array, dtb }, "bad-argument");
-  fails({ ram: makeRam(), kernel, dtb: "x" as unknown as Uint8Array }, "bad-argument");
-  fails({ ram: makeRam(), kernel, dtb, initrd: {} as unknown as Uint8Array }, "bad-argument");
+  fails({ ram: failureRam(), kernel: [] as unknown as Uint8Array, dtb }, "bad-argument");
+  fails({ ram: failureRam(), kernel, dtb: "x" as unknown as Uint8Array }, "bad-argument");
+  fails({ ram: failureRam(), kernel, dtb, initrd: {} as unknown as Uint8Array }, "bad-argument");
   fails({ ram: { base: -2, bytes: new Uint8Array(8) }, kernel, dtb }, "bad-ram");
-  fails({ ram: makeRam(), kernel, dtb, dtbAddress: 0.5 }, "bad-argument");
+  fails({ ram: failureRam(), kernel, dtb, dtbAddress: 0.5 }, "bad-argument");
 });

@@ -28,8 +28,28 @@ export function at(ram: GuestRam, address: number, length: number): Uint8Array {
   return ram.bytes.subarray(address - ram.base, address - ram.base + length);
 }
 
+let spare: GuestRam | undefined;
+
+/**
+ * A zeroed 256 MiB bank at 0x40000000 for calls expected to fail without
+ * writing anything. One buffer serves every such test: reading a fresh
+ * 256 MiB buffer page-faults its way through most of a second, a warm one
+ * takes milliseconds. {@link untouched} zeroes it again if a call did write.
+ */
+export function failureRam(): GuestRam {
+  spare ??= makeRam();
+  return spare;
+}
+
 /** True when no byte of `ram` has been written. */
 export function untouched(ram: GuestRam): boolean {
+  const clean = allZero(ram);
+  // Keep the shared failure bank usable for the next test.
+  if (!clean && ram === spare) spare.bytes.fill(0);
+  return clean;
+}
+
+function allZero(ram: GuestRam): boolean {
   const { bytes } = ram;
   // Word-wise: a byte-wise every() over 256 MiB takes seconds.
   const words = Math.floor(bytes.length / 4);

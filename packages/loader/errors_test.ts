@@ -1,0 +1,126 @@
+/**
+ * One triggering input per LoaderErrorCode, through the public API. The table is a Record over the
+ * union, so a code added without a case here is a type error and `deno test` refuses to run.
+ */
+import assert from "node:assert/strict";
+import {
+  checkGuestRam,
+  guestBytes,
+  gunzipLimited,
+  linux_setup_images,
+  LoaderError,
+  type LoaderErrorCode,
+  parseImageHeader,
+  type PlacementRequest,
+  planLinuxPlacement,
+  setupLinuxImages,
+} from "./mod.ts";
+import { gzip, makeImage } from "./testdata/images.ts";
+import { makeInitrd, makeRam, readDtbFixture } from "./testdata/load.ts";
+
+const MiB = 0x10_0000;
+const GiB = 0x4000_0000;
+const kernel = makeImage({ length: 0x5000, imageSize: 0x20_0000n });
+
+function plan(overrides: Partial<PlacementRequest>): unknown {
+  return planLinuxPlacement({
+    ramBase: GiB,
+    ramSize: 256 * MiB,
+    header: parseImageHeader(kernel),
+    kernelLength: kernel.length,
+    dtbSize: 0x1000,
+    ...overrides,
+  });
+}
+
+/** 64 MiB is plenty for these cases and keeps each fresh RAM bank cheap. */
+const smallRam = () => makeRam(GiB, 64 * MiB);
+
+const cases: Record<LoaderErrorCode, () => unknown> = {
+  "truncated": () => parseImageHeader(kernel.subarray(0, 63)),
+  "bad-magic": () => parseImageHeader(makeImage({ magic: 0x1234_5678 })),
+  "compressed-image": () => parseImageHeader(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0, 0])),
+  "big-endian": () => parseImageHeader(makeImage({ flags: 0x1n })),
+  "unsupported-page-size": () =>
+    parseImageHeader(makeImage({ flags: 0x6n }), { supportedPageSizes: [4096] }),
+  "reserved-flags": () => parseImageHeader(makeImage({ flags: 0x12n })),
+  "reserved-field": () => parseImageHeader(makeImage({ res4: 1n })),
+  "unsafe-integer": () => parseImageHeader(makeImage({ imageSize: 1n << 53n })),
+  "bad-text-offset": () => parseImageHeader(makeImage({ textOffset: 0x800n })),
+  "bad-image-size": () => parseImageHeader(makeImage({ length: 0x3000, imageSize: 0x2000n })),
+  "gzip-corrupt": () => gunzipLimited(new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5]), MiB),
+  "gzip-too-large": async () => gunzipLimited(await gzip(new Uint8Array(8192)), 4096),
+  "bad-argument": () => guestBytes(smallRam(), GiB - 1, 2),
+  "bad-ram": () => checkGuestRam({ base: -0x1000, bytes: new Uint8Array(16) }),
+  "unaligned-ram-base": () => {
+    let failure: LoaderError | undefined;
+    const dtb = readDtbFixture("virt");
+    const entry = linux_setup_images(
+      makeRam(GiB + MiB, 64 * MiB),
+      kernel,
+      kernel.length,
+      dtb,
+      GiB + 32 * MiB,
+      dtb.length,
+      new Uint8Array(0),
+      0,
+      0,
+      (e) => failure = e,
+    );
+    assert.equal(entry, -1);
+    throw failure;
+  },
+  "kernel-outside-ram": () => plan({ ramSize: MiB }),
+  "dtb-outside-ram": () => plan({ dtbAddress: GiB - 0x1000 }),
+  "initrd-outside-ram": () => plan({ initrdSize: 0x1000, initrdAddress: GiB + 256 * MiB }),
+  "dtb-too-large": () => plan({ dtbSize: 2 * MiB + 1 }),
+  "dtb-misaligned": () => plan({ dtbAddress: GiB + 64 * MiB + 4 }),
+  "dtb-slot-overflow": () =>
+    setupLinuxImages({
+      ram: smallRam(),
+      kernel,
+      dtb: readDtbFixture("virt"),
+      initrd: makeInitrd(64),
+      dtbAddress: GiB + 32 * MiB,
+      dtbHeadroom: 0,
+      patchDtb: true,
+    }),
+  "initrd-window": () =>
+    plan({ ramSize: 40 * GiB, initrdSize: MiB, initrdAddress: 33 * GiB - MiB + 8 }),
+  "overlap": () => plan({ dtbAddress: GiB + MiB }),
+  "no-room": () => plan({ ramSize: 0x20_0000 + 4 }),
+  "bad-dtb": () =>
+    setupLinuxImages({ ram: smallRam(), kernel, dtb: new Uint8Array(64).fill(0xd0) }),
+  "initrd-mismatch": () =>
+    setupLinuxImages({ ram: smallRam(), kernel, dtb: readDtbFixture("virt-initrd") }),
+  "memory-mismatch": () =>
+    setupLinuxImages({ ram: smallRam(), kernel, dtb: readDtbFixture("no-memory") }),
+};
+
+for (const [code, run] of Object.entries(cases)) {
+  Deno.test(`LoaderError ${code} is raised for its case`, async () => {
+    let caught: unknown;
+    try {
+      await run();
+    } catch (e) {
+      caught = e;
+    }
+    assert.ok(caught instanceof LoaderError, `expected LoaderError ${code}, got ${caught}`);
+    assert.equal(caught.code, code, caught.message);
+    assert.equal(caught.name, "LoaderError");
+    assert.ok(caught.message.length > 10);
+  });
+}
+
+Deno.test("LoaderError carries offset, address and cause", () => {
+  const cause = new Error("inner");
+  const e = new LoaderError("bad-dtb", "DTB does not parse", { offset: 8, address: GiB, cause });
+  assert.equal(e.offset, 8);
+  assert.equal(e.address, GiB);
+  assert.equal(e.cause, cause);
+  assert.ok(e instanceof Error);
+  const bare = new LoaderError("overlap", "x");
+  assert.equal(bare.offset, undefined);
+  assert.equal(bare.address, undefined);
+  assert.equal(bare.cause, undefined);
+});
