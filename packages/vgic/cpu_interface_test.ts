@@ -336,3 +336,26 @@ Deno.test("PMR changes re-evaluate the output immediately", () => {
   assert.equal(rig.irq(), false);
   assert.deepEqual(rig.irqEvents, [{ cpu: 0, asserted: true }, { cpu: 0, asserted: false }]);
 });
+
+Deno.test("APRn writes are accepted and ignored: the active priorities come from the stack", () => {
+  const rig = new Rig();
+  rig.enableAll();
+  rig.wc(GICC_BPR, 3);
+  rig.enable(40, 0x90);
+  rig.gic.pulse(40);
+  assert.equal(rig.iar(), 40);
+  // BPR 3: group priority bits [7:4], so 0x90 runs at 0x90, level 0x48 = APR2 bit 8.
+  const aprs = () => [0, 1, 2, 3].map((n) => rig.rc(GICC_APR0 + 4 * n));
+  assert.deepEqual(aprs(), [0, 0, 1 << 8, 0]);
+  // Linux's gic_cpu_if_up clears them; a careless guest might set them all.
+  for (const value of [0, 0xffff_ffff]) {
+    for (let n = 0; n < 4; n++) rig.wc(GICC_APR0 + 4 * n, value);
+  }
+  assert.deepEqual(aprs(), [0, 0, 1 << 8, 0]);
+  assert.equal(rig.rpr(), 0x90);
+  assert.equal(rig.rc(GICC_BPR), 3);
+  assert.equal(rig.gic.stats.badWrites, 0, "APRn are architected writable registers");
+  rig.eoi(40);
+  assert.deepEqual(aprs(), [0, 0, 0, 0]);
+  assert.deepEqual(rig.deactivations, ["0:40"]);
+});

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import {
   GICC_APR0,
   GICC_CTLR,
+  GICC_IIDR,
   GICC_PMR,
   GICD_CTLR,
   GICD_ICACTIVER,
@@ -150,6 +151,8 @@ function handleIrq(rig: Rig, cpu: number, handler: (irqstat: number) => void): n
 
 Deno.test("linux boot: gic_dist_init and gic_cpu_init on one CPU", () => {
   const rig = new Rig();
+  // gic_check_gicv2: the probe accepts a CPU interface whose IIDR names a GICv2 by Arm.
+  assert.equal(rig.rc(GICC_IIDR) & 0xff0fff, 0x02043b);
   assert.equal(distInit(rig), 256);
   cpuInit(rig, 0);
   assert.equal(rig.irqEvents.length, 0);
