@@ -230,7 +230,8 @@ export class Engine {
 
   /** Runs from `pc` for at most `count` instructions (0: no limit). Returns the `uc_err`. */
   start(pc: bigint, count: number): number {
-    return this.#uc.uc_emu_start(this.handle, pc, 0n, 0n, BigInt(count));
+    const err = this.#uc.uc_emu_start(this.handle, pc, 0n, 0n, BigInt(count));
+    return err[0] | (err[1] << 8) | (err[2] << 16) | (err[3] << 24);
   }
 
   /** Requests the engine to stop; only safe from an interrupt hook. */

@@ -23,7 +23,16 @@ export const UNICORN_SYMBOLS = {
   },
   uc_reg_read: { parameters: ["pointer", "i32", "buffer"], result: "i32" },
   uc_reg_write: { parameters: ["pointer", "i32", "buffer"], result: "i32" },
-  uc_emu_start: { parameters: ["pointer", "u64", "u64", "u64", "usize"], result: "i32" },
+  // The guest runs inside this call and every hook re-enters JavaScript. V8
+  // aborts the process if code that called a fast API function is
+  // deoptimized while the call is on the stack, and Deno makes every symbol
+  // without a struct a fast API candidate. A struct of one i32 is returned in
+  // the same register as an i32 on every supported ABI, so declaring the
+  // result that way keeps the ABI and the call on V8's ordinary path.
+  uc_emu_start: {
+    parameters: ["pointer", "u64", "u64", "u64", "usize"],
+    result: { struct: ["i32"] },
+  },
   uc_emu_stop: { parameters: ["pointer"], result: "i32" },
   uc_hook_add: {
     parameters: ["pointer", "buffer", "i32", "function", "pointer", "u64", "u64"],
