@@ -90,6 +90,10 @@ export class AddressSpace {
       next = r.base + r.size;
     }
     if (next < PHYS_LIMIT) out.push({ base: BigInt(next), size: BigInt(PHYS_LIMIT - next) });
+    // Neither physical nor a valid virtual address for a 48-bit MMU; covered
+    // so that an access there faults in the guest's MMU (a translation or
+    // address-size fault) instead of ending the run as an unmapped access.
+    out.push({ base: BigInt(PHYS_LIMIT), size: HIGH_COVER_BASE - BigInt(PHYS_LIMIT) });
     // Unicorn cannot map a range ending exactly at 2^64; the last page stays out.
     out.push({ base: HIGH_COVER_BASE, size: (1n << 64n) - HIGH_COVER_BASE - BigInt(PAGE_SIZE) });
     return out;
