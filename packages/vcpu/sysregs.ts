@@ -31,6 +31,7 @@ export type SysRegName =
   | "HCR_EL2"
   | "VMPIDR_EL2"
   | "CNTHCTL_EL2"
+  | "CNTKCTL_EL1"
   | "CNTVOFF_EL2"
   | "CNTFRQ_EL0"
   | "CNTPCT_EL0"
@@ -58,6 +59,7 @@ export const SYSREGS: Readonly<Record<SysRegName, SysReg>> = {
   HCR_EL2: sr("HCR_EL2", 3, 4, 1, 1, 0),
   VMPIDR_EL2: sr("VMPIDR_EL2", 3, 4, 0, 0, 5),
   CNTHCTL_EL2: sr("CNTHCTL_EL2", 3, 4, 14, 1, 0),
+  CNTKCTL_EL1: sr("CNTKCTL_EL1", 3, 0, 14, 1, 0),
   CNTVOFF_EL2: sr("CNTVOFF_EL2", 3, 4, 14, 0, 3),
   CNTFRQ_EL0: sr("CNTFRQ_EL0", 3, 3, 14, 0, 0),
   CNTPCT_EL0: sr("CNTPCT_EL0", 3, 3, 14, 0, 1),

@@ -77,6 +77,9 @@ const HOOK_LOOP = 5;
 const HOOK_FAILED = 6;
 
 const PSTATE_I = 0x80n;
+const PSTATE_EL = 0xcn;
+/** CNTKCTL_EL1.EL0VTEN: EL0 may access the virtual timer's registers. */
+const CNTKCTL_EL0VTEN = 0x100n;
 const PSTATE_SP = 1n;
 /** How many times in a row the guest may fault on the very vector it was sent to. */
 const MAX_VECTOR_FAULTS = 3;
@@ -569,6 +572,15 @@ export class Vcpu implements Disposable {
     // uc_arm64_cp_reg: crn, crm, op0, op1, op2, pad, val. CNTV_*: 3, 3, 14, 3, op2.
     if (w[0] !== 14 || w[1] !== 3 || w[2] !== 3 || w[3] !== 3) return 0;
     try {
+      // The hook runs before the engine's access check. EL0 may only write
+      // the virtual timer when CNTKCTL_EL1.EL0VTEN allows it; otherwise the
+      // engine's own MSR must run so that it traps into the guest's EL1.
+      if (
+        (this.#engine.readReg(REG.PSTATE) & PSTATE_EL) === 0n &&
+        (this.#engine.readSys(SYSREGS.CNTKCTL_EL1) & CNTKCTL_EL0VTEN) === 0n
+      ) {
+        return 0;
+      }
       const value = this.#msrValue[0];
       const t = this.timer;
       switch (w[4]) {
