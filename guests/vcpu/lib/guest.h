@@ -1,0 +1,166 @@
+/*
+ * What every vCPU proof program shares: the test device protocol (README.md),
+ * architectural constants, system register access, the exception frame, page
+ * table helpers and the EL0 runner. Included by C and by assembly.
+ */
+#ifndef GUEST_H
+#define GUEST_H
+
+#define RAM_BASE 0x40000000
+#define RAM_SIZE 0x200000
+#define PAGE_SIZE 4096
+
+/* The test device the host maps (4 KiB, 32-bit registers). */
+#define TESTDEV_BASE 0x0b000000
+#define TD_MAGIC 0x00       /* R: TD_MAGIC_VALUE */
+#define TD_VERSION 0x04     /* R: 1 */
+#define TD_NAME 0x08        /* W: guest-physical address of the check's name */
+#define TD_OBSERVED_LO 0x10 /* W */
+#define TD_OBSERVED_HI 0x14 /* W */
+#define TD_EXPECTED_LO 0x18 /* W */
+#define TD_EXPECTED_HI 0x1c /* W */
+#define TD_RESULT 0x20      /* W: 1 pass, 0 fail; commits the report */
+#define TD_PUTC 0x24        /* W: one byte of log text */
+#define TD_IRQ 0x28         /* W: 1 asks the host to raise the IRQ line, 0 to lower it */
+#define TD_MAGIC_VALUE 0x54534554 /* "TEST" */
+
+/* The final report: HVC #HVC_DONE with x0 = passed, x1 = failed, x2 = DONE_MAGIC. */
+#define HVC_DONE 0xffff
+#define DONE_MAGIC 0x454e4f44 /* "DONE" */
+
+/* The SVC immediate EL0 code uses to hand control back to run_el0's caller. */
+#define SVC_EL0_EXIT 0xe0e0
+
+/* Exception vector offsets from VBAR_EL1 (ARM ARM D1.10.2). */
+#define VEC_CUR_SP0 0x000
+#define VEC_CUR_SPX 0x200
+#define VEC_LOWER64 0x400
+#define VEC_SYNC 0x000
+#define VEC_IRQ 0x080
+
+/* SPSR / PSTATE. */
+#define SPSR_MODE_MASK 0xf
+#define SPSR_EL0T 0x0
+#define SPSR_EL1T 0x4
+#define SPSR_EL1H 0x5
+#define SPSR_DAIF 0x3c0
+#define SPSR_I 0x80
+
+/* struct frame, as start.S lays it out. */
+#define FRAME_SIZE 288
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+#ifndef __ASSEMBLER__
+
+typedef unsigned long u64;
+typedef unsigned int u32;
+typedef unsigned char u8;
+
+/* ESR_ELx: EC in [31:26], IL (32-bit instruction) in bit 25, ISS below. */
+#define ESR_EC(esr) (((esr) >> 26) & 0x3f)
+#define ESR_IL (1UL << 25)
+#define ESR(ec, iss) (((u64)(ec) << 26) | ESR_IL | (u64)(iss))
+#define EC_UNKNOWN 0x00
+#define EC_SVC64 0x15
+#define EC_IABT_LOWER 0x20
+#define EC_IABT_CURRENT 0x21
+#define EC_DABT_LOWER 0x24
+#define EC_DABT_CURRENT 0x25
+#define EC_BRK64 0x3c
+#define ISS_WNR (1UL << 6)
+/* Fault status codes (DFSC/IFSC). */
+#define FSC_TRANSLATION(level) (0x04 + (level))
+#define FSC_ACCESS_FLAG(level) (0x08 + (level))
+
+/* Stage-1 descriptors, 4 KiB granule (ARM ARM D8.3). */
+#define PTE_VALID (1UL << 0)
+#define PTE_TABLE (3UL << 0) /* table at level 0-2, page at level 3 */
+#define PTE_BLOCK (1UL << 0) /* block at level 1-2 */
+#define PTE_PAGE (3UL << 0)
+#define PTE_NORMAL (0UL << 2) /* MAIR attribute 0 */
+#define PTE_DEVICE (1UL << 2) /* MAIR attribute 1 */
+#define PTE_AP_EL0 (1UL << 6) /* EL0 may access */
+#define PTE_AP_RO (1UL << 7)
+#define PTE_SH_INNER (3UL << 8)
+#define PTE_AF (1UL << 10)
+#define PTE_PXN (1UL << 53)
+#define PTE_UXN (1UL << 54)
+#define PTE_ADDR_MASK 0x0000fffffffff000UL
+/* Kernel data: EL1 read/write, never executable. */
+#define PTE_EL1_DATA (PTE_NORMAL | PTE_SH_INNER | PTE_AF | PTE_PXN | PTE_UXN)
+/* Data EL0 may read and write too. */
+#define PTE_EL0_DATA (PTE_EL1_DATA | PTE_AP_EL0)
+
+#define read_sysreg(reg)                                      \
+	({                                                    \
+		u64 v_;                                       \
+		__asm__ volatile("mrs %0, " #reg : "=r"(v_)); \
+		v_;                                           \
+	})
+#define write_sysreg(reg, value) __asm__ volatile("msr " #reg ", %0" ::"r"((u64)(value)) : "memory")
+#define isb() __asm__ volatile("isb" ::: "memory")
+#define barrier() __asm__ volatile("" ::: "memory")
+
+/* Registers as the vector code saved them; a handler may change elr, spsr and x[]. */
+struct frame {
+	u64 x[31];
+	u64 sp_el0;
+	u64 elr;
+	u64 spsr;
+	u64 esr;
+	u64 far;
+};
+_Static_assert(sizeof(struct frame) == FRAME_SIZE, "start.S and struct frame disagree");
+
+/*
+ * A program's handler for synchronous exceptions or IRQs. `vector` is the
+ * offset from VBAR_EL1 the exception arrived at. Returns nonzero if it
+ * handled the exception; anything unhandled is a failed check and ends the
+ * program.
+ */
+typedef int exception_handler(struct frame *f, u64 vector);
+extern exception_handler *sync_handler;
+extern exception_handler *irq_handler;
+
+/* Reporting (runtime.c). */
+void check(const char *name, int pass, u64 observed, u64 expected);
+static inline void check_eq(const char *name, u64 observed, u64 expected)
+{
+	check(name, observed == expected, observed, expected);
+}
+/* Passes when lo <= observed <= hi; reports lo as the expected value. */
+static inline void check_range(const char *name, u64 observed, u64 lo, u64 hi)
+{
+	check(name, observed >= lo && observed <= hi, observed, lo);
+}
+/* A check named "<group>: <what>". */
+void check_in(const char *group, const char *what, int pass, u64 observed, u64 expected);
+static inline void check_eq_in(const char *group, const char *what, u64 observed, u64 expected)
+{
+	check_in(group, what, observed == expected, observed, expected);
+}
+void log_str(const char *s);
+void log_hex(u64 v);
+void testdev_irq(int level);
+__attribute__((noreturn)) void finish(void);
+
+/* Page tables (runtime.c): the identity map, and room to grow it. */
+u64 *pt_entry(u64 va, int level);
+u64 *pt_alloc(void);
+void pt_set(u64 *entry, u64 desc);
+void tlb_flush_va(u64 va);
+
+/*
+ * Runs fn(arg) at EL0t with PSTATE.DAIF = daif on the EL0 stack and returns
+ * what fn returned (start.S). Returns with DAIF masked, as exception entry
+ * leaves it.
+ */
+u64 run_el0(u64 (*fn)(u64), u64 arg, u64 daif);
+
+/* Each program's body; guest_start() calls it with the MMU on and reports "done" after. */
+void test_main(void);
+
+#endif /* !__ASSEMBLER__ */
+#endif /* GUEST_H */
