@@ -96,6 +96,15 @@ ensure_test_tools() {
   [ -z "$missing" ] || apt_install $missing
 }
 
+# What unpacking Debian's packages needs (the Linux guest download).
+ensure_fetch_tools() {
+  missing=""
+  command -v dpkg-deb >/dev/null 2>&1 || missing="$missing dpkg"
+  command -v xz >/dev/null 2>&1 || missing="$missing xz-utils"
+  # shellcheck disable=SC2086
+  [ -z "$missing" ] || apt_install $missing
+}
+
 # The reference emulator that the boot benchmark compares against.
 ensure_qemu() {
   command -v qemu-system-aarch64 >/dev/null 2>&1 || apt_install qemu-system-arm

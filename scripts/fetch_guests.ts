@@ -1,6 +1,7 @@
 /**
  * Downloads the Linux test guest: Debian's arm64 cloud kernel and a static
- * busybox, into `.cache/guests/` (or `$VMKIT_GUEST_DIR`).
+ * busybox, into `.cache/guests/` (or `$VMKIT_GUEST_DIR`), and builds
+ * `initramfs.cpio` there: busybox with an `/init` that starts a shell.
  *
  * The kernel package is resolved through the `linux-image-cloud-arm64`
  * metapackage each time the cache is empty, because Debian removes old kernel
@@ -10,6 +11,7 @@
  * Usage: deno run --allow-net --allow-read --allow-write --allow-run=dpkg-deb,xz scripts/fetch_guests.ts [--quiet] [--force]
  */
 import { parseArgs } from "node:util";
+import { busyboxInitramfs } from "../tests/helpers/initramfs.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -118,10 +120,21 @@ async function readIndex(): Promise<string> {
   return new TextDecoder().decode(stdout);
 }
 
+/** A busybox shell as the initramfs, for `vmkit run --initrd` by hand. */
+async function writeInitramfs(busyboxPath: string): Promise<void> {
+  const initrd = busyboxInitramfs(
+    await Deno.readFile(busyboxPath),
+    'echo "vmkit-init: a busybox shell; poweroff -f powers the machine off"',
+  );
+  await Deno.writeFile(`${dir}/initramfs.cpio`, initrd);
+}
+
 const manifestPath = `${dir}/manifest.json`;
 if (!values.force && await exists(manifestPath)) {
   const m = JSON.parse(await Deno.readTextFile(manifestPath)) as Manifest;
   if (await exists(`${dir}/${m.kernel}`) && await exists(`${dir}/${m.busybox}`)) {
+    // Cheap to rebuild, and then always what this checkout's /init says.
+    await writeInitramfs(`${dir}/${m.busybox}`);
     log(`guests present: ${m.kernelPackage} ${m.kernelVersion}, busybox ${m.busyboxVersion}`);
     Deno.exit(0);
   }
@@ -153,5 +166,6 @@ const manifest: Manifest = {
   kernel: "Image",
   busybox: "busybox",
 };
+await writeInitramfs(`${dir}/busybox`);
 await Deno.writeTextFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
 log(`guests ready in ${dir}: ${dep} ${manifest.kernelVersion}, busybox ${manifest.busyboxVersion}`);

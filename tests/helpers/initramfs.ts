@@ -91,7 +91,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 echo "${INIT_MARKER}"
 ${extraInit}
-exec sh
+# A session of its own with the console as controlling terminal, so Ctrl-C and
+# job control work in the shell.
+exec setsid cttyhack sh
 `;
   return cpioNewc([
     ...["bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "root", "etc"]
