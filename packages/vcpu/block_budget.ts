@@ -21,6 +21,7 @@
 
 import { UC_HOOK_BLOCK } from "./constants.ts";
 import { Engine } from "./engine.ts";
+import { VcpuError } from "./errors.ts";
 import type { UnicornSymbols } from "./symbols.ts";
 
 // Per-vCPU record the hook reads and writes (its `user_data`), as 64-bit
@@ -96,6 +97,20 @@ type Dl = Deno.DynamicLibrary<typeof DL_SYMBOLS>;
 
 function cString(s: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(`${s}\0`);
+}
+
+/** One private, zeroed, read-write page, or `null` when the system refuses. */
+function mapPage(libc: Libc): Deno.PointerObject | null {
+  const page = libc.symbols.mmap(
+    null,
+    BigInt(PAGE),
+    PROT_READ | PROT_WRITE,
+    MAP_PRIVATE | MAP_ANONYMOUS,
+    -1,
+    0n,
+  );
+  if (page === null || BigInt(Deno.UnsafePointer.value(page)) === MAP_FAILED) return null;
+  return page;
 }
 
 function openFirst<S extends Deno.ForeignLibraryInterface>(
@@ -174,17 +189,8 @@ export class NativeBlockHook implements Disposable {
     if (handle === null) return fail(`dlopen(${libraryPath}) failed`);
     const stop = dl.symbols.dlsym(handle, cString("uc_emu_stop"));
     if (stop === null) return fail("uc_emu_stop not found by dlsym", handle);
-    const code = libc.symbols.mmap(
-      null,
-      BigInt(PAGE),
-      PROT_READ | PROT_WRITE,
-      MAP_PRIVATE | MAP_ANONYMOUS,
-      -1,
-      0n,
-    );
-    if (code === null || BigInt(Deno.UnsafePointer.value(code)) === MAP_FAILED) {
-      return fail("mmap of one page failed", handle);
-    }
+    const code = mapPage(libc);
+    if (code === null) return fail("mmap of one page failed", handle);
     new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(code, PAGE)).set(X86_64_HOOK);
     // Written, then made executable and read-only: never writable and
     // executable at once.
@@ -203,17 +209,10 @@ export class NativeBlockHook implements Disposable {
 
   /** Allocates the per-vCPU record the hook counts into. */
   budget(): BlockBudget {
-    if (this.#closed) throw new Error("the native block hook was released");
-    const page = this.#libc.symbols.mmap(
-      null,
-      BigInt(PAGE),
-      PROT_READ | PROT_WRITE,
-      MAP_PRIVATE | MAP_ANONYMOUS,
-      -1,
-      0n,
-    );
-    if (page === null || BigInt(Deno.UnsafePointer.value(page)) === MAP_FAILED) {
-      throw new Error("mmap of a block budget record failed");
+    if (this.#closed) throw new VcpuError("CLOSED", "the native block hook was released");
+    const page = mapPage(this.#libc);
+    if (page === null) {
+      throw new VcpuError("ENGINE_ERROR", "mmap of a page for a vCPU's slice counter failed");
     }
     return new BlockBudget(page, this.#stopAddress, this.#libc);
   }

@@ -162,5 +162,48 @@ u64 run_el0(u64 (*fn)(u64), u64 arg, u64 daif);
 /* Each program's body; guest_start() calls it with the MMU on and reports "done" after. */
 void test_main(void);
 
-#endif /* !__ASSEMBLER__ */
+#else /* __ASSEMBLER__ */
+
+/*
+ * x0..x29 to and from 30 consecutive 8-byte slots at \base, in register
+ * order: the layout both the exception frame and the HVC/SMC stubs use.
+ * store_x2_x29 leaves the first two slots to the caller, which still needs
+ * two scratch registers at that point.
+ */
+	.macro	store_x2_x29 base
+	stp	x2, x3, [\base, #16]
+	stp	x4, x5, [\base, #32]
+	stp	x6, x7, [\base, #48]
+	stp	x8, x9, [\base, #64]
+	stp	x10, x11, [\base, #80]
+	stp	x12, x13, [\base, #96]
+	stp	x14, x15, [\base, #112]
+	stp	x16, x17, [\base, #128]
+	stp	x18, x19, [\base, #144]
+	stp	x20, x21, [\base, #160]
+	stp	x22, x23, [\base, #176]
+	stp	x24, x25, [\base, #192]
+	stp	x26, x27, [\base, #208]
+	stp	x28, x29, [\base, #224]
+	.endm
+
+	.macro	load_x0_x29 base
+	ldp	x0, x1, [\base, #0]
+	ldp	x2, x3, [\base, #16]
+	ldp	x4, x5, [\base, #32]
+	ldp	x6, x7, [\base, #48]
+	ldp	x8, x9, [\base, #64]
+	ldp	x10, x11, [\base, #80]
+	ldp	x12, x13, [\base, #96]
+	ldp	x14, x15, [\base, #112]
+	ldp	x16, x17, [\base, #128]
+	ldp	x18, x19, [\base, #144]
+	ldp	x20, x21, [\base, #160]
+	ldp	x22, x23, [\base, #176]
+	ldp	x24, x25, [\base, #192]
+	ldp	x26, x27, [\base, #208]
+	ldp	x28, x29, [\base, #224]
+	.endm
+
+#endif /* __ASSEMBLER__ */
 #endif /* GUEST_H */
