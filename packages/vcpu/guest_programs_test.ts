@@ -24,6 +24,7 @@ const library = UnicornLibrary.open();
 const programs = findGuestPrograms([
   "svc",
   "undef",
+  "align",
   "mmu_faults",
   "irq",
   "timer",
@@ -135,6 +136,40 @@ guestTest(
     assert.deepEqual(result.exits, ["hvc"]);
     assert.equal(result.stats.hvc, 1);
     assert.equal(result.stats.smc, 0);
+    assertQuiet(result);
+  },
+);
+
+// ---------------------------------------------------------------------------
+// Alignment faults
+
+const ALIGN_ENTRY = [
+  "ESR",
+  "FAR is the misaligned address",
+  "ELR on the instruction",
+  "SPSR mode",
+  "vector",
+];
+const ALIGN_CHECKS = [
+  "EL1: two alignment faults, then on to the return",
+  ...group("EL1 ldxr", ALIGN_ENTRY),
+  ...group("EL1 ldaxr (32-bit)", ALIGN_ENTRY),
+  "EL1 stxr without a reservation fails",
+  "EL0: two alignment faults, then on to the return",
+  ...group("EL0 ldxr", ALIGN_ENTRY),
+  ...group("EL0 ldaxr (32-bit)", ALIGN_ENTRY),
+  "EL0 stxr without a reservation fails",
+  "the misaligned data was never written",
+];
+
+guestTest(
+  programs.align,
+  "misaligned exclusive loads are alignment faults with DFSC 0x21 and FAR, from EL1 and EL0",
+  (options) => {
+    const result = run(programs.align, options);
+    assertGuestChecks(result, ALIGN_CHECKS);
+    assert.equal(result.stats.exceptions, 2 + 2 + 1, "four faults, one return from EL0");
+    assert.deepEqual(result.exits, ["hvc"]);
     assertQuiet(result);
   },
 );
@@ -445,12 +480,12 @@ onceTest(programs.timer_el0, "EL0 timer access obeys CNTKCTL_EL1", () => {
 // ---------------------------------------------------------------------------
 // Slice boundaries
 
-// Last in this file on purpose: thousands of short runs make Vcpu.run hot, and
-// a hot run loop can abort the process on a later guest's first timer write
-// (hot_run_loop_test.ts shows that in a subprocess).
+// Thousands of short runs also make Vcpu.run hot, which once aborted the process
+// on a later guest's first timer write (hot_run_loop_test.ts guards that).
 const STRESSED: readonly [GuestProgram, readonly string[]][] = [
   [programs.svc, SVC_CHECKS],
   [programs.undef, UNDEF_CHECKS],
+  [programs.align, ALIGN_CHECKS],
   [programs.mmu_faults, MMU_CHECKS],
   [programs.hvc_smc, HVC_SMC_CHECKS],
 ];
