@@ -12,7 +12,7 @@
  * - `preempted`: the instruction slice was used up; nothing to do but run again
  *   (after polling host events).
  * - `wfi`: the guest executed WFI with no interrupt pending; `deadline` says
- *   when the virtual timer will fire.
+ *   when a timer will fire.
  * - `hvc` / `smc`: a hypervisor or secure monitor call; `imm` and `args`
  *   (x0–x7) describe it, the PC is already past the instruction, results go in
  *   x0–x3.
@@ -40,8 +40,9 @@ export interface VcpuExit {
   /** For `hvc`/`smc`: x0–x7 at the call. */
   readonly args: BigUint64Array;
   /**
-   * For `wfi`: the counter value (CNTVCT_EL0) at which the virtual timer
-   * fires, or `undefined` when it is disabled or masked.
+   * For `wfi`: the counter value (CNTVCT_EL0) at which the next timer (the
+   * virtual or the physical one) fires, or `undefined` when neither will:
+   * disabled, masked, or already firing (see `Vcpu.timerDeadline`).
    */
   deadline: bigint | undefined;
   /** For `unhandled-exception`/`exception-loop`: the engine's exception number. */

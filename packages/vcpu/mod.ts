@@ -34,6 +34,6 @@ export { VcpuError } from "./errors.ts";
 export type { VcpuErrorCode } from "./errors.ts";
 export { SYSREGS } from "./sysregs.ts";
 export type { SysReg, SysRegName } from "./sysregs.ts";
-export { TIMER_ENABLE, TIMER_IMASK, TIMER_ISTATUS, VirtualTimer } from "./virtual_timer.ts";
+export { GenericTimer, TIMER_ENABLE, TIMER_IMASK, TIMER_ISTATUS } from "./generic_timer.ts";
 export { AddressSpace, PAGE_SIZE, PHYS_LIMIT } from "./address_space.ts";
 export type { CoverRange, Region } from "./address_space.ts";

@@ -37,6 +37,9 @@ export type SysRegName =
   | "CNTPCT_EL0"
   | "CNTVCT_EL0"
   | "CNTV_TVAL_EL0"
+  | "CNTP_TVAL_EL0"
+  | "CNTP_CTL_EL0"
+  | "CNTP_CVAL_EL0"
   | "CNTV_CTL_EL0"
   | "CNTV_CVAL_EL0"
   | "MIDR_EL1"
@@ -64,6 +67,9 @@ export const SYSREGS: Readonly<Record<SysRegName, SysReg>> = {
   CNTFRQ_EL0: sr("CNTFRQ_EL0", 3, 3, 14, 0, 0),
   CNTPCT_EL0: sr("CNTPCT_EL0", 3, 3, 14, 0, 1),
   CNTVCT_EL0: sr("CNTVCT_EL0", 3, 3, 14, 0, 2),
+  CNTP_TVAL_EL0: sr("CNTP_TVAL_EL0", 3, 3, 14, 2, 0),
+  CNTP_CTL_EL0: sr("CNTP_CTL_EL0", 3, 3, 14, 2, 1),
+  CNTP_CVAL_EL0: sr("CNTP_CVAL_EL0", 3, 3, 14, 2, 2),
   CNTV_TVAL_EL0: sr("CNTV_TVAL_EL0", 3, 3, 14, 3, 0),
   CNTV_CTL_EL0: sr("CNTV_CTL_EL0", 3, 3, 14, 3, 1),
   CNTV_CVAL_EL0: sr("CNTV_CVAL_EL0", 3, 3, 14, 3, 2),

@@ -1,6 +1,6 @@
 /**
  * An AArch64 vCPU on one Unicorn engine: guest-physical map, register access,
- * an IRQ input line, the virtual timer, delivery of synchronous exceptions into
+ * an IRQ input line, the EL1 virtual and physical timers, delivery of synchronous exceptions into
  * the guest's own EL1 vectors, and a run loop that returns typed exits.
  *
  * How it regains control: only at block boundaries and through the engine's
@@ -33,7 +33,8 @@ import type { MmioAccess, MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } fro
 import type { EngineLayout } from "./calibration.ts";
 import type { UnicornLibrary } from "./library.ts";
 import { type SysReg, SYSREGS } from "./sysregs.ts";
-import { VirtualTimer } from "./virtual_timer.ts";
+import type { GenericTimer } from "./generic_timer.ts";
+import { TimerTrap } from "./timer_trap.ts";
 
 /** The frequency of the engine's generic counter: QEMU derives it from the host clock in 16 ns steps. */
 export const COUNTER_FREQUENCY_HZ = 62_500_000;
@@ -53,6 +54,8 @@ export interface VcpuOptions {
   sliceInstructions?: number;
   /** Called when the virtual timer's output changes (route it to PPI 27). */
   onTimerLevel?: (level: boolean) => void;
+  /** Called when the EL1 physical timer's output changes (route it to PPI 30). */
+  onPhysicalTimerLevel?: (level: boolean) => void;
   /** Called for each access to a guest-physical address with nothing behind it. */
   onUnbackedAccess?: (access: Readonly<MmioAccess>) => void;
   /**
@@ -80,6 +83,8 @@ const PSTATE_I = 0x80n;
 const PSTATE_EL = 0xcn;
 /** CNTKCTL_EL1.EL0VTEN: EL0 may access the virtual timer's registers. */
 const CNTKCTL_EL0VTEN = 0x100n;
+/** CNTKCTL_EL1.EL0PTEN: EL0 may access the physical timer's registers. */
+const CNTKCTL_EL0PTEN = 0x200n;
 const PSTATE_SP = 1n;
 /** How many times in a row the guest may fault on the very vector it was sent to. */
 const MAX_VECTOR_FAULTS = 3;
@@ -110,7 +115,9 @@ export class Vcpu implements Disposable {
     lastUnbackedAddress: -1,
   };
   /** The virtual timer's state (read it; the guest writes it). */
-  readonly timer: VirtualTimer = new VirtualTimer();
+  readonly timer: GenericTimer;
+  /** The EL1 physical timer's state (read it; the guest writes it). */
+  readonly physicalTimer: GenericTimer;
   /** How this vCPU counts slices. */
   readonly sliceCounter: SliceCounter;
 
@@ -118,7 +125,8 @@ export class Vcpu implements Disposable {
   readonly #engine: Engine;
   readonly #layout: EngineLayout;
   readonly #slice: number;
-  readonly #onTimerLevel: ((level: boolean) => void) | undefined;
+  readonly #virtualTimer: TimerTrap;
+  readonly #physicalTimer: TimerTrap;
   readonly #onUnbacked: ((access: Readonly<MmioAccess>) => void) | undefined;
   readonly #space = new AddressSpace();
   // The native hook's counter, or undefined when the engine counts.
@@ -139,9 +147,6 @@ export class Vcpu implements Disposable {
   #covers: CoverRange[] = [];
   #coversDirty = true;
   #irqLine = false;
-  #timerLevel = false;
-  // What the engine's CNTV_CTL_EL0 holds (the guest reads it directly).
-  #engineControl = 0;
   #stopRequested = false;
   #running = false;
   #closed = false;
@@ -194,7 +199,6 @@ export class Vcpu implements Disposable {
     this.#library = options.library;
     this.#layout = layout;
     this.#slice = slice;
-    this.#onTimerLevel = options.onTimerLevel;
     this.#onUnbacked = options.onUnbackedAccess;
     this.#exit = {
       reason: "preempted",
@@ -209,6 +213,18 @@ export class Vcpu implements Disposable {
 
     const uc = options.library.symbols;
     this.#engine = Engine.open(uc, options.cpuModel ?? "cortex-a72");
+    this.#virtualTimer = new TimerTrap(this.#engine, {
+      counter: SYSREGS.CNTVCT_EL0,
+      control: SYSREGS.CNTV_CTL_EL0,
+      compare: SYSREGS.CNTV_CVAL_EL0,
+    }, options.onTimerLevel);
+    this.#physicalTimer = new TimerTrap(this.#engine, {
+      counter: SYSREGS.CNTPCT_EL0,
+      control: SYSREGS.CNTP_CTL_EL0,
+      compare: SYSREGS.CNTP_CVAL_EL0,
+    }, options.onPhysicalTimerLevel);
+    this.timer = this.#virtualTimer.timer;
+    this.physicalTimer = this.#physicalTimer.timer;
     const contexts: Deno.PointerObject[] = [];
     let budget: BlockBudget | undefined;
     try {
@@ -465,7 +481,7 @@ export class Vcpu implements Disposable {
 
   /**
    * Returns the vCPU to its power-on state: registers, system registers and
-   * the virtual timer as after construction, IRQ line low, no pending stop.
+   * the timers as after construction, IRQ line low, no pending stop.
    * Memory maps are kept; guest time continues.
    */
   reset(): void {
@@ -476,9 +492,8 @@ export class Vcpu implements Disposable {
       throw new VcpuError("ENGINE_ERROR", "uc_context_restore failed");
     }
     this.counterOffset = offset;
-    this.timer.reset();
-    this.#timerLevel = false;
-    this.#engineControl = 0;
+    this.#virtualTimer.reset();
+    this.#physicalTimer.reset();
     this.#irqLine = false;
     this.#stopRequested = false;
     this.#lastLanding = -1n;
@@ -536,31 +551,41 @@ export class Vcpu implements Disposable {
 
   /** The virtual timer's output level. */
   get timerLevel(): boolean {
-    return this.#timerLevel;
+    return this.#virtualTimer.level;
+  }
+
+  /** The EL1 physical timer's output level. */
+  get physicalTimerLevel(): boolean {
+    return this.#physicalTimer.level;
   }
 
   /**
-   * Re-evaluates the virtual timer against the counter: updates ISTATUS as
-   * the guest reads it and reports a change of the output level. Called at
-   * every slice end; call it also when the guest acknowledges interrupts.
+   * Re-evaluates both timers against their counters: updates ISTATUS as the
+   * guest reads it and reports changes of the output levels. Called at every
+   * slice end; call it also when the guest acknowledges interrupts.
    */
   updateTimer(): void {
     this.#assertOpen();
-    const t = this.timer;
-    if (t.control === 0 && this.#engineControl === 0 && !this.#timerLevel) return;
-    // One counter reading decides both ISTATUS and the output, so the two can
-    // never disagree.
-    const now = this.#engine.readSys(SYSREGS.CNTVCT_EL0);
-    const control = t.controlRegister(now);
-    if (control !== this.#engineControl) {
-      this.#engine.writeSys(SYSREGS.CNTV_CTL_EL0, BigInt(control));
-      this.#engineControl = control;
+    this.#virtualTimer.update();
+    this.#physicalTimer.update();
+  }
+
+  /**
+   * The guest counter value (CNTVCT_EL0) at which a timer whose output is low
+   * now will raise it, or `undefined` if none will without a register write.
+   * A timer whose output is already high is left out: if the interrupt
+   * controller has not delivered it, waiting for it wakes nothing.
+   */
+  timerDeadline(): bigint | undefined {
+    this.#assertOpen();
+    let due = this.#virtualTimer.level ? undefined : this.timer.deadline();
+    const physical = this.#physicalTimer.level ? undefined : this.physicalTimer.deadline();
+    if (physical !== undefined) {
+      // The physical timer compares against CNTPCT = CNTVCT + CNTVOFF.
+      const inGuestTicks = physical - this.#engine.readSys(SYSREGS.CNTVOFF_EL2);
+      if (due === undefined || inGuestTicks < due) due = inGuestTicks;
     }
-    const level = t.level(now);
-    if (level !== this.#timerLevel) {
-      this.#timerLevel = level;
-      this.#onTimerLevel?.(level);
-    }
+    return due;
   }
 
   // The engine drops guest writes to the timer registers; trap them.
@@ -569,36 +594,23 @@ export class Vcpu implements Disposable {
     if (cpReg === null) return 0;
     Deno.UnsafePointerView.copyInto(cpReg, this.#msrBuf);
     const w = this.#msrWords;
-    // uc_arm64_cp_reg: crn, crm, op0, op1, op2, pad, val. CNTV_*: 3, 3, 14, 3, op2.
-    if (w[0] !== 14 || w[1] !== 3 || w[2] !== 3 || w[3] !== 3) return 0;
+    // uc_arm64_cp_reg: crn, crm, op0, op1, op2, pad, val. CNTP_*: 14, 2, 3, 3, op2;
+    // CNTV_*: 14, 3, 3, 3, op2.
+    if (w[0] !== 14 || w[2] !== 3 || w[3] !== 3 || w[4] > 2) return 0;
+    const trap = w[1] === 3 ? this.#virtualTimer : w[1] === 2 ? this.#physicalTimer : undefined;
+    if (trap === undefined) return 0;
     try {
-      // The hook runs before the engine's access check. EL0 may only write
-      // the virtual timer when CNTKCTL_EL1.EL0VTEN allows it; otherwise the
-      // engine's own MSR must run so that it traps into the guest's EL1.
+      // The hook runs before the engine's access check. EL0 may only write a
+      // timer when CNTKCTL_EL1 allows it; otherwise the engine's own MSR must
+      // run so that it traps into the guest's EL1.
       if (
         (this.#engine.readReg(REG.PSTATE) & PSTATE_EL) === 0n &&
-        (this.#engine.readSys(SYSREGS.CNTKCTL_EL1) & CNTKCTL_EL0VTEN) === 0n
+        (this.#engine.readSys(SYSREGS.CNTKCTL_EL1) &
+            (trap === this.#virtualTimer ? CNTKCTL_EL0VTEN : CNTKCTL_EL0PTEN)) === 0n
       ) {
         return 0;
       }
-      const value = this.#msrValue[0];
-      const t = this.timer;
-      switch (w[4]) {
-        case 0: // CNTV_TVAL_EL0
-          t.writeTimerValue(value, this.#engine.readSys(SYSREGS.CNTVCT_EL0));
-          this.#engine.writeSys(SYSREGS.CNTV_CVAL_EL0, t.compare);
-          break;
-        case 1: // CNTV_CTL_EL0
-          t.writeControl(value);
-          break;
-        case 2: // CNTV_CVAL_EL0
-          t.writeCompare(value);
-          this.#engine.writeSys(SYSREGS.CNTV_CVAL_EL0, t.compare);
-          break;
-        default:
-          return 0;
-      }
-      this.updateTimer();
+      trap.write(w[4], this.#msrValue[0]);
     } catch (e) {
       this.#fail(e);
     }
@@ -840,7 +852,7 @@ export class Vcpu implements Disposable {
         // Nothing stopped the engine and the budget was not used up: the guest
         // executed WFI with no interrupt pending, which halts the engine.
         this.stats.wfi++;
-        exit.deadline = this.timer.deadline();
+        exit.deadline = this.timerDeadline();
         return this.#finish("wfi");
       }
     } finally {

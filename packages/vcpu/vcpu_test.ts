@@ -388,6 +388,44 @@ Deno.test("timer and WFI: the deadline is reported, the output rises, ISTATUS re
   }
 });
 
+Deno.test("physical timer and WFI: CNTP_* are emulated, the deadline in guest ticks, the output rises", async () => {
+  const ticks = COUNTER_FREQUENCY_HZ / 1000; // 1 ms
+  const a = new Asm(RAM).mov(1, ticks).msr(SYSREGS.CNTP_TVAL_EL0, 1).mov(2, 1)
+    .msr(SYSREGS.CNTP_CTL_EL0, 2).mrs(3, SYSREGS.CNTP_CVAL_EL0).mrs(6, SYSREGS.CNTPCT_EL0)
+    .wfi().mrs(4, SYSREGS.CNTP_CTL_EL0).mrs(5, SYSREGS.CNTPCT_EL0).hvc(0);
+  const physical: boolean[] = [];
+  const virtual: boolean[] = [];
+  const vcpu = new Vcpu({
+    library,
+    onTimerLevel: (l) => virtual.push(l),
+    onPhysicalTimerLevel: (l) => physical.push(l),
+  });
+  const ram = new Uint8Array(0x20_0000);
+  ram.set(a.assemble());
+  vcpu.mapRam(RAM, ram);
+  vcpu.setEntry(RAM, 0);
+  try {
+    const exit = runUntil(vcpu, "wfi");
+    const cval = vcpu.getX(3);
+    const before = vcpu.getX(6);
+    assert.ok(cval > before && cval - before <= BigInt(ticks), "TVAL set CVAL from CNTPCT");
+    assert.equal(vcpu.physicalTimer.compare, cval);
+    // The deadline is on the guest's (virtual) counter: CVAL - CNTVOFF.
+    assert.equal(exit.deadline, cval - vcpu.counterOffset);
+    // The physical counter cannot be moved: sleep through the millisecond.
+    await new Promise((r) => setTimeout(r, 3));
+    runUntil(vcpu, "hvc");
+    assert.equal(vcpu.getX(4), 5n, "CNTP_CTL reads ENABLE | ISTATUS");
+    assert.ok(vcpu.getX(5) >= cval);
+    assert.deepEqual(physical, [true]);
+    assert.deepEqual(virtual, [], "the virtual timer stayed quiet");
+    assert.equal(vcpu.physicalTimerLevel, true);
+    assert.equal(vcpu.timerDeadline(), undefined, "a timer already firing sets no deadline");
+  } finally {
+    vcpu.close();
+  }
+});
+
 Deno.test("timer: ISTATUS as the guest reads it always agrees with the output, even for deadlines a few ticks away", () => {
   // Linux programs deadlines that can pass while the VMM handles the write;
   // a disagreement makes its handler ignore the interrupt forever.

@@ -26,6 +26,8 @@ export const DEFAULT_RAM_SIZE = 256 * 1024 * 1024;
 
 /** INTID of the EL1 virtual timer (PPI 11). */
 export const VIRTUAL_TIMER_INTID = 27;
+/** The EL1 physical timer's interrupt: PPI 14 (INTID 30), level-triggered. */
+export const PHYSICAL_TIMER_INTID = 30;
 /** Architected timer PPIs as the device tree lists them: secure, non-secure, virtual, hypervisor. */
 export const TIMER_PPIS = [13, 14, 11, 10] as const;
 

@@ -34,6 +34,7 @@ import {
   GICC_SIZE,
   GICD_BASE,
   GICD_SIZE,
+  PHYSICAL_TIMER_INTID,
   RAM_BASE,
   UART_BASE,
   UART_SIZE,
@@ -281,6 +282,7 @@ export class VirtualMachine implements Disposable {
         sliceInstructions: config.sliceInstructions,
         sliceCounter: config.sliceCounter,
         onTimerLevel: (level) => this.gic.setLevel(VIRTUAL_TIMER_INTID, level, 0),
+        onPhysicalTimerLevel: (level) => this.gic.setLevel(PHYSICAL_TIMER_INTID, level, 0),
       });
       created.push(vcpu);
       this.vcpus = [vcpu];
@@ -606,7 +608,7 @@ export class VirtualMachine implements Disposable {
           break;
         case "wfi":
           this.#flushConsole();
-          await this.#idle(vcpu, exit, deadline);
+          await this.#idle(vcpu, deadline);
           yieldAt = performance.now() + YIELD_EVERY_MS;
           break;
         case "exception-loop":
@@ -658,15 +660,16 @@ export class VirtualMachine implements Disposable {
     if (result.returns) vcpu.setX(0, result.x0);
   }
 
-  async #idle(vcpu: Vcpu, exit: VcpuExit, deadline: number): Promise<void> {
+  async #idle(vcpu: Vcpu, deadline: number): Promise<void> {
     // The timer may have fired since the run ended.
     vcpu.updateTimer();
     // An interrupt that arrived after the engine halted wakes it right away.
     if (vcpu.irqLine || this.#exitRequest || this.#resetRequest) return;
     // A timer whose output is already high and still left the IRQ line low is
     // one the GIC does not deliver (disabled, masked, or its priority too
-    // low): it cannot end this wait, and waking for it would spin.
-    const due = vcpu.timerLevel ? undefined : exit.deadline;
+    // low): it cannot end this wait, and waking for it would spin, so only
+    // timers yet to fire count.
+    const due = vcpu.timerDeadline();
     const now = vcpu.counter();
     if (due !== undefined && due <= now) return;
     if (this.clock === "virtual" && due !== undefined) {

@@ -179,6 +179,34 @@ Deno.test("vm: the virtual timer interrupts through the GIC; host time is slept,
   }
 });
 
+Deno.test("vm: the EL1 physical timer interrupts through the GIC on PPI 30", async () => {
+  const a = guest();
+  a.adr(0, "vectors").msr(SYSREGS.VBAR_EL1, 0);
+  a.mov(1, GICD).mov(2, 1).strw(2, 1, 0) // GICD_CTLR
+    .mov(2, 1 << 30).strw(2, 1, 0x100) // ISENABLER0: PPI 30
+    .mov(1, GICC).mov(2, 0xff).strw(2, 1, 4).mov(2, 1).strw(2, 1, 0); // PMR, CTLR
+  a.mrs(20, SYSREGS.CNTPCT_EL0).mov(2, 62_500 * 20).msr(SYSREGS.CNTP_TVAL_EL0, 2)
+    .mov(2, 1).msr(SYSREGS.CNTP_CTL_EL0, 2).daifclr(2).label("wait").wfi().b("wait");
+  a.org(LOAD + 0x800).label("vectors").org(LOAD + 0x800 + 0x280)
+    .mov(1, GICC).ldrw(3, 1, 0x0c).mov(2, 3).msr(SYSREGS.CNTP_CTL_EL0, 2) // ack; mask the timer
+    .strw(3, 1, 0x10).mrs(21, SYSREGS.CNTPCT_EL0);
+  psci(a, PSCI_FN.SYSTEM_OFF);
+  const { machine } = vm();
+  try {
+    await machine.loadLinux({ kernel: a.assemble() });
+    const exit = await machine.run({ timeoutMs: 10_000 });
+    assert.equal(exit.reason, "poweroff");
+    const v = machine.vcpus[0];
+    assert.equal(v.getX(3), 30n, "GICC_IAR returned the physical timer's INTID");
+    const elapsed = Number(v.getX(21) - v.getX(20)) / 62_500_000;
+    assert.ok(elapsed >= 0.02, `the guest saw ${elapsed} s`);
+    assert.ok(exit.seconds >= 0.018, "host time was slept, not spun");
+    assert.ok(v.stats.wfi < 10, `${v.stats.wfi} WFI exits`);
+  } finally {
+    machine.close();
+  }
+});
+
 Deno.test("vm: a fired timer the GIC does not deliver leaves the idle guest asleep instead of spinning", async () => {
   // The timer fires after 1 ms but PPI 27 is never enabled in the GIC, so
   // nothing may wake the WFI: the run sleeps until the host's timeout.

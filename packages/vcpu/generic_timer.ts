@@ -1,23 +1,25 @@
 /**
- * The EL1 virtual timer (CNTV_CTL_EL0 / CNTV_CVAL_EL0) as a state machine.
+ * One EL1 generic timer (the virtual one, CNTV_CTL_EL0 / CNTV_CVAL_EL0, or the
+ * physical one, CNTP_CTL_EL0 / CNTP_CVAL_EL0) as a state machine.
  *
- * Unicorn 2.0.1 compiles QEMU's timer out: guest writes to these registers are
- * dropped and no timer interrupt is ever raised. The vCPU traps the writes and
- * keeps the state here; the output is a level line the VMM routes to the
- * interrupt controller (PPI 27 on a GIC).
+ * Unicorn 2.0.1 compiles QEMU's timers out: guest writes to these registers
+ * are dropped and no timer interrupt is ever raised. The vCPU traps the writes
+ * and keeps the state here; the output is a level line the VMM routes to the
+ * interrupt controller (PPI 27 for the virtual timer, PPI 30 for the physical
+ * one on a GIC).
  *
  * @module
  */
 
-/** CNTV_CTL_EL0.ENABLE. */
+/** CNTx_CTL_EL0.ENABLE. */
 export const TIMER_ENABLE = 1;
-/** CNTV_CTL_EL0.IMASK. */
+/** CNTx_CTL_EL0.IMASK. */
 export const TIMER_IMASK = 2;
-/** CNTV_CTL_EL0.ISTATUS (read-only to the guest). */
+/** CNTx_CTL_EL0.ISTATUS (read-only to the guest). */
 export const TIMER_ISTATUS = 4;
 
-/** The virtual timer's state: control bits and compare value. */
-export class VirtualTimer {
+/** A timer's state: control bits and compare value, against its own counter. */
+export class GenericTimer {
   /** ENABLE and IMASK as the guest last wrote them. */
   control = 0;
   /** The compare value, in counter ticks. */
@@ -33,7 +35,7 @@ export class VirtualTimer {
     return (this.control & (TIMER_ENABLE | TIMER_IMASK)) === TIMER_ENABLE && now >= this.compare;
   }
 
-  /** CNTV_CTL_EL0 as the guest reads it at `now`. */
+  /** The control register as the guest reads it at `now`. */
   controlRegister(now: bigint): number {
     return this.control | (this.status(now) ? TIMER_ISTATUS : 0);
   }
@@ -48,17 +50,17 @@ export class VirtualTimer {
       : undefined;
   }
 
-  /** A guest write to CNTV_CTL_EL0 (ISTATUS is read-only, other bits RES0). */
+  /** A guest write to the control register (ISTATUS is read-only, other bits RES0). */
   writeControl(value: bigint): void {
     this.control = Number(value & 3n);
   }
 
-  /** A guest write to CNTV_CVAL_EL0. */
+  /** A guest write to the compare value (CVAL). */
   writeCompare(value: bigint): void {
     this.compare = BigInt.asUintN(64, value);
   }
 
-  /** A guest write to CNTV_TVAL_EL0: a signed 32-bit offset from `now`. */
+  /** A guest write to the timer value (TVAL): a signed 32-bit offset from `now`. */
   writeTimerValue(value: bigint, now: bigint): void {
     this.compare = BigInt.asUintN(64, now + BigInt.asIntN(32, value));
   }
