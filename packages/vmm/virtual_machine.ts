@@ -250,8 +250,6 @@ export class VirtualMachine implements Disposable {
   #x0 = 0;
   #exitRequest: { reason: VmExitReason; message: string } | undefined;
   #resetRequest = false;
-  // PSCI CPU_SUSPEND to a standby state: idle as after WFI before going on.
-  #standby = false;
   #plan: LinuxBootPlan | undefined;
   #alive = false;
   #reference: ReferenceApi | undefined;
@@ -332,9 +330,6 @@ export class VirtualMachine implements Disposable {
         return PSCI_RET.INTERNAL_FAILURE;
       },
       cpuOff: () => PSCI_RET.DENIED,
-      cpuStandby: () => {
-        this.#standby = true;
-      },
       systemOff: () => {
         this.#exitRequest ??= { reason: "poweroff", message: "the guest powered off" };
       },
@@ -610,12 +605,6 @@ export class VirtualMachine implements Disposable {
         case "hvc":
         case "smc":
           this.#onGuestCall(vcpu, exit);
-          if (this.#standby) {
-            this.#standby = false;
-            this.#flushConsole();
-            await this.#idle(vcpu, deadline);
-            yieldAt = performance.now() + YIELD_EVERY_MS;
-          }
           break;
         case "wfi":
           this.#flushConsole();
