@@ -33,42 +33,25 @@ const W_BUDGET = 2;
 const W_STOP_FN = 4;
 const W_STOPPED = 6;
 
+/** Bytes from instructions written as hex, one instruction per string. */
+function machineCode(instructions: string[]): Uint8Array {
+  const hex = instructions.join("").replaceAll(" ", "");
+  return Uint8Array.from(hex.match(/../g)!, (b) => parseInt(b, 16));
+}
+
 // void hook(uc_engine *uc, uint64_t address, uint32_t size, void *record)
 // rdi = uc, rsi = address, edx = size in bytes, rcx = record.
-const X86_64_HOOK = new Uint8Array([
-  0xf3,
-  0x0f,
-  0x1e,
-  0xfa, //       endbr64 (a no-op unless indirect-branch tracking is on)
-  0x48,
-  0x8b,
-  0x01, //             mov  rax, [rcx]          ; counted so far
-  0x48,
-  0x3b,
-  0x41,
-  0x08, //       cmp  rax, [rcx+8]        ; budget
-  0x73,
-  0x09, //                   jae  stop
-  0x89,
-  0xd0, //                   mov  eax, edx            ; block size in bytes
-  0xc1,
-  0xe8,
-  0x02, //             shr  eax, 2              ; A64 instructions are 4 bytes
-  0x48,
-  0x01,
-  0x01, //             add  [rcx], rax
-  0xc3, //                         ret
-  0x48,
-  0xc7,
-  0x41,
-  0x18,
-  0x01,
-  0x00,
-  0x00,
-  0x00, // stop: mov qword [rcx+24], 1
-  0xff,
-  0x61,
-  0x10, //             jmp  [rcx+16]            ; uc_emu_stop(uc), rdi is still uc
+const X86_64_HOOK = machineCode([
+  "f3 0f 1e fa", //             endbr64 (a no-op unless indirect-branch tracking is on)
+  "48 8b 01", //                mov  rax, [rcx]          ; counted so far
+  "48 3b 41 08", //             cmp  rax, [rcx+8]        ; budget
+  "73 09", //                   jae  stop
+  "89 d0", //                   mov  eax, edx            ; block size in bytes
+  "c1 e8 02", //                shr  eax, 2              ; A64 instructions are 4 bytes
+  "48 01 01", //                add  [rcx], rax
+  "c3", //                      ret
+  "48 c7 41 18 01 00 00 00", // stop: mov qword [rcx+24], 1
+  "ff 61 10", //                jmp  [rcx+16]            ; uc_emu_stop(uc), rdi is still uc
 ]);
 
 const PAGE = 4096;
