@@ -13,12 +13,7 @@
 	.macro	call_stub name, insn
 	.global	\name
 \name:
-	stp	x29, x30, [sp, #-96]!
-	stp	x19, x20, [sp, #16]
-	stp	x21, x22, [sp, #32]
-	stp	x23, x24, [sp, #48]
-	stp	x25, x26, [sp, #64]
-	stp	x27, x28, [sp, #80]
+	push_callee_saved
 	mov	x10, sp
 	adrp	x9, saved_sp
 	str	x10, [x9, :lo12:saved_sp]
@@ -38,12 +33,7 @@
 	adrp	x9, saved_sp
 	ldr	x10, [x9, :lo12:saved_sp]
 	mov	sp, x10
-	ldp	x19, x20, [sp, #16]
-	ldp	x21, x22, [sp, #32]
-	ldp	x23, x24, [sp, #48]
-	ldp	x25, x26, [sp, #64]
-	ldp	x27, x28, [sp, #80]
-	ldp	x29, x30, [sp], #96
+	pop_callee_saved
 	ret
 	.endm
 

@@ -205,5 +205,24 @@ void test_main(void);
 	ldp	x28, x29, [\base, #224]
 	.endm
 
+/* The callee-saved x19..x30 in a 96-byte frame, for code that gives them away. */
+	.macro	push_callee_saved
+	stp	x29, x30, [sp, #-96]!
+	stp	x19, x20, [sp, #16]
+	stp	x21, x22, [sp, #32]
+	stp	x23, x24, [sp, #48]
+	stp	x25, x26, [sp, #64]
+	stp	x27, x28, [sp, #80]
+	.endm
+
+	.macro	pop_callee_saved
+	ldp	x19, x20, [sp, #16]
+	ldp	x21, x22, [sp, #32]
+	ldp	x23, x24, [sp, #48]
+	ldp	x25, x26, [sp, #64]
+	ldp	x27, x28, [sp, #80]
+	ldp	x29, x30, [sp], #96
+	.endm
+
 #endif /* __ASSEMBLER__ */
 #endif /* GUEST_H */

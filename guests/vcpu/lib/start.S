@@ -96,12 +96,7 @@ exception_entry:
  */
 	.global	run_el0
 run_el0:
-	stp	x29, x30, [sp, #-96]!
-	stp	x19, x20, [sp, #16]
-	stp	x21, x22, [sp, #32]
-	stp	x23, x24, [sp, #48]
-	stp	x25, x26, [sp, #64]
-	stp	x27, x28, [sp, #80]
+	push_callee_saved
 	mov	x9, sp
 	adrp	x10, el1_saved_sp
 	str	x9, [x10, :lo12:el1_saved_sp]
@@ -126,12 +121,7 @@ el0_resume:
 	adrp	x10, el1_saved_sp
 	ldr	x9, [x10, :lo12:el1_saved_sp]
 	mov	sp, x9
-	ldp	x19, x20, [sp, #16]
-	ldp	x21, x22, [sp, #32]
-	ldp	x23, x24, [sp, #48]
-	ldp	x25, x26, [sp, #64]
-	ldp	x27, x28, [sp, #80]
-	ldp	x29, x30, [sp], #96
+	pop_callee_saved
 	ret
 
 	.bss
