@@ -90,10 +90,9 @@ ensure_test_tools() {
   command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing="$missing gcc-aarch64-linux-gnu"
   command -v aarch64-linux-gnu-objcopy >/dev/null 2>&1 || missing="$missing binutils-aarch64-linux-gnu"
   command -v make >/dev/null 2>&1 || missing="$missing make"
-  command -v dpkg-deb >/dev/null 2>&1 || missing="$missing dpkg"
-  command -v xz >/dev/null 2>&1 || missing="$missing xz-utils"
   # shellcheck disable=SC2086
   [ -z "$missing" ] || apt_install $missing
+  ensure_fetch_tools
 }
 
 # What unpacking Debian's packages needs (the Linux guest download).

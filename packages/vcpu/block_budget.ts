@@ -120,20 +120,21 @@ export class NativeBlockHook implements Disposable {
   readonly pointer: Deno.PointerObject;
   readonly #libc: Libc;
   readonly #dl: Dl;
-  readonly #engineHandle: Deno.PointerObject;
+  // libunicorn's dlopen handle, held so dlsym's address stays valid.
+  readonly #unicornHandle: Deno.PointerObject;
   readonly #stopAddress: bigint;
   #closed = false;
 
   private constructor(
     libc: Libc,
     dl: Dl,
-    engineHandle: Deno.PointerObject,
+    unicornHandle: Deno.PointerObject,
     code: Deno.PointerObject,
     stopAddress: bigint,
   ) {
     this.#libc = libc;
     this.#dl = dl;
-    this.#engineHandle = engineHandle;
+    this.#unicornHandle = unicornHandle;
     this.pointer = code;
     this.#stopAddress = stopAddress;
   }
@@ -205,7 +206,7 @@ export class NativeBlockHook implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#libc.symbols.munmap(this.pointer, BigInt(PAGE));
-    this.#dl.symbols.dlclose(this.#engineHandle);
+    this.#dl.symbols.dlclose(this.#unicornHandle);
     this.#dl.close();
     this.#libc.close();
   }

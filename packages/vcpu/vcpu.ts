@@ -596,7 +596,7 @@ export class Vcpu implements Disposable {
     const w = this.#msrWords;
     // uc_arm64_cp_reg: crn, crm, op0, op1, op2, pad, val. CNTP_*: 14, 2, 3, 3, op2;
     // CNTV_*: 14, 3, 3, 3, op2.
-    if (w[0] !== 14 || w[2] !== 3 || w[3] !== 3 || w[4] > 2) return 0;
+    if (w[0] !== 14 || w[2] !== 3 || w[3] !== 3) return 0;
     const trap = w[1] === 3 ? this.#virtualTimer : w[1] === 2 ? this.#physicalTimer : undefined;
     if (trap === undefined) return 0;
     try {
@@ -610,7 +610,7 @@ export class Vcpu implements Disposable {
       ) {
         return 0;
       }
-      trap.write(w[4], this.#msrValue[0]);
+      if (!trap.write(w[4], this.#msrValue[0])) return 0;
     } catch (e) {
       this.#fail(e);
     }
@@ -836,16 +836,11 @@ export class Vcpu implements Disposable {
           case HOOK_LOOP:
             return this.#finish("exception-loop");
         }
-        if (usedUp) {
-          // A stop request or a raised IRQ line ended the run early; the loop
-          // reports the stop, or goes on with what is left of the slice.
-          if (ran >= budget) return this.#finish("preempted");
-          budget -= ran;
-          continue;
-        }
         budget -= ran;
-        if (hook === HOOK_DELIVERED) {
-          // The delivery ended the engine run early; the slice goes on.
+        if (usedUp || hook === HOOK_DELIVERED) {
+          // The slice was used up, or a stop request, a raised IRQ line or an
+          // exception delivery ended the run early: the loop reports the stop,
+          // or goes on with what is left of the slice.
           if (budget <= 0) return this.#finish("preempted");
           continue;
         }

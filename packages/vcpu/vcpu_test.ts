@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { UnicornLibrary } from "./library.ts";
-import { COUNTER_FREQUENCY_HZ, type SliceCounter, Vcpu } from "./vcpu.ts";
+import { COUNTER_FREQUENCY_HZ, type SliceCounter, Vcpu, type VcpuOptions } from "./vcpu.ts";
 import { VcpuError } from "./errors.ts";
 import type { MmioAccess } from "./exits.ts";
 import { SYSREGS } from "./sysregs.ts";
@@ -17,14 +17,10 @@ const COUNTERS: SliceCounter[] = library.blockHook ? ["native", "engine"] : ["en
 /** A vCPU with 2 MiB of RAM at RAM holding `code` at its start. */
 function machine(
   code: Uint8Array,
-  opts: { slice?: number; cpuModel?: "cortex-a53"; sliceCounter?: SliceCounter } = {},
+  opts: { slice?: number } & Omit<VcpuOptions, "library" | "sliceInstructions"> = {},
 ) {
-  const vcpu = new Vcpu({
-    library,
-    sliceInstructions: opts.slice,
-    cpuModel: opts.cpuModel,
-    sliceCounter: opts.sliceCounter,
-  });
+  const { slice, ...options } = opts;
+  const vcpu = new Vcpu({ library, sliceInstructions: slice, ...options });
   const ram = new Uint8Array(0x20_0000);
   ram.set(code);
   vcpu.mapRam(RAM, ram);
@@ -364,11 +360,7 @@ Deno.test("timer and WFI: the deadline is reported, the output rises, ISTATUS re
     .msr(SYSREGS.CNTV_CTL_EL0, 2).mrs(3, SYSREGS.CNTV_CVAL_EL0).wfi()
     .mrs(4, SYSREGS.CNTV_CTL_EL0).mrs(5, SYSREGS.CNTVCT_EL0).hvc(0);
   const levels: boolean[] = [];
-  const vcpu = new Vcpu({ library, onTimerLevel: (l) => levels.push(l) });
-  const ram = new Uint8Array(0x20_0000);
-  ram.set(a.assemble());
-  vcpu.mapRam(RAM, ram);
-  vcpu.setEntry(RAM, 0);
+  const { vcpu } = machine(a.assemble(), { onTimerLevel: (l) => levels.push(l) });
   try {
     const exit = runUntil(vcpu, "wfi");
     const cval = vcpu.getX(3);
@@ -395,15 +387,10 @@ Deno.test("physical timer and WFI: CNTP_* are emulated, the deadline in guest ti
     .wfi().mrs(4, SYSREGS.CNTP_CTL_EL0).mrs(5, SYSREGS.CNTPCT_EL0).hvc(0);
   const physical: boolean[] = [];
   const virtual: boolean[] = [];
-  const vcpu = new Vcpu({
-    library,
+  const { vcpu } = machine(a.assemble(), {
     onTimerLevel: (l) => virtual.push(l),
     onPhysicalTimerLevel: (l) => physical.push(l),
   });
-  const ram = new Uint8Array(0x20_0000);
-  ram.set(a.assemble());
-  vcpu.mapRam(RAM, ram);
-  vcpu.setEntry(RAM, 0);
   try {
     const exit = runUntil(vcpu, "wfi");
     const cval = vcpu.getX(3);
