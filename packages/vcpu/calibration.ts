@@ -69,7 +69,8 @@ function offsetsOf32(bytes: Uint8Array, value: number): Set<number> {
 function offsetsOf64(bytes: Uint8Array, value: bigint): Set<number> {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const found = new Set<number>();
-  for (let i = 0; i + 8 <= bytes.length; i += 8) {
+  // 4-byte steps: 2.1's context header leaves 64-bit fields at offsets that are 4 mod 8.
+  for (let i = 0; i + 8 <= bytes.length; i += 4) {
     if (dv.getBigUint64(i, true) === value) found.add(i);
   }
   return found;
@@ -78,6 +79,43 @@ function offsetsOf64(bytes: Uint8Array, value: bigint): Set<number> {
 function intersect(a: Set<number>, b: Set<number>): number[] {
   return [...a].filter((x) => b.has(x));
 }
+
+/**
+ * Finds the single offset holding the syndrome and the single offset holding
+ * the fault address in two saved contexts: one taken after the EL1 alignment
+ * fault and one after the EL0 fault of the self-test. A value found at no
+ * offset, or at more than one, is refused rather than guessed.
+ *
+ * @throws {VcpuError} `CALIBRATION_FAILED` naming the candidates found.
+ */
+export function locateExceptionState(
+  afterEl1Fault: Uint8Array,
+  afterEl0Fault: Uint8Array,
+): { syndromeOffset: number; faultAddressOffset: number } {
+  const syndrome = intersect(
+    offsetsOf32(afterEl1Fault, ESR_ALIGN_EL1),
+    offsetsOf32(afterEl0Fault, ESR_ALIGN_EL0),
+  );
+  const address = intersect(
+    offsetsOf64(afterEl1Fault, BigInt(EL1_ADDR)),
+    offsetsOf64(afterEl0Fault, BigInt(EL0_ADDR)),
+  );
+  if (syndrome.length !== 1 || address.length !== 1) {
+    throw new VcpuError(
+      "CALIBRATION_FAILED",
+      `could not locate the exception syndrome and fault address in the saved CPU state ` +
+        `(candidates: syndrome [${syndrome.join(", ")}], address [${address.join(", ")}]), ` +
+        `so synchronous exceptions cannot be delivered to the guest`,
+    );
+  }
+  return { syndromeOffset: syndrome[0], faultAddressOffset: address[0] };
+}
+
+/** The values the self-test's two faults leave behind, for tests of {@link locateExceptionState}. */
+export const SELF_TEST_FAULTS = {
+  el1: { syndrome: ESR_ALIGN_EL1, address: EL1_ADDR },
+  el0: { syndrome: ESR_ALIGN_EL0, address: EL0_ADDR },
+} as const;
 
 /**
  * Runs the self-test on a scratch engine.
@@ -135,27 +173,14 @@ export function calibrate(uc: UnicornSymbols): EngineLayout {
         }]`,
       );
     }
-    const syndrome = intersect(
-      offsetsOf32(snapshots[0], ESR_ALIGN_EL1),
-      offsetsOf32(snapshots[1], ESR_ALIGN_EL0),
+    const { syndromeOffset, faultAddressOffset } = locateExceptionState(
+      snapshots[0],
+      snapshots[1],
     );
-    const address = intersect(
-      offsetsOf64(snapshots[0], BigInt(EL1_ADDR)),
-      offsetsOf64(snapshots[1], BigInt(EL0_ADDR)),
-    );
-    if (syndrome.length !== 1 || address.length !== 1) {
-      throw new VcpuError(
-        "CALIBRATION_FAILED",
-        `could not locate the exception syndrome and fault address in this Unicorn build's ` +
-          `saved CPU state (candidates: syndrome [${syndrome.join(", ")}], address [${
-            address.join(", ")
-          }]); synchronous exceptions cannot be delivered to the guest`,
-      );
-    }
     return {
       contextSize,
-      syndromeOffset: syndrome[0],
-      faultAddressOffset: address[0],
+      syndromeOffset,
+      faultAddressOffset,
       instructionCounterOffset: findInstructionCounter(engine, words),
     };
   } finally {

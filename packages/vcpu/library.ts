@@ -28,9 +28,11 @@ export interface UnicornVersion {
   readonly patch: number;
 }
 
-const INSTALL_HINT = "Install the Unicorn CPU emulator (2.0.1 or newer): " +
-  "Debian/Ubuntu: sudo apt-get install libunicorn2; Fedora: sudo dnf install unicorn; " +
-  "macOS: brew install unicorn; or set VMKIT_UNICORN_PATH to the library's path.";
+const INSTALL_HINT = "Install the Unicorn CPU emulator (2.1 or newer is fastest; 2.0.1 works): " +
+  "Debian 13, Ubuntu 25.10 and later: sudo apt-get install libunicorn2t64; " +
+  "Debian 12, Ubuntu 24.04: sudo apt-get install libunicorn2 (2.0.1; ./vmkit fetches Debian 13's 2.1 " +
+  "by itself); Fedora: sudo dnf install unicorn; macOS: brew install unicorn; " +
+  "or set VMKIT_UNICORN_PATH to the library's path.";
 
 /** The names to try, most specific first. */
 export function candidateLibraryNames(os: typeof Deno.build.os = Deno.build.os): string[] {
@@ -140,7 +142,14 @@ export class UnicornLibrary implements Disposable {
    */
   get layout(): EngineLayout {
     this.#assertOpen();
-    this.#layout ??= calibrate(this.symbols);
+    if (this.#layout === undefined) {
+      try {
+        this.#layout = calibrate(this.symbols);
+      } catch (e) {
+        if (!(e instanceof VcpuError) || e.code !== "CALIBRATION_FAILED") throw e;
+        throw this.calibrationFailure(e.message, e);
+      }
+    }
     return this.#layout;
   }
 
@@ -177,6 +186,26 @@ export class UnicornLibrary implements Disposable {
   get sliceCounterUnavailable(): string | undefined {
     this.blockHook;
     return this.#blockHookUnavailable;
+  }
+
+  /** `Unicorn 2.1.1 at /usr/lib/...`: which engine this is, for messages. */
+  get description(): string {
+    return `Unicorn ${this.versionString} at ${this.path}`;
+  }
+
+  /**
+   * A `CALIBRATION_FAILED` error that names this engine and what to do.
+   *
+   * @internal
+   */
+  calibrationFailure(problem: string, cause?: unknown): VcpuError {
+    return new VcpuError(
+      "CALIBRATION_FAILED",
+      `${this.description}: ${problem}. This build keeps its CPU state in a layout VMKit does not ` +
+        `recognise. Use a supported engine (2.0.1, 2.1.1 or 2.1.4; ./vmkit fetches Debian 13's 2.1 ` +
+        `by itself) by setting VMKIT_UNICORN_PATH to its libunicorn.so.2, and report this version.`,
+      { cause },
+    );
   }
 
   /** Whether `close()` ran. */

@@ -188,10 +188,10 @@ export class Vcpu implements Disposable {
       );
     }
     if (blockHook === undefined && layout.instructionCounterOffset === undefined) {
-      throw new VcpuError(
-        "CALIBRATION_FAILED",
-        "could not locate the engine's instruction counter in this Unicorn build; " +
-          "without it WFI cannot be told apart from the end of a slice",
+      throw options.library.calibrationFailure(
+        "could not locate the engine's instruction counter, and without the native slice " +
+          `counter (${options.library.sliceCounterUnavailable ?? "not chosen"}) ` +
+          "WFI cannot be told apart from the end of a slice",
       );
     }
     this.sliceCounter = blockHook ? "native" : "engine";
