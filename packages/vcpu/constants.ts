@@ -62,6 +62,8 @@ export const UC_CTL_CPU_MODEL = 7;
 export const UC_CTL_TB_REMOVE_CACHE = 9;
 /** `UC_CTL_TB_FLUSH`. */
 export const UC_CTL_TB_FLUSH = 10;
+/** `UC_CTL_TCG_BUFFER_SIZE` (2.1 and later): bytes of translated code, set before first use. */
+export const UC_CTL_TCG_BUFFER_SIZE = 13;
 
 /** QEMU's AArch64 exception numbers, as Unicorn's interrupt hook reports them. */
 export const EXCP = {

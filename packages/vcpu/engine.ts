@@ -13,6 +13,7 @@ import {
   UC_CTL_CPU_MODEL,
   UC_CTL_TB_FLUSH,
   UC_CTL_TB_REMOVE_CACHE,
+  UC_CTL_TCG_BUFFER_SIZE,
   UC_CTL_UC_USE_EXITS,
   UC_MODE_ARM,
   ucCtl,
@@ -33,6 +34,15 @@ export const HCR_EL2_BOOT = 0x8000_0010n;
 /** HCR_EL2.VI: a virtual IRQ is pending. */
 export const HCR_EL2_VI = 0x80n;
 
+/** How to open an {@link Engine}. */
+export interface EngineOptions {
+  /**
+   * Bytes of host memory for translated code (Unicorn 2.1 and later; the
+   * engine's default is 1 GiB).
+   */
+  translationBufferBytes?: number;
+}
+
 /** Checked operations on one Unicorn engine. */
 export class Engine {
   /** The `uc_engine*`. */
@@ -51,7 +61,11 @@ export class Engine {
    * Opens an AArch64 engine with the given CPU model and the EL3/EL2 state a
    * guest kernel entered at EL1 needs.
    */
-  static open(uc: UnicornSymbols, model: CpuModel | "max"): Engine {
+  static open(
+    uc: UnicornSymbols,
+    model: CpuModel | "max",
+    options: EngineOptions = {},
+  ): Engine {
     if (model === "max") {
       throw new VcpuError(
         "UNSUPPORTED_CPU_MODEL",
@@ -73,8 +87,15 @@ export class Engine {
     if (handle === null) throw new VcpuError("ENGINE_ERROR", "uc_open returned a null engine");
     const engine = new Engine(uc, handle);
     try {
-      // The model must be chosen before anything makes Unicorn create the CPU.
+      // The model and the buffer must be chosen before anything makes Unicorn create the CPU.
       engine.ctl1(ucCtl(UC_CTL_CPU_MODEL, 1, true), id, "select the CPU model");
+      if (options.translationBufferBytes !== undefined) {
+        engine.ctl1(
+          ucCtl(UC_CTL_TCG_BUFFER_SIZE, 1, true),
+          options.translationBufferBytes,
+          "size the translation buffer",
+        );
+      }
       // With exits enabled uc_emu_start ignores its `until` argument, so no
       // guest address (not even 0) stops the run by accident.
       engine.ctl1(ucCtl(UC_CTL_UC_USE_EXITS, 1, true), 1, "disable the until address");

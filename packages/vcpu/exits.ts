@@ -102,4 +102,6 @@ export interface VcpuStats {
   unbackedWrites: number;
   /** The last unbacked address accessed, or -1. */
   lastUnbackedAddress: number;
+  /** Instruction-cache maintenance carried out for the guest (see `VcpuOptions.trapCacheMaintenance`). */
+  cacheMaintenance: number;
 }

@@ -6,6 +6,7 @@
 
 import { NativeBlockHook, selfTestBlockHook } from "./block_budget.ts";
 import { calibrate, type EngineLayout } from "./calibration.ts";
+import { probeStoresInvalidateCode } from "./_coherence_probe.ts";
 import { VcpuError } from "./errors.ts";
 import { UNICORN_SYMBOLS, type UnicornSymbols } from "./symbols.ts";
 
@@ -84,6 +85,7 @@ export class UnicornLibrary implements Disposable {
   #layout: EngineLayout | undefined;
   #blockHook: NativeBlockHook | undefined;
   #blockHookUnavailable: string | undefined;
+  #storesInvalidateCode: boolean | undefined;
   #closed = false;
 
   private constructor(path: string, lib: Deno.DynamicLibrary<typeof UNICORN_SYMBOLS>) {
@@ -114,7 +116,7 @@ export class UnicornLibrary implements Disposable {
       }
       const library = new UnicornLibrary(name, lib);
       const { major, minor, patch } = library.version;
-      if (major < 2 || (major === 2 && minor === 0 && patch < 1)) {
+      if (!library.atLeast(2, 0, 1)) {
         lib.close();
         throw new VcpuError(
           "LIBRARY_TOO_OLD",
@@ -154,6 +156,18 @@ export class UnicornLibrary implements Disposable {
   }
 
   /**
+   * Whether a guest store drops the code translated from its page whatever
+   * virtual address it goes through (2.0.1), learned by a probe on first
+   * use. Where it does not (2.1.x), vCPUs trap the guest's instruction-cache
+   * maintenance to stay coherent.
+   */
+  get storesInvalidateCode(): boolean {
+    this.#assertOpen();
+    this.#storesInvalidateCode ??= probeStoresInvalidateCode(this.symbols);
+    return this.#storesInvalidateCode;
+  }
+
+  /**
    * The native block hook that counts instruction slices (see
    * `block_budget.ts`), mapped and self-tested on first use; `undefined` when
    * this machine cannot have it ({@link sliceCounterUnavailable} says why).
@@ -186,6 +200,21 @@ export class UnicornLibrary implements Disposable {
   get sliceCounterUnavailable(): string | undefined {
     this.blockHook;
     return this.#blockHookUnavailable;
+  }
+
+  /** Whether engines of this version let the translation buffer be sized (2.1 and later). */
+  get canSizeTranslationBuffer(): boolean {
+    return this.atLeast(2, 1, 0);
+  }
+
+  /** Whether this library's version is `major.minor.patch` or newer. */
+  atLeast(major: number, minor: number, patch: number): boolean {
+    const v = this.version;
+    return v.major !== major
+      ? v.major > major
+      : v.minor !== minor
+      ? v.minor > minor
+      : v.patch >= patch;
   }
 
   /** `Unicorn 2.1.1 at /usr/lib/...`: which engine this is, for messages. */

@@ -26,7 +26,12 @@ export { UnicornLibrary } from "./library.ts";
 export type { UnicornLibraryOptions, UnicornVersion } from "./library.ts";
 export { candidateLibraryNames } from "./library.ts";
 export type { EngineLayout } from "./calibration.ts";
-export { COUNTER_FREQUENCY_HZ, DEFAULT_SLICE_INSTRUCTIONS, Vcpu } from "./vcpu.ts";
+export {
+  COUNTER_FREQUENCY_HZ,
+  DEFAULT_SLICE_INSTRUCTIONS,
+  DEFAULT_TRANSLATION_BUFFER_BYTES,
+  Vcpu,
+} from "./vcpu.ts";
 export type { SliceCounter, VcpuOptions } from "./vcpu.ts";
 export type { CpuModel } from "./engine.ts";
 export type { MmioAccess, MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } from "./exits.ts";

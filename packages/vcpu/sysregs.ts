@@ -54,7 +54,14 @@ export type SysRegName =
   | "ESR_EL1"
   | "FAR_EL1"
   | "MAIR_EL1"
-  | "VBAR_EL1";
+  | "VBAR_EL1"
+  | "PAR_EL1"
+  | "CTR_EL0"
+  | "CCSIDR_EL1"
+  | "CLIDR_EL1"
+  | "CSSELR_EL1"
+  | "AT_S1E1R"
+  | "TLBI_VAAE1";
 
 /** The system registers VMKit reads or writes. */
 export const SYSREGS: Readonly<Record<SysRegName, SysReg>> = {
@@ -86,6 +93,14 @@ export const SYSREGS: Readonly<Record<SysRegName, SysReg>> = {
   FAR_EL1: sr("FAR_EL1", 3, 0, 6, 0, 0),
   MAIR_EL1: sr("MAIR_EL1", 3, 0, 10, 2, 0),
   VBAR_EL1: sr("VBAR_EL1", 3, 0, 12, 0, 0),
+  PAR_EL1: sr("PAR_EL1", 3, 0, 7, 4, 0),
+  CTR_EL0: sr("CTR_EL0", 3, 3, 0, 0, 1),
+  CCSIDR_EL1: sr("CCSIDR_EL1", 3, 1, 0, 0, 0),
+  CLIDR_EL1: sr("CLIDR_EL1", 3, 1, 0, 0, 1),
+  CSSELR_EL1: sr("CSSELR_EL1", 3, 2, 0, 0, 0),
+  // Operations, not registers: writing them through CP_REG performs them.
+  AT_S1E1R: sr("AT_S1E1R", 1, 0, 7, 8, 0),
+  TLBI_VAAE1: sr("TLBI_VAAE1", 1, 0, 8, 7, 3),
 };
 
 /** Byte size of Unicorn's `uc_arm64_cp_reg` (five u32 fields, padding, u64 value). */

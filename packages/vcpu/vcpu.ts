@@ -26,18 +26,28 @@ import {
   ucErrName,
 } from "./constants.ts";
 import type { BlockBudget } from "./block_budget.ts";
-import { AddressSpace, type CoverRange } from "./address_space.ts";
+import type { Region } from "./address_space.ts";
 import { type CpuModel, Engine, HCR_EL2_BOOT, HCR_EL2_VI } from "./engine.ts";
 import { VcpuError } from "./errors.ts";
 import type { MmioAccess, MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } from "./exits.ts";
 import type { EngineLayout } from "./calibration.ts";
 import type { UnicornLibrary } from "./library.ts";
+import { MemoryMap } from "./_memory_map.ts";
+import { ExceptionEntry, ExceptionState } from "./_exception_entry.ts";
+import { SystemTraps } from "./_system_traps.ts";
 import { type SysReg, SYSREGS } from "./sysregs.ts";
 import type { GenericTimer } from "./generic_timer.ts";
 import { TimerTrap } from "./timer_trap.ts";
 
 /** The frequency of the engine's generic counter: QEMU derives it from the host clock in 16 ns steps. */
 export const COUNTER_FREQUENCY_HZ = 62_500_000;
+
+/**
+ * Default host memory for translated code where the engine lets it be set
+ * (2.1 and later): the engine's own 1 GiB is never needed, and emptying a
+ * buffer that large the first time costs seconds.
+ */
+export const DEFAULT_TRANSLATION_BUFFER_BYTES = 128 * 1024 * 1024;
 
 /** Default instructions per slice: the longest a guest runs before the VMM regains control. */
 export const DEFAULT_SLICE_INSTRUCTIONS = 200_000;
@@ -65,6 +75,19 @@ export interface VcpuOptions {
    * at a quarter of the speed. Default: `native` where available.
    */
   sliceCounter?: SliceCounter;
+  /**
+   * Trap the guest's instruction-cache maintenance (IC IVAU, IC IALLU) and
+   * drop the code translated from the pages it names. Default: where the
+   * engine needs it to stay coherent (`UnicornLibrary.storesInvalidateCode`
+   * is false, as on 2.1.x).
+   */
+  trapCacheMaintenance?: boolean;
+  /**
+   * Host memory for translated code, 16 MiB to 1 GiB. Settable on Unicorn
+   * 2.1 and later (where the default is {@link DEFAULT_TRANSLATION_BUFFER_BYTES});
+   * 2.0.1 always uses 1 GiB.
+   */
+  translationBufferBytes?: number;
 }
 
 /** How a vCPU counts its instruction slices (see {@link VcpuOptions.sliceCounter}). */
@@ -79,15 +102,11 @@ const HOOK_UNHANDLED = 4;
 const HOOK_LOOP = 5;
 const HOOK_FAILED = 6;
 
-const PSTATE_I = 0x80n;
 const PSTATE_EL = 0xcn;
 /** CNTKCTL_EL1.EL0VTEN: EL0 may access the virtual timer's registers. */
 const CNTKCTL_EL0VTEN = 0x100n;
 /** CNTKCTL_EL1.EL0PTEN: EL0 may access the physical timer's registers. */
 const CNTKCTL_EL0PTEN = 0x200n;
-const PSTATE_SP = 1n;
-/** How many times in a row the guest may fault on the very vector it was sent to. */
-const MAX_VECTOR_FAULTS = 3;
 
 /**
  * One AArch64 vCPU. Create it, map RAM and MMIO regions, set the entry state,
@@ -113,6 +132,7 @@ export class Vcpu implements Disposable {
     unbackedReads: 0,
     unbackedWrites: 0,
     lastUnbackedAddress: -1,
+    cacheMaintenance: 0,
   };
   /** The virtual timer's state (read it; the guest writes it). */
   readonly timer: GenericTimer;
@@ -127,38 +147,29 @@ export class Vcpu implements Disposable {
   readonly #slice: number;
   readonly #virtualTimer: TimerTrap;
   readonly #physicalTimer: TimerTrap;
-  readonly #onUnbacked: ((access: Readonly<MmioAccess>) => void) | undefined;
-  readonly #space = new AddressSpace();
   // The native hook's counter, or undefined when the engine counts.
   readonly #budget: BlockBudget | undefined;
-  readonly #keepAlive: Uint8Array[] = [];
   // deno-lint-ignore no-explicit-any
   readonly #callbacks: Deno.UnsafeCallback<any>[] = [];
   readonly #exit: VcpuExit;
-  readonly #access: MmioAccess;
+  readonly #memory: MemoryMap;
   readonly #engineView: Deno.UnsafePointerView;
-  readonly #context: Deno.PointerObject;
-  readonly #contextView: Deno.UnsafePointerView;
+  readonly #exceptionState: ExceptionState;
+  readonly #entry: ExceptionEntry;
+  readonly #traps: SystemTraps;
+  // HCR_EL2 as this vCPU runs the guest, without VI.
+  readonly #hcr: bigint;
   readonly #pristine: Deno.PointerObject;
   readonly #msrBuf = new Uint8Array(32);
   readonly #msrWords = new Uint32Array(this.#msrBuf.buffer);
   readonly #msrValue = new BigUint64Array(this.#msrBuf.buffer, 24, 1);
 
-  #covers: CoverRange[] = [];
-  #coversDirty = true;
   #irqLine = false;
   #stopRequested = false;
   #running = false;
   #closed = false;
   #hook = HOOK_NONE;
   #hookError: unknown = undefined;
-  // Exception delivery in flight: the guest's real VBAR_EL1, its saved I bit
-  // and where QEMU must land.
-  #deliveryVbar = 0n;
-  #deliveryIBit = 0n;
-  #deliveryTarget = 0n;
-  #lastLanding = -1n;
-  #vectorFaults = 0;
 
   /**
    * Creates a vCPU in the state a kernel entered at EL1h expects: EL3 and EL2
@@ -199,7 +210,6 @@ export class Vcpu implements Disposable {
     this.#library = options.library;
     this.#layout = layout;
     this.#slice = slice;
-    this.#onUnbacked = options.onUnbackedAccess;
     this.#exit = {
       reason: "preempted",
       imm: 0,
@@ -209,10 +219,13 @@ export class Vcpu implements Disposable {
       syndrome: 0,
       instructions: 0,
     };
-    this.#access = { cpu: id, address: 0, offset: 0, size: 0, write: false, value: 0 };
 
     const uc = options.library.symbols;
-    this.#engine = Engine.open(uc, options.cpuModel ?? "cortex-a72");
+    const trapCacheMaintenance = options.trapCacheMaintenance ??
+      !options.library.storesInvalidateCode;
+    this.#engine = Engine.open(uc, options.cpuModel ?? "cortex-a72", {
+      translationBufferBytes: translationBuffer(options),
+    });
     this.#virtualTimer = new TimerTrap(this.#engine, {
       counter: SYSREGS.CNTVCT_EL0,
       control: SYSREGS.CNTV_CTL_EL0,
@@ -225,40 +238,53 @@ export class Vcpu implements Disposable {
     }, options.onPhysicalTimerLevel);
     this.timer = this.#virtualTimer.timer;
     this.physicalTimer = this.#physicalTimer.timer;
-    const contexts: Deno.PointerObject[] = [];
+    this.#memory = new MemoryMap(this.#engine, {
+      stats: this.stats,
+      access: { cpu: id, address: 0, offset: 0, size: 0, write: false, value: 0 },
+      onUnbacked: options.onUnbackedAccess,
+      fail: (e) => this.#fail(e),
+    });
+    this.#entry = new ExceptionEntry(this.#engine);
+    this.#traps = new SystemTraps(this.#engine, this.stats, {
+      cacheMaintenance: trapCacheMaintenance,
+    });
+    this.#hcr = HCR_EL2_BOOT | this.#traps.hcrBits;
+    let state: ExceptionState | undefined;
+    let pristine: Deno.PointerObject | undefined;
     let budget: BlockBudget | undefined;
     try {
       if (blockHook) {
         budget = blockHook.budget();
         this.#engine.hookAdd(UC_HOOK_BLOCK, blockHook.pointer, undefined, budget.pointer);
       }
+      state = new ExceptionState(uc, this.#engine, layout);
       const out = new BigUint64Array(1);
-      for (let i = 0; i < 2; i++) {
-        if (uc.uc_context_alloc(this.#engine.handle, out) !== 0 || out[0] === 0n) {
-          throw new VcpuError("ENGINE_ERROR", "uc_context_alloc failed");
-        }
-        contexts.push(Deno.UnsafePointer.create(out[0])!);
+      if (uc.uc_context_alloc(this.#engine.handle, out) !== 0 || out[0] === 0n) {
+        throw new VcpuError("ENGINE_ERROR", "uc_context_alloc failed");
       }
+      pristine = Deno.UnsafePointer.create(out[0])!;
       this.#engineView = new Deno.UnsafePointerView(this.#engine.handle);
-      this.#contextView = new Deno.UnsafePointerView(contexts[0]);
+      this.#engine.writeSys(SYSREGS.HCR_EL2, this.#hcr);
       this.#engine.writeSys(SYSREGS.VMPIDR_EL2, 0x8000_0000n | BigInt(id));
       this.#engine.writeSys(SYSREGS.CNTFRQ_EL0, BigInt(COUNTER_FREQUENCY_HZ));
       this.#installHooks();
-      if (uc.uc_context_save(this.#engine.handle, contexts[1]) !== 0) {
+      if (uc.uc_context_save(this.#engine.handle, pristine) !== 0) {
         throw new VcpuError("ENGINE_ERROR", "uc_context_save failed");
       }
       // Guest time starts at 0.
       this.counterOffset = this.#engine.readSys(SYSREGS.CNTPCT_EL0);
     } catch (e) {
-      for (const c of contexts) uc.uc_context_free(c);
+      state?.close();
+      if (pristine) uc.uc_context_free(pristine);
       for (const cb of this.#callbacks) cb.close();
       this.#engine.close();
+      this.#memory.close();
       budget?.close();
       throw e;
     }
     this.#budget = budget;
-    this.#context = contexts[0];
-    this.#pristine = contexts[1];
+    this.#exceptionState = state;
+    this.#pristine = pristine;
   }
 
   #installHooks(): void {
@@ -288,14 +314,7 @@ export class Vcpu implements Disposable {
    */
   mapRam(base: number, bytes: Uint8Array<ArrayBuffer>): void {
     this.#assertIdle("map RAM");
-    const pointer = Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes));
-    if (Number(BigInt(pointer) % 16n) !== 0) {
-      throw new VcpuError("BAD_REGION", "RAM buffer must be 16-byte aligned in host memory");
-    }
-    this.#space.add({ base, size: bytes.byteLength, kind: "ram" });
-    this.#dropCovers();
-    this.#engine.mapPtr(base, bytes);
-    this.#keepAlive.push(bytes);
+    this.#memory.mapRam(base, bytes);
   }
 
   /**
@@ -307,102 +326,12 @@ export class Vcpu implements Disposable {
    */
   mapMmio(base: number, size: number, handler: MmioHandler): void {
     this.#assertIdle("map MMIO");
-    if (size > 2 ** 32) {
-      throw new VcpuError("BAD_REGION", `MMIO region at 0x${base.toString(16)} exceeds 4 GiB`);
-    }
-    this.#space.add({ base, size, kind: "mmio" });
-    this.#dropCovers();
-    const access = this.#access;
-    // Offsets, values and the result are declared 32-bit although the C
-    // signature says 64: regions are at most 4 GiB, the engine never moves
-    // more than 4 bytes per call (and masks the result to the access size),
-    // and on x86-64 and AArch64 the low half of a 64-bit register is the
-    // 32-bit value. This keeps BigInt allocations off the MMIO path.
-    const read = new Deno.UnsafeCallback(
-      { parameters: ["pointer", "u32", "u32", "pointer"], result: "u32" } as const,
-      (_uc, offset, size) => {
-        access.address = base + offset;
-        access.offset = offset;
-        access.size = size;
-        access.write = false;
-        access.value = 0;
-        this.stats.mmioReads++;
-        try {
-          handler(access);
-        } catch (e) {
-          this.#fail(e);
-          return 0;
-        }
-        return size >= 4 ? access.value >>> 0 : access.value & ((1 << (size * 8)) - 1);
-      },
-    );
-    const write = new Deno.UnsafeCallback(
-      { parameters: ["pointer", "u32", "u32", "u32", "pointer"], result: "void" } as const,
-      (_uc, offset, size, value) => {
-        access.address = base + offset;
-        access.offset = offset;
-        access.size = size;
-        access.write = true;
-        access.value = value;
-        this.stats.mmioWrites++;
-        try {
-          handler(access);
-        } catch (e) {
-          this.#fail(e);
-        }
-      },
-    );
-    this.#callbacks.push(read, write);
-    this.#engine.mmioMap(BigInt(base), BigInt(size), read.pointer, write.pointer, null);
+    this.#memory.mapMmio(base, size, handler);
   }
 
   /** The guest-physical map, sorted by address. */
-  get regions(): readonly { base: number; size: number; kind: "ram" | "mmio" }[] {
-    return this.#space.regions;
-  }
-
-  #dropCovers(): void {
-    for (const c of this.#covers) this.#engine.unmap(c.base, c.size);
-    this.#covers = [];
-    this.#coversDirty = true;
-  }
-
-  #installCovers(): void {
-    const access = this.#access;
-    const record = (address: bigint, size: number, write: boolean, value: number) => {
-      access.address = Number(address);
-      access.offset = 0;
-      access.size = size;
-      access.write = write;
-      access.value = value;
-      if (write) this.stats.unbackedWrites++;
-      else this.stats.unbackedReads++;
-      this.stats.lastUnbackedAddress = access.address;
-      try {
-        this.#onUnbacked?.(access);
-      } catch (e) {
-        this.#fail(e);
-      }
-    };
-    const covers = this.#space.gaps();
-    for (const c of covers) {
-      const base = c.base;
-      const read = new Deno.UnsafeCallback(
-        { parameters: ["pointer", "u64", "u32", "pointer"], result: "u32" } as const,
-        (_uc, offset, size) => {
-          record(base + BigInt(offset), size, false, 0);
-          return 0;
-        },
-      );
-      const write = new Deno.UnsafeCallback(
-        { parameters: ["pointer", "u64", "u32", "u64", "pointer"], result: "void" } as const,
-        (_uc, offset, size, value) => record(base + BigInt(offset), size, true, Number(value)),
-      );
-      this.#callbacks.push(read, write);
-      this.#engine.mmioMap(c.base, c.size, read.pointer, write.pointer, null);
-    }
-    this.#covers = covers;
-    this.#coversDirty = false;
+  get regions(): readonly Region[] {
+    return this.#memory.regions;
   }
 
   /**
@@ -496,9 +425,8 @@ export class Vcpu implements Disposable {
     this.#physicalTimer.reset();
     this.#irqLine = false;
     this.#stopRequested = false;
-    this.#lastLanding = -1n;
-    this.#vectorFaults = 0;
-    this.#engine.writeSys(SYSREGS.HCR_EL2, HCR_EL2_BOOT);
+    this.#entry.reset();
+    this.#engine.writeSys(SYSREGS.HCR_EL2, this.#hcr);
   }
 
   // ---------------------------------------------------------------------------
@@ -521,7 +449,7 @@ export class Vcpu implements Disposable {
     this.#assertOpen();
     // During an exception delivery VI is in use; the line is applied after it.
     if (this.#hook !== HOOK_DELIVERED) {
-      this.#engine.writeSys(SYSREGS.HCR_EL2, HCR_EL2_BOOT | (level ? HCR_EL2_VI : 0n));
+      this.#engine.writeSys(SYSREGS.HCR_EL2, this.#hcr | (level ? HCR_EL2_VI : 0n));
     }
     // The engine only looks at VI between blocks it returns to its main loop
     // for; ending the run at the next block boundary (run() goes on at once)
@@ -621,25 +549,34 @@ export class Vcpu implements Disposable {
   // Exceptions
 
   #onException(intno: number): void {
+    const exit = this.#exit;
     try {
+      const state = this.#exceptionState;
+      state.capture();
+      const syndrome = state.syndrome;
       switch (intno) {
         case EXCP.HVC:
         case EXCP.SMC:
           this.#hook = intno === EXCP.HVC ? HOOK_HVC : HOOK_SMC;
-          this.#exit.imm = this.#syndrome() & 0xffff;
-          for (let n = 0; n < 8; n++) this.#exit.args[n] = this.#engine.readX(n);
+          exit.imm = syndrome & 0xffff;
+          for (let n = 0; n < 8; n++) exit.args[n] = this.#engine.readX(n);
           break;
         case EXCP.UDEF:
+          // Instructions trapped for the VMM are carried out and stepped over
+          // without stopping the engine.
+          if (this.#traps.handle(syndrome)) return;
+          this.#deliver(intno, syndrome, state.faultAddress);
+          break;
         case EXCP.SWI:
         case EXCP.PREFETCH_ABORT:
         case EXCP.DATA_ABORT:
         case EXCP.BKPT:
-          this.#deliver(intno);
+          this.#deliver(intno, syndrome, state.faultAddress);
           break;
         default:
           this.#hook = HOOK_UNHANDLED;
-          this.#exit.exception = intno;
-          this.#exit.syndrome = this.#syndrome();
+          exit.exception = intno;
+          exit.syndrome = syndrome;
       }
     } catch (e) {
       this.#fail(e);
@@ -648,85 +585,16 @@ export class Vcpu implements Disposable {
     this.#engine.stop();
   }
 
-  #syndrome(): number {
-    if (this.#library.symbols.uc_context_save(this.#engine.handle, this.#context) !== 0) {
-      throw new VcpuError("ENGINE_ERROR", "uc_context_save failed in the exception hook");
-    }
-    return this.#contextView.getUint32(this.#layout.syndromeOffset);
-  }
-
-  /**
-   * Takes a synchronous exception into the guest's EL1 vectors. Writing
-   * PSTATE through the API does not refresh QEMU's cached per-EL state, so the
-   * entry is left to QEMU itself: with VBAR_EL1 lowered by 0x80 and a virtual
-   * IRQ pending, QEMU's own IRQ entry lands exactly on the synchronous vector
-   * for the current/lower EL, with SPSR, ELR, PSTATE and the stack switch done
-   * right. run() then restores VBAR_EL1 and the I bit saved in SPSR_EL1.
-   */
-  #deliver(intno: number): void {
-    const e = this.#engine;
-    const syndrome = this.#syndrome();
-    const pc = e.readPc();
-    const pstate = e.readReg(REG.PSTATE);
-    const el = Number((pstate >> 2n) & 3n);
-    if (el > 1) {
-      this.#hook = HOOK_UNHANDLED;
-      this.#exit.exception = intno;
-      this.#exit.syndrome = syndrome;
+  #deliver(intno: number, syndrome: number, faultAddress: bigint): void {
+    const outcome = this.#entry.deliver(intno, syndrome, faultAddress, this.#hcr);
+    if (outcome === "delivered") {
+      this.#hook = HOOK_DELIVERED;
+      this.stats.exceptions++;
       return;
     }
-    // Faulting on the vector just entered means there is no usable handler;
-    // real hardware would spin here forever.
-    if (pc === this.#lastLanding) {
-      if (++this.#vectorFaults >= MAX_VECTOR_FAULTS) {
-        this.#hook = HOOK_LOOP;
-        this.#exit.exception = intno;
-        this.#exit.syndrome = syndrome;
-        return;
-      }
-    } else {
-      this.#vectorFaults = 0;
-    }
-    e.writeSys(SYSREGS.ESR_EL1, BigInt(syndrome));
-    if (intno === EXCP.DATA_ABORT || intno === EXCP.PREFETCH_ABORT) {
-      e.writeSys(
-        SYSREGS.FAR_EL1,
-        this.#contextView.getBigUint64(this.#layout.faultAddressOffset),
-      );
-    }
-    const vbar = e.readSys(SYSREGS.VBAR_EL1);
-    const vector = el === 0 ? 0x400n : (pstate & PSTATE_SP) !== 0n ? 0x200n : 0n;
-    this.#deliveryVbar = vbar;
-    this.#deliveryIBit = pstate & PSTATE_I;
-    this.#deliveryTarget = BigInt.asUintN(64, vbar + vector);
-    e.writeSys(SYSREGS.VBAR_EL1, BigInt.asUintN(64, vbar - 0x80n));
-    e.writeReg(REG.PSTATE, pstate & ~PSTATE_I);
-    e.writeSys(SYSREGS.HCR_EL2, HCR_EL2_BOOT | HCR_EL2_VI);
-    this.#hook = HOOK_DELIVERED;
-    this.stats.exceptions++;
-  }
-
-  #finishDelivery(): void {
-    const e = this.#engine;
-    const landed = e.readPc();
-    e.writeSys(SYSREGS.VBAR_EL1, this.#deliveryVbar);
-    e.writeSys(SYSREGS.HCR_EL2, HCR_EL2_BOOT | (this.#irqLine ? HCR_EL2_VI : 0n));
-    if (landed !== this.#deliveryTarget) {
-      throw new VcpuError(
-        "EXCEPTION_DELIVERY_FAILED",
-        `a synchronous exception meant for the guest vector at 0x${
-          this.#deliveryTarget.toString(16)
-        } landed at 0x${landed.toString(16)}`,
-      );
-    }
-    if (this.#deliveryIBit === 0n) {
-      const spsr = e.readSys(SYSREGS.SPSR_EL1);
-      e.writeSys(SYSREGS.SPSR_EL1, spsr & ~PSTATE_I);
-    } else {
-      const spsr = e.readSys(SYSREGS.SPSR_EL1);
-      e.writeSys(SYSREGS.SPSR_EL1, spsr | PSTATE_I);
-    }
-    this.#lastLanding = landed;
+    this.#hook = outcome === "loop" ? HOOK_LOOP : HOOK_UNHANDLED;
+    this.#exit.exception = intno;
+    this.#exit.syndrome = syndrome;
   }
 
   #fail(e: unknown): void {
@@ -766,7 +634,7 @@ export class Vcpu implements Disposable {
    */
   run(): VcpuExit {
     this.#assertIdle("run");
-    if (this.#coversDirty) this.#installCovers();
+    this.#memory.ensureCovers();
     const exit = this.#exit;
     exit.instructions = 0;
     exit.deadline = undefined;
@@ -814,7 +682,9 @@ export class Vcpu implements Disposable {
             { cause },
           );
         }
-        if (hook === HOOK_DELIVERED) this.#finishDelivery();
+        if (hook === HOOK_DELIVERED) {
+          this.#entry.finish(this.#hcr | (this.#irqLine ? HCR_EL2_VI : 0n));
+        }
         this.updateTimer();
         if (err !== 0) {
           throw new VcpuError(
@@ -885,18 +755,37 @@ export class Vcpu implements Disposable {
     this.#closed = true;
     const uc = this.#library.symbols;
     this.#engine.close();
-    uc.uc_context_free(this.#context);
+    this.#exceptionState.close();
     uc.uc_context_free(this.#pristine);
     this.#budget?.close();
     for (const cb of this.#callbacks) cb.close();
     this.#callbacks.length = 0;
-    this.#keepAlive.length = 0;
+    this.#memory.close();
   }
 
   /** Same as {@link close}. */
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+function translationBuffer(options: VcpuOptions): number | undefined {
+  const bytes = options.translationBufferBytes;
+  const settable = options.library.canSizeTranslationBuffer;
+  if (bytes === undefined) return settable ? DEFAULT_TRANSLATION_BUFFER_BYTES : undefined;
+  if (!Number.isInteger(bytes) || bytes < 16 * 1024 * 1024 || bytes > 1024 * 1024 * 1024) {
+    throw new VcpuError(
+      "INVALID_ARGUMENT",
+      `translationBufferBytes must be an integer from 16 MiB to 1 GiB, got ${bytes}`,
+    );
+  }
+  if (!settable) {
+    throw new VcpuError(
+      "INVALID_ARGUMENT",
+      `translationBufferBytes cannot be set on ${options.library.description}; it needs Unicorn 2.1 or newer`,
+    );
+  }
+  return bytes;
 }
 
 function checkGpr(n: number): void {

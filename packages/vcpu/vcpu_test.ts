@@ -83,7 +83,9 @@ Deno.test("start state: EL1h with DAIF masked, non-secure EL2/EL3 set up, MPIDR 
   assert.equal(vcpu.getPstate() & 0x3cfn, 0x3c5n);
   // NS, HCE and RW; bits 5:4 are RES1 and read back set.
   assert.equal(vcpu.readSysReg(SYSREGS.SCR_EL3) & 0x50fn, 0x501n);
-  assert.equal(vcpu.readSysReg(SYSREGS.HCR_EL2), 0x8000_0010n);
+  // RW and IMO, and TPU and TID2 where the engine needs cache maintenance trapped.
+  const tpu = library.storesInvalidateCode ? 0n : (1n << 24n) | (1n << 17n);
+  assert.equal(vcpu.readSysReg(SYSREGS.HCR_EL2), 0x8000_0010n | tpu);
   assert.equal(vcpu.readSysReg(SYSREGS.VMPIDR_EL2) & 0xffn, 3n);
   assert.equal(vcpu.readSysReg(SYSREGS.CNTFRQ_EL0), BigInt(COUNTER_FREQUENCY_HZ));
   assert.equal(vcpu.readSysReg(SYSREGS.SCTLR_EL1) & 1n, 0n);
@@ -514,4 +516,54 @@ Deno.test("a thousand vCPUs created and closed do not grow memory", () => {
   // An engine holds tens of MiB while open; a leak of even one per cycle
   // would show as gigabytes here.
   assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
+});
+
+Deno.test("cache geometry: with maintenance trapped, CTR_EL0 says IDC and page-sized I-lines", () => {
+  const code = new Asm(RAM)
+    .mrs(1, SYSREGS.CTR_EL0)
+    .mrs(2, SYSREGS.CLIDR_EL1)
+    .hvc(0)
+    .assemble();
+  const engineCtr = (() => {
+    using v = new Vcpu({ library, trapCacheMaintenance: false });
+    return v.readSysReg(SYSREGS.CTR_EL0);
+  })();
+  for (const trap of [true, false]) {
+    const { vcpu } = machine(code, { trapCacheMaintenance: trap });
+    try {
+      runUntil(vcpu, "hvc");
+      const ctr = vcpu.getX(1);
+      if (trap) {
+        assert.equal(ctr & (1n << 28n), 1n << 28n, "IDC");
+        assert.equal(ctr & 0xfn, 10n, "IminLine: 4 KiB");
+        // Everything else is the engine's own value.
+        assert.equal(ctr & ~((1n << 28n) | 0xfn), engineCtr & ~((1n << 28n) | 0xfn));
+      } else {
+        assert.equal(ctr, engineCtr);
+      }
+      // CLIDR reads the engine's value either way.
+      assert.equal(vcpu.getX(2), vcpu.readSysReg(SYSREGS.CLIDR_EL1));
+    } finally {
+      vcpu.close();
+    }
+  }
+});
+
+Deno.test("translation buffer: sized on 2.1, refused with the reason on 2.0, range checked", () => {
+  assert.throws(
+    () => new Vcpu({ library, translationBufferBytes: 1024 }),
+    (e: unknown) =>
+      e instanceof VcpuError && e.code === "INVALID_ARGUMENT" && /16 MiB/.test(e.message),
+  );
+  if (library.canSizeTranslationBuffer) {
+    using vcpu = new Vcpu({ library, translationBufferBytes: 32 * 1024 * 1024 });
+    vcpu.mapRam(RAM, new Uint8Array(0x1000));
+    assert.equal(vcpu.run().reason !== undefined, true);
+  } else {
+    assert.throws(
+      () => new Vcpu({ library, translationBufferBytes: 32 * 1024 * 1024 }),
+      (e: unknown) =>
+        e instanceof VcpuError && e.code === "INVALID_ARGUMENT" && /2\.1 or newer/.test(e.message),
+    );
+  }
 });

@@ -76,6 +76,8 @@ export interface GuestRunOptions {
   sliceInstructions?: number;
   /** How the vCPU counts slices (its default when absent). */
   sliceCounter?: SliceCounter;
+  /** Whether the vCPU traps instruction-cache maintenance (its default when absent). */
+  trapCacheMaintenance?: boolean;
 }
 
 /** How a run ended. */
@@ -157,6 +159,7 @@ export function runGuest(
     library,
     sliceInstructions: options.sliceInstructions,
     sliceCounter: options.sliceCounter,
+    trapCacheMaintenance: options.trapCacheMaintenance,
     onTimerLevel: (level) => {
       timerLevels.push(level);
       timerIrq = level;

@@ -1,0 +1,154 @@
+/**
+ * Synchronous exceptions, from the engine's report to the guest's vector:
+ * reading the syndrome and fault address the engine computed but does not
+ * expose, and entering the guest's EL1 vector with them.
+ *
+ * @module
+ */
+
+import { EXCP, REG } from "./constants.ts";
+import type { EngineLayout } from "./calibration.ts";
+import { type Engine, HCR_EL2_VI } from "./engine.ts";
+import { VcpuError } from "./errors.ts";
+import type { UnicornSymbols } from "./symbols.ts";
+import { SYSREGS } from "./sysregs.ts";
+
+const PSTATE_I = 0x80n;
+const PSTATE_SP = 1n;
+/** How many times in a row the guest may fault on the very vector it was sent to. */
+const MAX_VECTOR_FAULTS = 3;
+
+/**
+ * The syndrome (ESR) and fault address (FAR) of the exception being
+ * reported, read from a saved copy of the CPU state at the offsets the
+ * start-up calibration found for this build.
+ */
+export class ExceptionState {
+  readonly #uc: UnicornSymbols;
+  readonly #engine: Engine;
+  readonly #layout: EngineLayout;
+  readonly #context: Deno.PointerObject;
+  readonly #view: Deno.UnsafePointerView;
+
+  constructor(uc: UnicornSymbols, engine: Engine, layout: EngineLayout) {
+    const out = new BigUint64Array(1);
+    if (uc.uc_context_alloc(engine.handle, out) !== 0 || out[0] === 0n) {
+      throw new VcpuError("ENGINE_ERROR", "uc_context_alloc failed");
+    }
+    this.#uc = uc;
+    this.#engine = engine;
+    this.#layout = layout;
+    this.#context = Deno.UnsafePointer.create(out[0])!;
+    this.#view = new Deno.UnsafePointerView(this.#context);
+  }
+
+  /** Copies the CPU state; call once per exception before reading. */
+  capture(): void {
+    if (this.#uc.uc_context_save(this.#engine.handle, this.#context) !== 0) {
+      throw new VcpuError("ENGINE_ERROR", "uc_context_save failed in the exception hook");
+    }
+  }
+
+  /** ESR of the captured exception. */
+  get syndrome(): number {
+    return this.#view.getUint32(this.#layout.syndromeOffset);
+  }
+
+  /** FAR of the captured exception (meaningful for aborts). */
+  get faultAddress(): bigint {
+    return this.#view.getBigUint64(this.#layout.faultAddressOffset);
+  }
+
+  /** Frees the saved copy. */
+  close(): void {
+    this.#uc.uc_context_free(this.#context);
+  }
+}
+
+/** What {@link ExceptionEntry.deliver} did. */
+export type DeliveryOutcome = "delivered" | "unhandled" | "loop";
+
+/**
+ * Enters the guest's EL1 synchronous vector. Writing PSTATE through the API
+ * does not refresh QEMU's cached per-EL state, so the entry is left to QEMU
+ * itself: with VBAR_EL1 lowered by 0x80 and a virtual IRQ pending, QEMU's own
+ * IRQ entry lands exactly on the synchronous vector for the current or lower
+ * EL, with SPSR, ELR, PSTATE and the stack switch done right. After the
+ * engine stops, {@link finish} restores VBAR_EL1 and the I bit saved in
+ * SPSR_EL1.
+ */
+export class ExceptionEntry {
+  readonly #engine: Engine;
+  #vbar = 0n;
+  #iBit = 0n;
+  #target = 0n;
+  #lastLanding = -1n;
+  #vectorFaults = 0;
+
+  constructor(engine: Engine) {
+    this.#engine = engine;
+  }
+
+  /**
+   * Starts the entry of exception `intno` with `syndrome` (and `faultAddress`
+   * for aborts); the engine must then stop so that QEMU takes the entry.
+   * `hcr` is HCR_EL2 without VI.
+   */
+  deliver(intno: number, syndrome: number, faultAddress: bigint, hcr: bigint): DeliveryOutcome {
+    const e = this.#engine;
+    const pc = e.readPc();
+    const pstate = e.readReg(REG.PSTATE);
+    const el = Number((pstate >> 2n) & 3n);
+    if (el > 1) return "unhandled";
+    // Faulting on the vector just entered means there is no usable handler;
+    // real hardware would spin here forever.
+    if (pc === this.#lastLanding) {
+      if (++this.#vectorFaults >= MAX_VECTOR_FAULTS) return "loop";
+    } else {
+      this.#vectorFaults = 0;
+    }
+    e.writeSys(SYSREGS.ESR_EL1, BigInt(syndrome));
+    if (intno === EXCP.DATA_ABORT || intno === EXCP.PREFETCH_ABORT) {
+      e.writeSys(SYSREGS.FAR_EL1, faultAddress);
+    }
+    const vbar = e.readSys(SYSREGS.VBAR_EL1);
+    const vector = el === 0 ? 0x400n : (pstate & PSTATE_SP) !== 0n ? 0x200n : 0n;
+    this.#vbar = vbar;
+    this.#iBit = pstate & PSTATE_I;
+    this.#target = BigInt.asUintN(64, vbar + vector);
+    e.writeSys(SYSREGS.VBAR_EL1, BigInt.asUintN(64, vbar - 0x80n));
+    e.writeReg(REG.PSTATE, pstate & ~PSTATE_I);
+    e.writeSys(SYSREGS.HCR_EL2, hcr | HCR_EL2_VI);
+    return "delivered";
+  }
+
+  /**
+   * Completes an entry once the engine stopped: restores VBAR_EL1, HCR_EL2
+   * (`hcr`, with VI as the IRQ line wants it) and the saved I bit.
+   *
+   * @throws {VcpuError} `EXCEPTION_DELIVERY_FAILED` if QEMU landed elsewhere.
+   */
+  finish(hcr: bigint): void {
+    const e = this.#engine;
+    const landed = e.readPc();
+    e.writeSys(SYSREGS.VBAR_EL1, this.#vbar);
+    e.writeSys(SYSREGS.HCR_EL2, hcr);
+    if (landed !== this.#target) {
+      throw new VcpuError(
+        "EXCEPTION_DELIVERY_FAILED",
+        `a synchronous exception meant for the guest vector at 0x${
+          this.#target.toString(16)
+        } landed at 0x${landed.toString(16)}`,
+      );
+    }
+    const spsr = e.readSys(SYSREGS.SPSR_EL1);
+    e.writeSys(SYSREGS.SPSR_EL1, this.#iBit === 0n ? spsr & ~PSTATE_I : spsr | PSTATE_I);
+    this.#lastLanding = landed;
+  }
+
+  /** Forgets the last landing (after a reset). */
+  reset(): void {
+    this.#lastLanding = -1n;
+    this.#vectorFaults = 0;
+  }
+}
