@@ -41,9 +41,11 @@ const SCTLR_UCI = 1n << 26n;
 /** SCTLR_EL1.UCT: EL0 may read CTR_EL0 (else it traps to EL1). */
 const SCTLR_UCT = 1n << 15n;
 const SCTLR_M = 1n;
+const PSTATE_MODE = 0xfn;
+const PSTATE_EL2H = 0x9n;
 const PAR_F = 1n;
 const PAR_PA = 0x0000_ffff_ffff_f000n;
-const PAGE = 0x1000n;
+const PAGE = 0x1000;
 /** CTR_EL0.IDC: no data-cache clean is needed for instruction-to-data coherence. */
 const CTR_IDC = 1n << 28n;
 /** CTR_EL0.IminLine = log2(words per line): 10 is 4 KiB. */
@@ -80,14 +82,28 @@ export class SystemTraps {
   readonly #stats: SystemTrapStats;
   readonly #engine: Engine;
   readonly #ctr: bigint;
+  readonly #lookupAtEl2: boolean;
+  readonly #ram: () => readonly { base: number; size: number }[];
 
   /**
    * `cacheMaintenance`: trap and carry out IC IVAU and IC IALLU, and present
-   * the cache geometry that goes with it (see the module docs); `stats` is
-   * counted into.
+   * the cache geometry that goes with it (see the module docs);
+   * `stateFollowsSysregWrites`: the engine recomputes its cached CPU state
+   * after a system-register write (2.1 and later); `ram`: the RAM regions,
+   * for IC IALLU. `stats` is counted into.
    */
-  constructor(engine: Engine, stats: SystemTrapStats, options: { cacheMaintenance: boolean }) {
+  constructor(
+    engine: Engine,
+    stats: SystemTrapStats,
+    options: {
+      cacheMaintenance: boolean;
+      stateFollowsSysregWrites: boolean;
+      ram: () => readonly { base: number; size: number }[];
+    },
+  ) {
     this.#engine = engine;
+    this.#ram = options.ram;
+    this.#lookupAtEl2 = options.stateFollowsSysregWrites;
     this.#stats = stats;
     this.hcrBits = options.cacheMaintenance ? HCR_EL2_TPU | HCR_EL2_TID2 : 0n;
     this.#ctr = (engine.readSys(SYSREGS.CTR_EL0) & ~0xfn) | CTR_IDC | CTR_IMINLINE_PAGE;
@@ -118,7 +134,7 @@ export class SystemTraps {
         // allows them, and that trap comes first; only the one to EL2 is ours.
         if (this.#atEl0() && (e.readSys(SYSREGS.SCTLR_EL1) & SCTLR_UCI) === 0n) return false;
         if (op === IC_IVAU) this.#invalidatePage(e.readX(rt));
-        else if (op !== DC_CVAU) e.flushCode();
+        else if (op !== DC_CVAU) this.#invalidateRam();
         this.#stats.cacheMaintenance++;
         break;
       case CTR_EL0:
@@ -145,6 +161,16 @@ export class SystemTraps {
     return true;
   }
 
+  /**
+   * Drops the code translated from all of RAM. Flushing the engine's whole
+   * translation cache would do it too, but on some versions (2.0.1, 2.1.1)
+   * that costs tens of milliseconds and touches the whole buffer; RAM is
+   * dropped range by range, by physical address, instead.
+   */
+  #invalidateRam(): void {
+    for (const r of this.#ram()) this.#invalidatePhysical(BigInt(r.base), r.size);
+  }
+
   #atEl0(): boolean {
     return (this.#engine.readReg(REG.PSTATE) & PSTATE_EL) === 0n;
   }
@@ -157,10 +183,12 @@ export class SystemTraps {
    * Drops the code translated from the physical page behind `va`. The engine
    * only removes translations by a virtual address it translates as an
    * instruction fetch, which fails for a non-executable alias, so the page
-   * is found with AT and removed by its physical address with the MMU off
-   * for that one lookup. A CP_REG write of SCTLR_EL1 does not flush the TLB,
-   * so the identity entry the lookup leaves, and any entry for that address
-   * from before, are removed one page at a time.
+   * is found with AT and removed by its physical address, looked up where
+   * nothing translates it: at EL2, whose MMU is off and whose TLB the guest
+   * never uses. The switch takes effect when a system-register write makes
+   * the engine recompute its cached state (2.1 and later); older engines
+   * turn the EL1 MMU off for the lookup instead, and must then evict the
+   * entries for that address from the guest's TLB before and after.
    */
   #invalidatePage(va: bigint): void {
     const e = this.#engine;
@@ -169,14 +197,30 @@ export class SystemTraps {
     const result = e.readSys(SYSREGS.PAR_EL1);
     e.writeSys(SYSREGS.PAR_EL1, par);
     // An address that does not translate has nothing to drop.
-    if ((result & PAR_F) !== 0n) return;
-    const pa = result & PAR_PA;
+    if ((result & PAR_F) === 0n) this.#invalidatePhysical(result & PAR_PA, PAGE);
+  }
+
+  /** Drops the code translated from guest-physical `[pa, pa + size)`, inside one RAM region. */
+  #invalidatePhysical(pa: bigint, size: number): void {
+    const e = this.#engine;
+    if (this.#lookupAtEl2) {
+      const pstate = e.readReg(REG.PSTATE);
+      e.writeReg(REG.PSTATE, (pstate & ~PSTATE_MODE) | PSTATE_EL2H);
+      try {
+        e.recomputeState();
+        e.flushCode(Number(pa), size);
+      } finally {
+        e.writeReg(REG.PSTATE, pstate);
+        e.recomputeState();
+      }
+      return;
+    }
     const sctlr = e.readSys(SYSREGS.SCTLR_EL1);
     const page = pa >> 12n;
     e.writeSys(SYSREGS.SCTLR_EL1, sctlr & ~SCTLR_M);
     try {
       e.writeSys(SYSREGS.TLBI_VAAE1, page);
-      e.flushCode(Number(pa), Number(PAGE));
+      e.flushCode(Number(pa), size);
       e.writeSys(SYSREGS.TLBI_VAAE1, page);
     } finally {
       e.writeSys(SYSREGS.SCTLR_EL1, sctlr);

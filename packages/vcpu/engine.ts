@@ -170,6 +170,16 @@ export class Engine {
     check(this.#uc, this.#uc.uc_reg_write(this.handle, REG.CP_REG, b.bytes), `write ${reg.name}`);
   }
 
+  /**
+   * Makes the engine recompute the CPU state it caches (the exception level
+   * its MMU lookups use, among others) after a PSTATE write. Unicorn 2.1
+   * recomputes it after every system-register write; PAR_EL1, written back
+   * with its own value, is one without side effects.
+   */
+  recomputeState(): void {
+    this.writeSys(SYSREGS.PAR_EL1, this.readSys(SYSREGS.PAR_EL1));
+  }
+
   /** Maps host memory (whose lifetime the caller guarantees) at a guest-physical address. */
   mapPtr(base: number, bytes: Uint8Array<ArrayBuffer>): void {
     check(

@@ -247,6 +247,8 @@ export class Vcpu implements Disposable {
     this.#entry = new ExceptionEntry(this.#engine);
     this.#traps = new SystemTraps(this.#engine, this.stats, {
       cacheMaintenance: trapCacheMaintenance,
+      stateFollowsSysregWrites: options.library.atLeast(2, 1, 0),
+      ram: () => this.#memory.regions.filter((r) => r.kind === "ram"),
     });
     this.#hcr = HCR_EL2_BOOT | this.#traps.hcrBits;
     let state: ExceptionState | undefined;
