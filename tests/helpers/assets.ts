@@ -62,3 +62,8 @@ export function busybox(): Asset {
 export function bareMetalGuest(name: string): Asset {
   return asset(`${ROOT}guests/build/${name}.bin`, "make -C guests");
 }
+
+/** A static Linux program built from `guests/linux/` (`make -C guests`). */
+export function linuxGuestProgram(name: string): Asset {
+  return asset(`${ROOT}guests/build/linux/${name}`, "make -C guests");
+}

@@ -83,7 +83,11 @@ export function cpioNewc(entries: readonly CpioEntry[]): Uint8Array {
 export const INIT_MARKER = "vmkit-init: userspace is up";
 
 /** An initramfs with a static busybox, `/dev/console`, and an `/init` that starts a shell. */
-export function busyboxInitramfs(busybox: Uint8Array, extraInit = ""): Uint8Array {
+export function busyboxInitramfs(
+  busybox: Uint8Array,
+  extraInit = "",
+  extraFiles: readonly CpioEntry[] = [],
+): Uint8Array {
   const init = `#!/bin/busybox sh
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -101,5 +105,6 @@ exec setsid cttyhack sh
     { type: "chardev", path: "dev/console", major: 5, minor: 1 },
     { type: "file", path: "bin/busybox", data: busybox, mode: 0o755 },
     { type: "file", path: "init", data: init, mode: 0o755 },
+    ...extraFiles,
   ]);
 }

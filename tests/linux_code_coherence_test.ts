@@ -1,0 +1,53 @@
+/**
+ * Translated-code coherence under Linux: one path rewritten with a different
+ * static program 200 times (through the page cache, the kernel's
+ * non-executable linear map), each version run and its output checked
+ * inside the guest by `guests/linux/rewrite.c`, and every run's line checked
+ * here.
+ */
+import assert from "node:assert/strict";
+import { VirtualMachine } from "@vmkit/vmm";
+import { busybox, linuxGuestProgram, linuxKernel } from "./helpers/assets.ts";
+import { busyboxInitramfs } from "./helpers/initramfs.ts";
+
+const kernel = linuxKernel();
+const box = busybox();
+const rewrite = linuxGuestProgram("rewrite");
+const variant = linuxGuestProgram("variant");
+const RUNS = 200;
+
+Deno.test({
+  name: `linux: a program rewritten at the same path ${RUNS} times runs as written each time`,
+  ignore: kernel.ignore || box.ignore || rewrite.ignore || variant.ignore,
+  fn: async () => {
+    const initrd = busyboxInitramfs(
+      await Deno.readFile(box.path),
+      `/bin/rewrite /bin/variant /tmp/prog ${RUNS}; echo "rewrite exit status $?"; poweroff -f`,
+      [
+        { type: "file", path: "bin/rewrite", data: await Deno.readFile(rewrite.path), mode: 0o755 },
+        { type: "file", path: "bin/variant", data: await Deno.readFile(variant.path), mode: 0o755 },
+      ],
+    );
+    let output = "";
+    const decoder = new TextDecoder();
+    using vm = new VirtualMachine({
+      console: { write: (bytes) => output += decoder.decode(bytes, { stream: true }) },
+    });
+    await vm.loadLinux({
+      kernel: await Deno.readFile(kernel.path),
+      initrd,
+      cmdline: "console=ttyAMA0 quiet",
+    });
+    const exit = await vm.run({ timeoutMs: 300_000 });
+    assert.equal(exit.reason, "poweroff", `${exit.message}\n${output.slice(-2000)}`);
+    for (let i = 1; i <= RUNS; i++) {
+      assert.match(
+        output,
+        new RegExp(`rewrite: run ${i} printed "variant ${i}": ok`),
+        `run ${i}:\n${output.slice(-3000)}`,
+      );
+    }
+    assert.match(output, new RegExp(`rewrite: ${RUNS} of ${RUNS} runs printed their own number`));
+    assert.match(output, /rewrite exit status 0/);
+  },
+});
