@@ -80,43 +80,54 @@ async function qemuToInit(kernelPath: string, initrdPath: string): Promise<numbe
   return reached / 1000;
 }
 
-export async function bootReport(runs = 1): Promise<string[]> {
+/** The kernel and initramfs the boots use, or why they are missing. */
+async function images(): Promise<{ kernel: string; initrd: Uint8Array } | string> {
   const kernel = linuxKernel();
   const box = busybox();
   if (!kernel.present || !box.present) {
-    return ["boot to /init: skipped (run `deno run -A scripts/fetch_guests.ts` first)"];
+    return "skipped (run `deno run -A scripts/fetch_guests.ts` first)";
   }
+  return { kernel: kernel.path, initrd: busyboxInitramfs(await Deno.readFile(box.path)) };
+}
+
+/**
+ * One boot to `/init` on `library`.
+ *
+ * @throws {Error} when the guest images are missing or the boot fails.
+ */
+export async function bootToInit(
+  library: UnicornLibrary,
+): Promise<{ seconds: number; instructions: number }> {
+  const found = await images();
+  if (typeof found === "string") throw new Error(found);
+  return await vmkitToInit(library, await Deno.readFile(found.kernel), found.initrd);
+}
+
+/** Seconds QEMU takes to `/init` with the same kernel and initramfs, or why it cannot run. */
+export async function qemuBootSeconds(): Promise<number | string> {
+  const found = await images();
+  if (typeof found === "string") return found;
+  const haveQemu = await new Deno.Command("qemu-system-aarch64", {
+    args: ["--version"],
+    stdout: "null",
+  }).output().then((o) => o.success, () => false);
+  if (!haveQemu) return "not installed (sudo apt-get install qemu-system-arm)";
   const dir = await Deno.makeTempDir();
-  const lines: string[] = [];
   try {
-    const initrd = busyboxInitramfs(await Deno.readFile(box.path));
-    await Deno.writeFile(`${dir}/initrd`, initrd);
-    const image = await Deno.readFile(kernel.path);
-    using library = UnicornLibrary.open();
-    const haveQemu = await new Deno.Command("qemu-system-aarch64", {
-      args: ["--version"],
-      stdout: "null",
-    })
-      .output().then((o) => o.success, () => false);
-    for (let i = 0; i < runs; i++) {
-      const v = await vmkitToInit(library, image, initrd);
-      let line = `boot to /init: VMKit ${v.seconds.toFixed(1)} s (${
-        (v.instructions / 1e6).toFixed(0)
-      } M instructions, ${(v.instructions / v.seconds / 1e6).toFixed(0)} M instr/s)`;
-      if (haveQemu) {
-        const q = await qemuToInit(kernel.path, `${dir}/initrd`);
-        line += `, QEMU ${q.toFixed(1)} s, ratio ${(v.seconds / q).toFixed(1)}×`;
-      } else {
-        line += ", QEMU not installed (sudo apt-get install qemu-system-arm)";
-      }
-      lines.push(line);
-    }
+    await Deno.writeFile(`${dir}/initrd`, found.initrd);
+    return await qemuToInit(found.kernel, `${dir}/initrd`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-  return lines;
 }
 
 if (import.meta.main) {
-  for (const line of await bootReport(Number(Deno.args[0] ?? 1))) console.log(line);
+  using library = UnicornLibrary.open();
+  const v = await bootToInit(library);
+  const q = await qemuBootSeconds();
+  console.log(
+    `boot to /init: VMKit on Unicorn ${library.versionString} ${v.seconds.toFixed(2)} s, QEMU ${
+      typeof q === "number" ? `${q.toFixed(2)} s, ratio ${(v.seconds / q).toFixed(2)}×` : q
+    }`,
+  );
 }

@@ -1,16 +1,116 @@
 /**
- * `deno task bench`'s summary: the figures the benchmarks exist for, in one
- * place (the per-package `deno bench` runs print their own tables first).
+ * `deno task bench`'s summary: for every Unicorn build it finds, the compute
+ * loops against the bare engine and the boot of Debian's kernel to `/init`,
+ * and QEMU's boot of the same kernel and initramfs as the reference. The
+ * per-package `deno bench` runs print their own tables first.
+ *
+ * Engines: `$VMKIT_UNICORN_PATH`, the system's library, and every build
+ * `./vmkit` keeps under `.cache/engines/`. `VMKIT_BOOT_RUNS` boots each that
+ * many times (default 3) and reports the median.
  *
  * @module
  */
 
-import { computeReport } from "./compute.ts";
-import { bootReport } from "./boot.ts";
+import { candidateLibraryNames } from "@vmkit/vcpu";
+import { qemuBootSeconds } from "./boot.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const runs = Number(Deno.env.get("VMKIT_BOOT_RUNS") ?? 3);
+
+function realPath(path: string): string | undefined {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Library files to try, each once. */
+function engineCandidates(): string[] {
+  const found = new Set<string>();
+  const add = (p: string | undefined) => {
+    const real = p === undefined ? undefined : realPath(p);
+    if (real) found.add(real);
+  };
+  add(Deno.env.get("VMKIT_UNICORN_PATH"));
+  for (const name of candidateLibraryNames()) if (name.startsWith("/")) add(name);
+  try {
+    for (const entry of Deno.readDirSync(`${ROOT}.cache/engines`)) {
+      if (entry.isDirectory) add(`${ROOT}.cache/engines/${entry.name}/libunicorn.so.2`);
+    }
+  } catch {
+    // No cached engines.
+  }
+  return [...found];
+}
+
+interface EngineReport {
+  version: string;
+  path: string;
+  compute: string[];
+  boots: { seconds: number; instructions: number }[];
+  bootProblem?: string;
+}
+
+async function measure(path: string): Promise<EngineReport | string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}bench/engine_report.ts`, String(runs)],
+    env: { VMKIT_UNICORN_PATH: path },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  if (!out.success || !text.startsWith("{")) {
+    return new TextDecoder().decode(out.stderr).trim().split("\n")[0] ?? "failed";
+  }
+  return JSON.parse(text) as EngineReport;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
 
 console.log("\nVMKit benchmark summary");
-for (const line of computeReport()) console.log(`  ${line}`);
-for (const line of await bootReport(Number(Deno.env.get("VMKIT_BOOT_RUNS") ?? 1))) {
-  console.log(`  ${line}`);
+const reports: EngineReport[] = [];
+for (const path of engineCandidates()) {
+  const r = await measure(path);
+  if (typeof r === "string") {
+    console.log(`  ${path}: not measured: ${r}`);
+    continue;
+  }
+  reports.push(r);
+  console.log(`  Unicorn ${r.version} (${r.path})`);
+  for (const line of r.compute) console.log(`    ${line}`);
+}
+const qemu: number[] = [];
+let qemuProblem: string | undefined;
+for (let i = 0; i < runs; i++) {
+  const q = await qemuBootSeconds();
+  if (typeof q === "string") {
+    qemuProblem = q;
+    break;
+  }
+  qemu.push(q);
+}
+console.log(`  boot of Debian's kernel to /init (median of ${runs}):`);
+const reference = qemu.length ? median(qemu) : undefined;
+console.log(
+  `    QEMU TCG (-cpu cortex-a72): ${
+    reference === undefined ? qemuProblem : `${reference.toFixed(2)} s`
+  }`,
+);
+for (const r of reports) {
+  if (r.bootProblem || r.boots.length === 0) {
+    console.log(`    VMKit on Unicorn ${r.version}: ${r.bootProblem ?? "no boot"}`);
+    continue;
+  }
+  const s = median(r.boots.map((b) => b.seconds));
+  const ratio = reference === undefined ? "" : `, ${(s / reference).toFixed(2)}× QEMU`;
+  console.log(
+    `    VMKit on Unicorn ${r.version}: ${s.toFixed(2)} s (${
+      r.boots.map((b) => b.seconds.toFixed(2)).join(", ")
+    })${ratio}`,
+  );
 }
 Deno.exit(0);
