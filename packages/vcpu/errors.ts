@@ -10,6 +10,8 @@ export type VcpuErrorCode =
   | "LIBRARY_NOT_FOUND"
   /** libunicorn is older than 2.0.1. */
   | "LIBRARY_TOO_OLD"
+  /** This host's operating system and CPU cannot call the engine correctly. */
+  | "UNSUPPORTED_PLATFORM"
   /** A Unicorn call returned an error. */
   | "ENGINE_ERROR"
   /** The requested CPU model is unknown or known not to work. */

@@ -39,12 +39,7 @@ const INSTALL_HINT = "Install the Unicorn CPU emulator (2.1 or newer is fastest;
 export function candidateLibraryNames(os: typeof Deno.build.os = Deno.build.os): string[] {
   switch (os) {
     case "darwin":
-      return [
-        "libunicorn.2.dylib",
-        "/opt/homebrew/lib/libunicorn.2.dylib",
-        "/usr/local/lib/libunicorn.2.dylib",
-        "libunicorn.dylib",
-      ];
+      return ["libunicorn.2.dylib", "/usr/local/lib/libunicorn.2.dylib", "libunicorn.dylib"];
     case "windows":
       return ["unicorn.dll"];
     default:
@@ -57,6 +52,26 @@ export function candidateLibraryNames(os: typeof Deno.build.os = Deno.build.os):
         "libunicorn.so",
       ];
   }
+}
+
+/**
+ * Why this host cannot drive the engine, or `undefined`. `uc_hook_add` and
+ * `uc_ctl` are variadic, and Deno's FFI binds fixed-arity functions. That
+ * is the same call on x86-64 (System V) and on AArch64 Linux, where the
+ * extra integer arguments travel in the registers a fixed argument would
+ * use; Apple's AArch64 ABI puts variadic arguments on the stack instead, so
+ * the engine would read garbage.
+ */
+export function unsupportedPlatform(
+  os: typeof Deno.build.os = Deno.build.os,
+  arch: typeof Deno.build.arch = Deno.build.arch,
+): string | undefined {
+  if (os === "darwin" && arch === "aarch64") {
+    return "VMKit does not run on Apple Silicon (macOS on arm64): Unicorn's variadic functions " +
+      "take their extra arguments on the stack there, which Deno's FFI cannot pass. " +
+      "Run it on Linux (x86-64 or arm64), or on an Intel Mac.";
+  }
+  return undefined;
 }
 
 function envPath(): string | undefined {
@@ -103,6 +118,8 @@ export class UnicornLibrary implements Disposable {
    *   package to install; `LIBRARY_TOO_OLD` for an older version.
    */
   static open(options: UnicornLibraryOptions = {}): UnicornLibrary {
+    const unsupported = unsupportedPlatform();
+    if (unsupported) throw new VcpuError("UNSUPPORTED_PLATFORM", unsupported);
     const explicit = options.path ?? envPath();
     const names = explicit ? [explicit] : candidateLibraryNames();
     const failures: string[] = [];

@@ -41,7 +41,8 @@ export const UNICORN_SYMBOLS = {
   // uc_hook_add is variadic; instruction hooks pass the instruction id as one
   // extra argument. Declaring it as a fixed parameter is correct on x86-64 and
   // AArch64 Linux, where the first eight integer arguments go in registers
-  // whether or not they are variadic. (Apple's AArch64 ABI differs.)
+  // whether or not they are variadic. Apple's AArch64 ABI puts variadic arguments
+  // on the stack, which is why UnicornLibrary.open refuses that platform.
   uc_hook_add_insn: {
     name: "uc_hook_add",
     parameters: ["pointer", "buffer", "i32", "function", "pointer", "u64", "u64", "i32"],

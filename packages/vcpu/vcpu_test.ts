@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UnicornLibrary } from "./library.ts";
+import { UnicornLibrary, unsupportedPlatform } from "./library.ts";
 import { COUNTER_FREQUENCY_HZ, type SliceCounter, Vcpu, type VcpuOptions } from "./vcpu.ts";
 import { VcpuError } from "./errors.ts";
 import type { MmioAccess } from "./exits.ts";
@@ -566,4 +566,11 @@ Deno.test("translation buffer: sized on 2.1, refused with the reason on 2.0, ran
         e instanceof VcpuError && e.code === "INVALID_ARGUMENT" && /2\.1 or newer/.test(e.message),
     );
   }
+});
+
+Deno.test("platforms: Apple Silicon is refused with the reason; Linux and Intel Macs are not", () => {
+  assert.match(unsupportedPlatform("darwin", "aarch64") ?? "", /Apple Silicon.*variadic/s);
+  assert.equal(unsupportedPlatform("darwin", "x86_64"), undefined);
+  assert.equal(unsupportedPlatform("linux", "aarch64"), undefined);
+  assert.equal(unsupportedPlatform("linux", "x86_64"), undefined);
 });
