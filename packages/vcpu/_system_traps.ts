@@ -21,11 +21,20 @@
  * line is a whole 4 KiB page, which is exactly what one IC IVAU drops here.
  * A guest then issues one IC IVAU per page and no DC CVAU at all.
  *
+ * The debug registers (MDCR_EL2.TDA, TDOSA, TDRA): see `_debug_registers.ts`.
+ *
  * @module
  */
 
 import { REG } from "./constants.ts";
 import type { Engine } from "./engine.ts";
+import {
+  debugRegisterKey,
+  DebugRegisters,
+  MDCR_EL2_TDA,
+  MDCR_EL2_TDOSA,
+  MDCR_EL2_TDRA,
+} from "./_debug_registers.ts";
 import { type SysReg, SYSREGS } from "./sysregs.ts";
 
 /** Exception class of a trapped MSR, MRS or system instruction. */
@@ -38,6 +47,8 @@ export const HCR_EL2_TID2 = 1n << 17n;
 const PSTATE_EL = 0xcn;
 /** SCTLR_EL1.UCI: EL0 may use DC CVAU and IC IVAU (else they trap to EL1). */
 const SCTLR_UCI = 1n << 26n;
+/** MDSCR_EL1.TDCC: EL0 access to the debug communication channel traps to EL1. */
+const MDSCR_TDCC = 1n << 12n;
 /** SCTLR_EL1.UCT: EL0 may read CTR_EL0 (else it traps to EL1). */
 const SCTLR_UCT = 1n << 15n;
 const SCTLR_M = 1n;
@@ -79,6 +90,10 @@ export interface SystemTrapStats {
 export class SystemTraps {
   /** HCR_EL2 bits that route the trapped instructions here. */
   readonly hcrBits: bigint;
+  /** MDCR_EL2 bits that route the debug registers here (always set). */
+  readonly mdcrBits: bigint = MDCR_EL2_TDA | MDCR_EL2_TDOSA | MDCR_EL2_TDRA;
+  /** The guest's debug registers. */
+  readonly debug: DebugRegisters = new DebugRegisters();
   readonly #stats: SystemTrapStats;
   readonly #engine: Engine;
   readonly #ctr: bigint;
@@ -120,11 +135,13 @@ export class SystemTraps {
    * for anything else, which belongs to the guest.
    */
   handle(syndrome: number): boolean {
-    if (this.hcrBits === 0n || syndrome >>> 26 !== EC_SYSTEM) return false;
+    if (syndrome >>> 26 !== EC_SYSTEM) return false;
     const op = syndrome & ISS_ENCODING_MASK;
     const rt = (syndrome >>> 5) & 31;
     const read = (syndrome & ISS_READ) !== 0;
     const e = this.#engine;
+    if (op >>> 20 === 2) return this.#debugRegister(op, rt, read);
+    if (this.hcrBits === 0n) return false;
     switch (op) {
       case IC_IVAU:
       case DC_CVAU:
@@ -169,6 +186,23 @@ export class SystemTraps {
    */
   #invalidateRam(): void {
     for (const r of this.#ram()) this.#invalidatePhysical(BigInt(r.base), r.size);
+  }
+
+  #debugRegister(op: number, rt: number, read: boolean): boolean {
+    // The registers EL0 may reach at all (the debug communication channel)
+    // trap to the guest's EL1 first when MDSCR_EL1.TDCC says so.
+    if (this.#atEl0() && (this.debug.mdscr & MDSCR_TDCC) !== 0n) return false;
+    const key = debugRegisterKey(
+      (op >>> 14) & 7,
+      (op >>> 10) & 15,
+      (op >>> 1) & 15,
+      (op >>> 17) & 7,
+    );
+    const e = this.#engine;
+    if (read) this.#setX(rt, this.debug.read(key));
+    else this.debug.write(key, rt === 31 ? 0n : e.readX(rt));
+    e.writeReg(REG.PC, e.readPc() + 4n);
+    return true;
   }
 
   #atEl0(): boolean {

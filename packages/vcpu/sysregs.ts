@@ -55,6 +55,7 @@ export type SysRegName =
   | "FAR_EL1"
   | "MAIR_EL1"
   | "VBAR_EL1"
+  | "MDCR_EL2"
   | "PAR_EL1"
   | "CTR_EL0"
   | "CCSIDR_EL1"
@@ -93,6 +94,7 @@ export const SYSREGS: Readonly<Record<SysRegName, SysReg>> = {
   FAR_EL1: sr("FAR_EL1", 3, 0, 6, 0, 0),
   MAIR_EL1: sr("MAIR_EL1", 3, 0, 10, 2, 0),
   VBAR_EL1: sr("VBAR_EL1", 3, 0, 12, 0, 0),
+  MDCR_EL2: sr("MDCR_EL2", 3, 4, 1, 1, 1),
   PAR_EL1: sr("PAR_EL1", 3, 0, 7, 4, 0),
   CTR_EL0: sr("CTR_EL0", 3, 3, 0, 0, 1),
   CCSIDR_EL1: sr("CCSIDR_EL1", 3, 1, 0, 0, 0),

@@ -267,6 +267,10 @@ export class Vcpu implements Disposable {
       pristine = Deno.UnsafePointer.create(out[0])!;
       this.#engineView = new Deno.UnsafePointerView(this.#engine.handle);
       this.#engine.writeSys(SYSREGS.HCR_EL2, this.#hcr);
+      this.#engine.writeSys(
+        SYSREGS.MDCR_EL2,
+        this.#engine.readSys(SYSREGS.MDCR_EL2) | this.#traps.mdcrBits,
+      );
       this.#engine.writeSys(SYSREGS.VMPIDR_EL2, 0x8000_0000n | BigInt(id));
       this.#engine.writeSys(SYSREGS.CNTFRQ_EL0, BigInt(COUNTER_FREQUENCY_HZ));
       this.#installHooks();
@@ -428,6 +432,7 @@ export class Vcpu implements Disposable {
     this.#irqLine = false;
     this.#stopRequested = false;
     this.#entry.reset();
+    this.#traps.debug.reset();
     this.#engine.writeSys(SYSREGS.HCR_EL2, this.#hcr);
   }
 
