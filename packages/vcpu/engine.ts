@@ -21,6 +21,7 @@ import {
   xReg,
 } from "./constants.ts";
 import { VcpuError } from "./errors.ts";
+import { executableMappings, TranslationCache } from "./_translation_cache.ts";
 import type { UnicornSymbols } from "./symbols.ts";
 import { CpRegBuffer, type SysReg, SYSREGS } from "./sysregs.ts";
 
@@ -41,12 +42,19 @@ export interface EngineOptions {
    * engine's default is 1 GiB).
    */
   translationBufferBytes?: number;
+  /** Find the translation buffer so that it can be kept from filling up (see `_translation_cache.ts`). */
+  watchTranslations?: boolean;
 }
+
+/** The engine's own buffer size where it cannot be set (2.0.1). */
+const ENGINE_DEFAULT_BUFFER_BYTES = 1024 * 1024 * 1024;
 
 /** Checked operations on one Unicorn engine. */
 export class Engine {
   /** The `uc_engine*`. */
   readonly handle: Deno.PointerObject;
+  /** The translation buffer, when asked for and found. */
+  translations: TranslationCache | undefined;
   readonly #uc: UnicornSymbols;
   readonly #u64 = new BigUint64Array(1);
   readonly #cp = new Map<SysReg, CpRegBuffer>();
@@ -81,6 +89,7 @@ export class Engine {
         `unknown CPU model ${JSON.stringify(model)}; choose cortex-a72, cortex-a53 or cortex-a57`,
       );
     }
+    const mappingsBefore = options.watchTranslations ? executableMappings() : undefined;
     const out = new BigUint64Array(1);
     check(uc, uc.uc_open(UC_ARCH_ARM64, UC_MODE_ARM, out), "uc_open");
     const handle = Deno.UnsafePointer.create(out[0]);
@@ -103,6 +112,12 @@ export class Engine {
       engine.writeSys(SYSREGS.HCR_EL2, HCR_EL2_BOOT);
       // Lets EL1 read the physical counter, as the boot protocol asks.
       engine.writeSys(SYSREGS.CNTHCTL_EL2, 3n);
+      if (mappingsBefore) {
+        engine.translations = TranslationCache.locate(
+          mappingsBefore,
+          options.translationBufferBytes ?? ENGINE_DEFAULT_BUFFER_BYTES,
+        );
+      }
     } catch (e) {
       engine.close();
       throw e;
@@ -275,6 +290,7 @@ export class Engine {
     if (this.#closed) return;
     this.#closed = true;
     this.#uc.uc_close(this.handle);
+    this.translations?.close();
   }
 }
 

@@ -104,4 +104,6 @@ export interface VcpuStats {
   lastUnbackedAddress: number;
   /** Instruction-cache maintenance carried out for the guest (see `VcpuOptions.trapCacheMaintenance`). */
   cacheMaintenance: number;
+  /** Times the vCPU emptied the engine's translated code before the buffer filled. */
+  translationFlushes: number;
 }

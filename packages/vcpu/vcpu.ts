@@ -133,6 +133,7 @@ export class Vcpu implements Disposable {
     unbackedWrites: 0,
     lastUnbackedAddress: -1,
     cacheMaintenance: 0,
+    translationFlushes: 0,
   };
   /** The virtual timer's state (read it; the guest writes it). */
   readonly timer: GenericTimer;
@@ -225,6 +226,7 @@ export class Vcpu implements Disposable {
       !options.library.storesInvalidateCode;
     this.#engine = Engine.open(uc, options.cpuModel ?? "cortex-a72", {
       translationBufferBytes: translationBuffer(options),
+      watchTranslations: true,
     });
     this.#virtualTimer = new TimerTrap(this.#engine, {
       counter: SYSREGS.CNTVCT_EL0,
@@ -692,6 +694,7 @@ export class Vcpu implements Disposable {
         if (hook === HOOK_DELIVERED) {
           this.#entry.finish(this.#hcr | (this.#irqLine ? HCR_EL2_VI : 0n));
         }
+        this.#keepTranslationsBounded();
         this.updateTimer();
         if (err !== 0) {
           throw new VcpuError(
@@ -730,6 +733,17 @@ export class Vcpu implements Disposable {
     } finally {
       this.#running = false;
     }
+  }
+
+  // Empties the engine's translated code before the buffer fills (see
+  // `_translation_cache.ts`): between runs, where no translated code is on
+  // the stack.
+  #keepTranslationsBounded(): void {
+    const cache = this.#engine.translations;
+    if (cache === undefined || !cache.nearlyFull()) return;
+    this.#engine.flushCode();
+    cache.release();
+    this.stats.translationFlushes++;
   }
 
   #finish(reason: VcpuExitReason): VcpuExit {
