@@ -86,6 +86,20 @@ void test_main(void)
 		     ESR(EC_DABT_LOWER, ISS_WNR | FSC_TRANSLATION(0)), va, (u64)probe_str_insn,
 		     VEC_LOWER64);
 
+	/* The last page: no engine region can cover it (it would end at 2^64). */
+	va = 0xfffffffffffff008UL;
+	r = probe_ldr(va);
+	expect_fault("EL1 load from the last page", r, DABT_EL1(FSC_TRANSLATION(0)), va,
+		     (u64)probe_ldr_insn, VEC_CUR_SPX);
+	va = 0xfffffffffffff000UL;
+	r = run_el0(probe_ldr, va, 0);
+	expect_fault("EL0 load from the last page", r, ESR(EC_DABT_LOWER, FSC_TRANSLATION(0)), va,
+		     (u64)probe_ldr_insn, VEC_LOWER64);
+	r = run_el0(el0_store, va + 0xff0, 0);
+	expect_fault("EL0 store to the last page", r,
+		     ESR(EC_DABT_LOWER, ISS_WNR | FSC_TRANSLATION(0)), va + 0xff0,
+		     (u64)probe_str_insn, VEC_LOWER64);
+
 	va = 0x0001000000000000UL;
 	r = call_at(va);
 	expect_fault("EL1 fetch from the hole", r, ESR(EC_IABT_CURRENT, FSC_TRANSLATION(0)), va, va,

@@ -81,6 +81,11 @@ export const EXCP = {
   VFIQ: 15,
 } as const;
 
+/** `UC_ERR_READ_UNMAPPED`: the run ended on a read of an unmapped address. */
+export const UC_ERR_READ_UNMAPPED = 6;
+/** `UC_ERR_FETCH_UNMAPPED`: ... on a fetch; `UC_ERR_WRITE_UNMAPPED` (7) lies between. */
+export const UC_ERR_FETCH_UNMAPPED = 8;
+
 const UC_ERR_NAMES = [
   "UC_ERR_OK",
   "UC_ERR_NOMEM",

@@ -227,17 +227,22 @@ export class Engine {
     check(this.#uc, this.#uc.uc_mem_protect(this.handle, base, size, 7), "uc_mem_protect");
   }
 
-  /** Adds a hook over all addresses; returns its handle. */
+  /**
+   * Adds a hook, over all addresses or over `[range.begin, range.end]`
+   * (inclusive); returns its handle.
+   */
   hookAdd(
     type: number,
     callback: Deno.PointerObject,
     insn?: number,
     userData: Deno.PointerValue = null,
+    range: { begin: bigint; end: bigint } = { begin: 1n, end: 0n },
   ): bigint {
     const h = new BigUint64Array(1);
+    const { begin, end } = range;
     const err = insn === undefined
-      ? this.#uc.uc_hook_add(this.handle, h, type, callback, userData, 1n, 0n)
-      : this.#uc.uc_hook_add_insn(this.handle, h, type, callback, userData, 1n, 0n, insn);
+      ? this.#uc.uc_hook_add(this.handle, h, type, callback, userData, begin, end)
+      : this.#uc.uc_hook_add_insn(this.handle, h, type, callback, userData, begin, end, insn);
     check(this.#uc, err, "uc_hook_add");
     return h[0];
   }

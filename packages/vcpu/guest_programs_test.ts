@@ -429,6 +429,9 @@ const VA_RANGE_CHECKS = [
   "EL1 load from the top of the lower half",
   "EL1 load from the upper half",
   "EL0 store to the upper half",
+  "EL1 load from the last page",
+  "EL0 load from the last page",
+  "EL0 store to the last page",
   "EL1 fetch from the hole",
   "EL1 load from the hole",
   "EL1 store to the hole",
@@ -447,7 +450,7 @@ onceTest(
     // check refuses those virtual addresses before the MMU can fault them.
     const result = run(programs.va_range);
     assertGuestChecks(result, VA_RANGE_CHECKS);
-    assert.equal(result.stats.exceptions, 9 + 2, "nine faults, two returns from EL0");
+    assert.equal(result.stats.exceptions, 12 + 4, "twelve faults, four returns from EL0");
   },
 );
 

@@ -20,6 +20,8 @@ import {
   EXCP,
   REG,
   UC_ARM64_INS_MSR,
+  UC_ERR_FETCH_UNMAPPED,
+  UC_ERR_READ_UNMAPPED,
   UC_HOOK_BLOCK,
   UC_HOOK_INSN,
   UC_HOOK_INTR,
@@ -35,6 +37,7 @@ import type { UnicornLibrary } from "./library.ts";
 import { MemoryMap } from "./_memory_map.ts";
 import { ExceptionEntry, ExceptionState } from "./_exception_entry.ts";
 import { SystemTraps } from "./_system_traps.ts";
+import { LAST_PAGE, LastPageAccess, UC_HOOK_MEM_UNMAPPED } from "./_last_page.ts";
 import { type SysReg, SYSREGS } from "./sysregs.ts";
 import type { GenericTimer } from "./generic_timer.ts";
 import { TimerTrap } from "./timer_trap.ts";
@@ -158,6 +161,8 @@ export class Vcpu implements Disposable {
   readonly #exceptionState: ExceptionState;
   readonly #entry: ExceptionEntry;
   readonly #traps: SystemTraps;
+  // Engines that end the run on the last page of the address space (2.0.1).
+  readonly #lastPage: LastPageAccess | undefined;
   // HCR_EL2 as this vCPU runs the guest, without VI.
   readonly #hcr: bigint;
   readonly #pristine: Deno.PointerObject;
@@ -253,6 +258,7 @@ export class Vcpu implements Disposable {
       ram: () => this.#memory.regions.filter((r) => r.kind === "ram"),
     });
     this.#hcr = HCR_EL2_BOOT | this.#traps.hcrBits;
+    this.#lastPage = options.library.atLeast(2, 1, 0) ? undefined : new LastPageAccess();
     let state: ExceptionState | undefined;
     let pristine: Deno.PointerObject | undefined;
     let budget: BlockBudget | undefined;
@@ -308,6 +314,25 @@ export class Vcpu implements Disposable {
     );
     this.#callbacks.push(msr);
     this.#engine.hookAdd(UC_HOOK_INSN, msr.pointer, UC_ARM64_INS_MSR);
+    const lastPage = this.#lastPage;
+    if (lastPage) {
+      // Over the last page only: it holds no RAM, so no store takes a slower path for it.
+      const unmapped = new Deno.UnsafeCallback(
+        {
+          parameters: ["pointer", "i32", "u64", "i32", "i64", "pointer"],
+          result: "bool",
+        } as const,
+        (_uc, type, address) => {
+          lastPage.record(type, address);
+          return false;
+        },
+      );
+      this.#callbacks.push(unmapped);
+      this.#engine.hookAdd(UC_HOOK_MEM_UNMAPPED, unmapped.pointer, undefined, null, {
+        begin: LAST_PAGE,
+        end: 0xffff_ffff_ffff_ffffn,
+      });
+    }
   }
 
   // ---------------------------------------------------------------------------
@@ -696,6 +721,16 @@ export class Vcpu implements Disposable {
         }
         this.#keepTranslationsBounded();
         this.updateTimer();
+        if (
+          err !== 0 && this.#lastPage?.pending && err >= UC_ERR_READ_UNMAPPED &&
+          err <= UC_ERR_FETCH_UNMAPPED
+        ) {
+          const outcome = this.#faultLastPage();
+          if (outcome !== undefined) return this.#finish(outcome);
+          budget -= ran;
+          if (budget <= 0) return this.#finish("preempted");
+          continue;
+        }
         if (err !== 0) {
           throw new VcpuError(
             "ENGINE_ERROR",
@@ -733,6 +768,37 @@ export class Vcpu implements Disposable {
     } finally {
       this.#running = false;
     }
+  }
+
+  /**
+   * Delivers the fault of a refused last-page access (see `_last_page.ts`).
+   * The entry is QEMU's own, as for every exception: a run started with a
+   * budget of nothing takes the prepared interrupt and stops before the
+   * vector's first instruction. Returns an exit reason when the fault cannot
+   * be delivered.
+   */
+  #faultLastPage(): VcpuExitReason | undefined {
+    const fault = this.#lastPage!.take(this.#engine);
+    const counter = this.#budget;
+    if (counter === undefined) {
+      throw new VcpuError(
+        "ENGINE_ERROR",
+        `vCPU ${this.id} accessed the last page of the address space (0x${
+          fault.address.toString(16)
+        }); ${this.#library.description} cannot fault that into the guest without the native ` +
+          "slice counter. Use Unicorn 2.1 or newer.",
+      );
+    }
+    this.#exit.exception = fault.intno;
+    this.#exit.syndrome = fault.syndrome;
+    const outcome = this.#entry.deliver(fault.intno, fault.syndrome, fault.address, this.#hcr);
+    if (outcome === "loop") return "exception-loop";
+    if (outcome === "unhandled") return "unhandled-exception";
+    counter.arm(0);
+    this.#engine.start(this.#engine.readPc(), 0);
+    this.#entry.finish(this.#hcr | (this.#irqLine ? HCR_EL2_VI : 0n));
+    this.stats.exceptions++;
+    return undefined;
   }
 
   // Empties the engine's translated code before the buffer fills (see

@@ -1,84 +1,16 @@
 /*
- * The C half of the runtime: reports to the test device, the exception
- * dispatcher and the identity-mapped page tables every program runs under.
+ * The C half of the runtime: the exception dispatcher and the
+ * identity-mapped page tables every program runs under. Reporting is the
+ * suite's choice: report_testdev.c (the vCPU harness's test device) or
+ * report_console.c (the VM's UART and PSCI).
  */
 #include "guest.h"
 
 exception_handler *sync_handler;
 exception_handler *irq_handler;
 
-static u32 passed, failed;
-
 void el0_resume(u64 result) __attribute__((noreturn));
 extern char __text_start[], __text_end[];
-
-static inline void td_write(u32 offset, u32 value)
-{
-	*(volatile u32 *)(unsigned long)(TESTDEV_BASE + offset) = value;
-}
-
-static inline u32 td_read(u32 offset)
-{
-	return *(volatile u32 *)(unsigned long)(TESTDEV_BASE + offset);
-}
-
-void check(const char *name, int pass, u64 observed, u64 expected)
-{
-	/* Guest RAM lies below 4 GiB, so a 32-bit register holds any name's address. */
-	td_write(TD_NAME, (u32)(unsigned long)name);
-	td_write(TD_OBSERVED_LO, (u32)observed);
-	td_write(TD_OBSERVED_HI, (u32)(observed >> 32));
-	td_write(TD_EXPECTED_LO, (u32)expected);
-	td_write(TD_EXPECTED_HI, (u32)(expected >> 32));
-	td_write(TD_RESULT, pass ? 1 : 0);
-	if (pass)
-		passed++;
-	else
-		failed++;
-}
-
-void check_in(const char *group, const char *what, int pass, u64 observed, u64 expected)
-{
-	/* The host reads the name when RESULT is written, so one buffer serves every check. */
-	static char name[96];
-	unsigned n = 0;
-	for (const char *s = group; *s && n < sizeof(name) - 1; s++)
-		name[n++] = *s;
-	for (const char *s = ": "; *s && n < sizeof(name) - 1; s++)
-		name[n++] = *s;
-	for (const char *s = what; *s && n < sizeof(name) - 1; s++)
-		name[n++] = *s;
-	name[n] = 0;
-	check(name, pass, observed, expected);
-}
-
-void log_str(const char *s)
-{
-	while (*s)
-		td_write(TD_PUTC, (u8)*s++);
-}
-
-void log_hex(u64 v)
-{
-	log_str("0x");
-	for (int shift = 60; shift >= 0; shift -= 4)
-		td_write(TD_PUTC, (u8)"0123456789abcdef"[(v >> shift) & 0xf]);
-}
-
-void testdev_irq(int level)
-{
-	td_write(TD_IRQ, level ? 1 : 0);
-}
-
-void finish(void)
-{
-	register u64 x0 __asm__("x0") = passed;
-	register u64 x1 __asm__("x1") = failed;
-	register u64 x2 __asm__("x2") = DONE_MAGIC;
-	__asm__ volatile("hvc #" STR(HVC_DONE) ::"r"(x0), "r"(x1), "r"(x2) : "memory");
-	for (;;)
-		__asm__ volatile("wfi");
-}
 
 /* An exception nobody expected leaves the program in an unknown state: say what it was and stop. */
 static void unexpected(struct frame *f, u64 vector)
@@ -200,7 +132,7 @@ static void mmu_init(void)
 
 void guest_start(void)
 {
-	check_eq("runtime: test device magic", td_read(TD_MAGIC), TD_MAGIC_VALUE);
+	report_start();
 	mmu_init();
 	check_eq("runtime: MMU on", read_sysreg(sctlr_el1) & SCTLR_M, SCTLR_M);
 	test_main();

@@ -8,6 +8,22 @@
 	.section .text.boot, "ax"
 	.global	_start
 _start:
+#ifdef IMAGE_HEADER
+	/*
+	 * The arm64 Linux Image header, so that a VMM's Linux loader (vmkit run
+	 * --kernel) boots the program unchanged: at the start of RAM, entered
+	 * at its first byte.
+	 */
+	b	1f				/* code0 */
+	.long	0				/* code1 */
+	.quad	0				/* text_offset */
+	.quad	__image_end - RAM_BASE		/* image_size: code, data and BSS */
+	.quad	0xa				/* flags: little-endian, 4 KiB pages, anywhere */
+	.quad	0, 0, 0				/* res2-res4 */
+	.long	0x644d5241			/* magic: "ARM\x64" */
+	.long	0				/* res5 */
+1:
+#endif
 	/* The host enters at EL1h with DAIF masked and the MMU off. */
 	adrp	x0, el1_stack_top
 	add	x0, x0, :lo12:el1_stack_top

@@ -145,6 +145,10 @@ void log_str(const char *s);
 void log_hex(u64 v);
 void testdev_irq(int level);
 __attribute__((noreturn)) void finish(void);
+/* The reporter's first words, before the MMU is on (report_*.c). */
+void report_start(void);
+/* An SMC Calling Convention call over HVC #0 (report_console.c): x0-x3 in, x0 out. */
+u64 psci_call(u64 fid, u64 a1, u64 a2, u64 a3);
 
 /* Page tables (runtime.c): the identity map, and room to grow it. */
 u64 *pt_entry(u64 va, int level);
