@@ -760,7 +760,13 @@ export class Vcpu implements Disposable {
           continue;
         }
         // Nothing stopped the engine and the budget was not used up: the guest
-        // executed WFI with no interrupt pending, which halts the engine.
+        // executed WFI with no interrupt pending, which halts the engine. A
+        // timer that fired since (updateTimer above) may have raised the IRQ
+        // line already: then the wait is over before it began.
+        if (this.#irqLine) {
+          if (budget <= 0) return this.#finish("preempted");
+          continue;
+        }
         this.stats.wfi++;
         exit.deadline = this.timerDeadline();
         return this.#finish("wfi");
