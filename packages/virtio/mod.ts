@@ -28,3 +28,16 @@ export { VirtioError, type VirtioErrorCode, type VirtioFault } from "./errors.ts
 export { type GuestMemory, RamGuestMemory } from "./guest_memory.ts";
 export { RNG_MAX_FILL, VirtioRng, type VirtioRngOptions, type VirtioRngStats } from "./rng.ts";
 export { VirtioMmio, type VirtioMmioOptions, type VirtioMmioStats } from "./transport.ts";
+export {
+  BLK_MAX_REQUEST_BYTES,
+  VIRTIO_BLK,
+  VirtioBlk,
+  type VirtioBlkOptions,
+  type VirtioBlkStats,
+} from "./blk.ts";
+export {
+  type BlockBackend,
+  MemoryBlockBackend,
+  type MemoryBlockBackendOptions,
+} from "./blk_backend.ts";
+export { FileBlockBackend, type FileBlockBackendOptions } from "./blk_file.ts";
