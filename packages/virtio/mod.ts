@@ -41,3 +41,4 @@ export {
   type MemoryBlockBackendOptions,
 } from "./blk_backend.ts";
 export { FileBlockBackend, type FileBlockBackendOptions } from "./blk_file.ts";
+export { VirtioConsole, type VirtioConsoleOptions, type VirtioConsoleStats } from "./console.ts";
