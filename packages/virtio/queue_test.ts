@@ -71,7 +71,7 @@ Deno.test("the used length is clamped to the writable length", () => {
   r.queues[0].add([{ addr: buf, len: 4, write: true }]);
   r.kick(0);
   const q = r.device.host.queues[0];
-  q.push(r.device.held.shift()!, 1000);
+  q.push(r.device.take(), 1000);
   assert.deepEqual(r.queues[0].takeUsed(), [{ id: 0, len: 4 }]);
 });
 
@@ -191,7 +191,7 @@ Deno.test("late completion after reset() and re-initialisation does not reach th
   const r = rig();
   r.queues[0].add([{ addr: r.alloc(8), len: 8, write: true }]);
   r.kick(0);
-  const stale = r.device.held.shift()!;
+  const stale = r.device.take();
   r.mmio.reset();
   r.bringUp();
   const head = r.queues[0].add([{ addr: r.alloc(8), len: 8, write: true }]);

@@ -19,7 +19,7 @@ import {
 } from "../mod.ts";
 
 export const RAM_BASE = 0x4000_0000;
-const GUARD = 4096;
+export const GUARD = 4096;
 const GUARD_BYTE = 0xa5;
 
 /** Guest RAM at RAM_BASE whose backing array has guard bytes before and after it. */

@@ -15,6 +15,8 @@ export class HoldDevice implements VirtioDevice {
   readonly configSize = 8;
   readonly config = new Uint8Array(8);
   readonly held: DescriptorChain[] = [];
+  /** The queue each held chain came from. */
+  readonly heldFrom: number[] = [];
   notifications: number[] = [];
   resets = 0;
   host!: VirtioHost;
@@ -47,7 +49,10 @@ export class HoldDevice implements VirtioDevice {
   notify(queue: number): void {
     this.notifications.push(queue);
     const q = this.host.queues[queue];
-    for (let c = q.pop(); c !== null; c = q.pop()) this.held.push(c);
+    for (let c = q.pop(); c !== null; c = q.pop()) {
+      this.held.push(c);
+      this.heldFrom.push(queue);
+    }
   }
 
   reset(): void {
@@ -55,10 +60,17 @@ export class HoldDevice implements VirtioDevice {
   }
 
   /** Completes the oldest held chain, writing `data` into its writable part. */
-  complete(data = new Uint8Array(0), queue = 0): boolean {
+  complete(data: Uint8Array = new Uint8Array(0)): boolean {
     const chain = this.held.shift()!;
+    const queue = this.heldFrom.shift()!;
     const n = chain.write(0, data);
     return this.host.queues[queue].push(chain, n);
+  }
+
+  /** Removes the oldest held chain without completing it. */
+  take(): DescriptorChain {
+    this.heldFrom.shift();
+    return this.held.shift()!;
   }
 
   /** Bumps the configuration. */
