@@ -186,6 +186,8 @@ export class VirtioBlk implements VirtioDevice {
   #written = 0;
 
   /**
+   * Creates the device on `options.backend`; attach it by passing it to a transport.
+   *
    * @throws {VirtioError} `INVALID_ARGUMENT` for a missing backend, a bad queue size, a serial
    *   longer than 20 bytes, or a writable disk on a read-only backend
    */

@@ -95,6 +95,8 @@ export class MemoryBlockBackend implements BlockBackend {
   readonly readOnly: boolean;
 
   /**
+   * Creates the disk.
+   *
    * @param image the disk's bytes (used, not copied), or a size in bytes for a zeroed disk
    * @throws {VirtioError} `INVALID_ARGUMENT` for a negative or fractional size
    */

@@ -119,7 +119,11 @@ export class VirtioConsole implements VirtioDevice {
   #waitToken = 0;
   #host: VirtioHost | null = null;
 
-  /** @throws {VirtioError} `INVALID_ARGUMENT` for a bad queue size, limit or callback */
+  /**
+   * Creates the device; attach it by passing it to a transport.
+   *
+   * @throws {VirtioError} `INVALID_ARGUMENT` for a bad queue size, limit or callback
+   */
   constructor(options: VirtioConsoleOptions = {}) {
     const size = options.queueSize ?? 128;
     if (!Number.isInteger(size) || size < 1 || size > 32768 || (size & (size - 1)) !== 0) {
@@ -237,14 +241,15 @@ export class VirtioConsole implements VirtioDevice {
         this.#txOffset += n;
         this.stats.transmitted += n;
         budget -= n;
-        let result: void | Promise<void> = undefined;
+        let result: unknown;
         try {
           result = this.#onTransmit(this.#tx.subarray(0, n));
         } catch {
           this.stats.transmitErrors++;
         }
-        if (result !== undefined) {
-          this.#wait(result);
+        // Only a thenable means "wait"; any other return value is ignored.
+        if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") {
+          this.#wait(result as PromiseLike<unknown>);
           return;
         }
       }
@@ -253,7 +258,7 @@ export class VirtioConsole implements VirtioDevice {
     }
   }
 
-  #wait(promise: Promise<unknown>): void {
+  #wait(promise: PromiseLike<unknown>): void {
     this.#waiting = true;
     const token = ++this.#waitToken;
     Promise.resolve(promise).catch(() => {

@@ -218,3 +218,11 @@ Deno.test("constructor errors are INVALID_ARGUMENT", () => {
     );
   }
 });
+
+Deno.test("transmit: a callback returning a non-thenable value does not make the guest wait", () => {
+  const device = new VirtioConsole({ onTransmit: (() => 42) as never });
+  const rig = new Rig(device, { queueSizes: [8, 8] });
+  rig.queues[1].add([{ addr: rig.alloc(4), len: 4 }]);
+  rig.kick(1);
+  assert.equal(rig.queues[1].usedIdx, 1);
+});

@@ -52,6 +52,8 @@ export class VirtioError extends Error {
   readonly code: VirtioErrorCode;
 
   /**
+   * Creates the error.
+   *
    * @param code what went wrong
    * @param message a sentence saying what and where
    * @param options the underlying cause, if any

@@ -70,6 +70,8 @@ export class RamGuestMemory implements GuestMemory {
   readonly #size: number;
 
   /**
+   * Wraps a bank of RAM.
+   *
    * @param base guest-physical address of the first byte
    * @param bytes the RAM itself (typically a view of the buffer the CPU engine maps)
    * @throws {VirtioError} `INVALID_ARGUMENT` when `bytes` is not a Uint8Array or the bank does

@@ -24,6 +24,9 @@ export type {
   VirtioHost,
   Virtqueue,
 } from "./device.ts";
+// The device-tree types describe() works on, from @vmkit/fdt, so that this package's
+// documentation can name them.
+export type { FdtNode, FdtProperty, FdtRange, FdtRanges, FdtRegion } from "@vmkit/fdt";
 export { VirtioError, type VirtioErrorCode, type VirtioFault } from "./errors.ts";
 export { type GuestMemory, RamGuestMemory } from "./guest_memory.ts";
 export { RNG_MAX_FILL, VirtioRng, type VirtioRngOptions, type VirtioRngStats } from "./rng.ts";

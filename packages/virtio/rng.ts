@@ -94,7 +94,11 @@ export class VirtioRng implements VirtioDevice {
   #host: VirtioHost | null = null;
   #scratch: Uint8Array | null = null;
 
-  /** @throws {VirtioError} `INVALID_ARGUMENT` for a bad queue size or fill function */
+  /**
+   * Creates the device; attach it by passing it to a transport.
+   *
+   * @throws {VirtioError} `INVALID_ARGUMENT` for a bad queue size or fill function
+   */
   constructor(options: VirtioRngOptions = {}) {
     const size = options.queueSize ?? 8;
     if (!Number.isInteger(size) || size < 1 || size > 32768 || (size & (size - 1)) !== 0) {

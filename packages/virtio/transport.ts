@@ -123,7 +123,7 @@ const DRIVER_BITS = S.ACKNOWLEDGE | S.DRIVER | S.DRIVER_OK | S.FEATURES_OK | S.F
  *
  * @example
  * ```ts
- * import { FdtNode } from "@vmkit/fdt";
+ * import { Fdt } from "@vmkit/fdt";
  * import { RamGuestMemory, VIRTIO_MMIO, VirtioMmio, VirtioRng } from "@vmkit/virtio";
  *
  * const mmio = new VirtioMmio({
@@ -132,8 +132,9 @@ const DRIVER_BITS = S.ACKNOWLEDGE | S.DRIVER | S.DRIVER_OK | S.FEATURES_OK | S.F
  *   interrupt: { set: (level) => console.log("irq", level), pulse() {} },
  * });
  * console.log(mmio.read(VIRTIO_MMIO.DEVICE_ID, 4)); // 4
- * const root = new FdtNode("");
- * const node = mmio.describe(root, { base: 0x0a00_0000, size: 0x200, interrupts: [0, 16, 1] });
+ * const fdt = new Fdt();
+ * fdt.root.setU32("#address-cells", 2).setU32("#size-cells", 2);
+ * const node = mmio.describe(fdt.root, { base: 0x0a00_0000, size: 0x200, interrupts: [0, 16, 1] });
  * console.log(node.name); // virtio_mmio@a000000
  * ```
  */
@@ -165,6 +166,8 @@ export class VirtioMmio implements MmioDeviceModel {
   #configGeneration = 0;
 
   /**
+   * Creates the transport and attaches `options.device` to it.
+   *
    * @throws {VirtioError} `INVALID_ARGUMENT` for a device whose queue sizes or configuration
    *   size are out of range, or options without memory or interrupt line
    * @throws {VirtioError} `INVALID_STATE` when the device is already attached elsewhere
