@@ -5,9 +5,9 @@
  *
  * Every guest value is checked before it is used: ring placement once at QueueReady (the ring
  * indices stay valid because the memory layout cannot change), every buffer and indirect table
- * when its chain is taken. A chain walk visits each descriptor at most once and at most
- * `size` buffers, so the work per chain is bounded; the available index may run at most `size`
- * ahead, so the work per notification is bounded too.
+ * when its chain is taken. A chain walk visits each descriptor at most once and collects at most
+ * QueueNumMax buffers, so the work per chain is bounded; the available index may run at most
+ * the queue size ahead, so the work per notification is bounded too.
  *
  * @module
  */
@@ -140,7 +140,12 @@ export class SplitQueue implements Virtqueue, ChainOwner {
     const view = this.#view;
     const size = this.size;
     const pending = (view.getUint16(this.#avail + 2, true) - this.#lastAvail) & 0xffff;
-    if (pending === 0) return null;
+    if (pending === 0) {
+      // Found nothing: ask to be notified of the next buffer (a receive queue waiting for
+      // buffers depends on it).
+      if (this.#eventIdx) view.setUint16(this.#used + 4 + 8 * size, this.#lastAvail, true);
+      return null;
+    }
     if (pending > size) return this.#fail("AVAIL_INDEX");
     if (this.#inFlight >= size) return this.#fail("TOO_MANY_IN_FLIGHT");
     const head = view.getUint16(this.#avail + 4 + 2 * (this.#lastAvail & (size - 1)), true);
@@ -197,7 +202,7 @@ export class SplitQueue implements Virtqueue, ChainOwner {
         if (indirect) return "NESTED_INDIRECT";
         if (!this.#indirect) return "INDIRECT_NOT_NEGOTIATED";
         if ((flags & VIRTQ.DESC_F_NEXT) !== 0) return "INDIRECT_WITH_NEXT";
-        if (length === 0 || length % DESC_SIZE !== 0 || length / DESC_SIZE > size) {
+        if (length === 0 || length % DESC_SIZE !== 0 || length / DESC_SIZE > this.maxSize) {
           return "INDIRECT_LENGTH";
         }
         const index = memory.translate(address, length);
@@ -210,7 +215,9 @@ export class SplitQueue implements Virtqueue, ChainOwner {
         i = 0;
         continue;
       }
-      if (chain.count >= size) return "CHAIN_TOO_LONG";
+      // QueueNumMax rather than the driver's queue size: drivers size their requests from
+      // limits derived from it (virtio-blk's SEG_MAX), also after shrinking the queue.
+      if (chain.count >= this.maxSize) return "CHAIN_TOO_LONG";
       const index = memory.translate(address, length);
       if (index < 0) return "ADDRESS_OUTSIDE_RAM";
       const writable = (flags & VIRTQ.DESC_F_WRITE) !== 0;

@@ -84,15 +84,18 @@ export class VirtioError extends Error {
  * - `TOO_MANY_IN_FLIGHT`: more buffers made available than the queue holds.
  * - `DESCRIPTOR_INDEX`: a head or `next` index outside the descriptor table.
  * - `DESCRIPTOR_LOOP`: a chain that visits a descriptor twice.
- * - `CHAIN_TOO_LONG`: a chain (with its indirect table) of more buffers than the queue size.
+ * - `CHAIN_TOO_LONG`: a chain (with its indirect table) of more buffers than QueueNumMax. (A
+ *   chain of unique descriptors in the ring cannot be longer than the queue size; only an
+ *   indirect table can make it longer, and limits such as virtio-blk's SEG_MAX are derived
+ *   from QueueNumMax, which a driver may use after choosing a smaller queue.)
  * - `DESCRIPTOR_ORDER`: a device-readable buffer after a device-writable one.
  * - `ADDRESS_OUTSIDE_RAM`: a buffer or indirect table not wholly inside guest RAM (this covers
  *   address + length overflowing 64 bits).
  * - `INDIRECT_NOT_NEGOTIATED`: an indirect descriptor without VIRTIO_F_INDIRECT_DESC.
  * - `INDIRECT_WITH_NEXT`: an indirect descriptor that also has NEXT set.
  * - `NESTED_INDIRECT`: an indirect descriptor inside an indirect table.
- * - `INDIRECT_LENGTH`: an indirect table whose length is 0, not a multiple of 16, or longer
- *   than the queue size.
+ * - `INDIRECT_LENGTH`: an indirect table whose length is 0, not a multiple of 16, or of more
+ *   than QueueNumMax descriptors.
  * - `MISSING_STATUS`: a block request with no device-writable byte for its status.
  *
  * @example

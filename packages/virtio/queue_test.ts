@@ -361,6 +361,34 @@ Deno.test("untrusted: a chain longer than the queue size", () => {
   assertDeviceError(r, "CHAIN_TOO_LONG");
 });
 
+Deno.test("a queue smaller than QueueNumMax takes indirect chains up to QueueNumMax buffers", () => {
+  const r = new Rig(new HoldDevice([8]), { features: ALL, queueSizes: [4] });
+  const buffers = Array.from({ length: 8 }, () => ({ addr: r.alloc(4), len: 4 }));
+  r.queues[0].addIndirect(r.alloc(16 * 8), buffers);
+  r.kick(0);
+  assert.equal(r.device.held.length, 1);
+  assert.equal(r.device.held[0].readableLength, 32);
+  r.queues[0].addIndirect(r.alloc(16 * 9), [...buffers, buffers[0]]);
+  r.kick(0);
+  assertDeviceError(r, "INDIRECT_LENGTH");
+});
+
+Deno.test("with EVENT_IDX, finding the ring empty re-arms avail_event", () => {
+  const r = rig(8, ALL);
+  const q = r.queues[0];
+  q.add([{ addr: r.alloc(4), len: 4, write: true }]);
+  q.add([{ addr: r.alloc(4), len: 4, write: true }]);
+  r.mem.set16(q.used + 4 + 8 * 8, 0);
+  // The device looks at the ring without being notified (as a receive queue does on input).
+  const queue = r.device.host.queues[0];
+  queue.pop();
+  queue.pop();
+  assert.equal(q.availEvent, 2);
+  r.mem.set16(q.used + 4 + 8 * 8, 0);
+  assert.equal(queue.pop(), null);
+  assert.equal(q.availEvent, 2, "asks to hear about the next buffer");
+});
+
 Deno.test("untrusted: a head index outside the descriptor table", () => {
   const r = rig(8);
   r.queues[0].publish(8);
@@ -393,7 +421,7 @@ Deno.test("untrusted: an indirect table inside an indirect table", () => {
 
 for (
   const [what, len] of [["empty", 0], ["not a multiple of 16", 24], [
-    "longer than the queue",
+    "longer than QueueNumMax",
     16 * 9,
   ]] as const
 ) {
