@@ -285,6 +285,11 @@ export class VirtioBlk implements VirtioDevice {
   #enqueue(chain: DescriptorChain): void {
     const ring = this.#pending;
     if (this.#pendingCount === ring.length) this.#dropStale();
+    if (this.#pendingCount === ring.length) {
+      // Cannot happen while the queue bounds buffers in flight; never overwrite a request.
+      this.#host!.fail("TOO_MANY_IN_FLIGHT");
+      return;
+    }
     ring[(this.#pendingHead + this.#pendingCount) % ring.length] = chain;
     this.#pendingCount++;
   }
