@@ -5,7 +5,7 @@
  * @module
  */
 
-/** PSCI function ids (SMC32 form, and the SMC64 forms of CPU_ON and AFFINITY_INFO). */
+/** PSCI function ids (SMC32 form, and the SMC64 forms of CPU_SUSPEND, CPU_ON and AFFINITY_INFO). */
 export const PSCI_FN = {
   VERSION: 0x8400_0000,
   CPU_SUSPEND: 0x8400_0001,
@@ -18,6 +18,7 @@ export const PSCI_FN = {
   SYSTEM_OFF: 0x8400_0008,
   SYSTEM_RESET: 0x8400_0009,
   FEATURES: 0x8400_000a,
+  CPU_SUSPEND_64: 0xc400_0001,
   CPU_ON_64: 0xc400_0003,
   AFFINITY_INFO_64: 0xc400_0004,
 } as const;
@@ -49,6 +50,11 @@ export interface PsciPlatform {
   cpuOn(index: number, entry: bigint, context: bigint): number;
   /** Powers off the calling vCPU; returns a PSCI code only on failure. */
   cpuOff(index: number): number;
+  /**
+   * Puts the calling vCPU in standby: it idles as after WFI until an
+   * interrupt would wake it, then the call returns SUCCESS.
+   */
+  cpuStandby(index: number): void;
   /** Powers the whole system off. */
   systemOff(): void;
   /** Resets the whole system. */
@@ -63,6 +69,8 @@ export type PsciResult = { returns: true; x0: bigint } | { returns: false };
 
 const IMPLEMENTED = new Set<number>([
   PSCI_FN.VERSION,
+  PSCI_FN.CPU_SUSPEND,
+  PSCI_FN.CPU_SUSPEND_64,
   PSCI_FN.CPU_OFF,
   PSCI_FN.CPU_ON,
   PSCI_FN.CPU_ON_64,
@@ -109,8 +117,22 @@ export function handlePsci(
     case PSCI_FN.VERSION:
       return ret(PSCI_VERSION_1_1);
     case PSCI_FN.FEATURES: {
+      // For CPU_SUSPEND, 0 also says: the original power_state format, and
+      // platform-coordinated mode only.
       const queried = Number(args[1] & 0xffff_ffffn);
       return ret(IMPLEMENTED.has(queried) ? PSCI_RET.SUCCESS : PSCI_RET.NOT_SUPPORTED);
+    }
+    case PSCI_FN.CPU_SUSPEND:
+    case PSCI_FN.CPU_SUSPEND_64: {
+      // power_state, original format: StateID [15:0], StateType [16] (0
+      // standby, 1 power down), PowerLevel [25:24], the rest reserved. Only
+      // standby states are offered: power-down ones are invalid here.
+      const state = Number(args[1] & 0xffff_ffffn);
+      if ((state & 0xfcfe_0000) !== 0 || (state & 0x1_0000) !== 0) {
+        return ret(PSCI_RET.INVALID_PARAMETERS);
+      }
+      platform.cpuStandby(caller);
+      return ret(PSCI_RET.SUCCESS);
     }
     case PSCI_FN.MIGRATE_INFO_TYPE:
       return ret(2); // no trusted OS: nothing to migrate

@@ -25,6 +25,7 @@ function platform(cpuCount = 2) {
       on.delete(i);
       return PSCI_RET.SUCCESS;
     },
+    cpuStandby: (i) => log.push(`standby ${i}`),
     systemOff: () => log.push("system off"),
     systemReset: () => log.push("system reset"),
   };
@@ -41,10 +42,19 @@ Deno.test("psci: version, features, migrate info", () => {
   const { p } = platform();
   assert.deepEqual(call(p, PSCI_FN.VERSION), { returns: true, x0: u64(PSCI_VERSION_1_1) });
   assert.deepEqual(call(p, PSCI_FN.MIGRATE_INFO_TYPE), { returns: true, x0: 2n });
-  for (const fid of [PSCI_FN.CPU_ON, 0xc400_0003, PSCI_FN.SYSTEM_OFF, PSCI_FN.FEATURES]) {
+  for (
+    const fid of [
+      PSCI_FN.CPU_ON,
+      0xc400_0003,
+      PSCI_FN.CPU_SUSPEND,
+      0xc400_0001,
+      PSCI_FN.SYSTEM_OFF,
+      PSCI_FN.FEATURES,
+    ]
+  ) {
     assert.deepEqual(call(p, PSCI_FN.FEATURES, fid), { returns: true, x0: 0n }, fid.toString(16));
   }
-  for (const fid of [PSCI_FN.CPU_SUSPEND, 0x8000_0000, PSCI_FN.MIGRATE]) {
+  for (const fid of [0x8400_000e, 0x8000_0000, PSCI_FN.MIGRATE]) {
     assert.deepEqual(
       call(p, PSCI_FN.FEATURES, fid),
       { returns: true, x0: u64(PSCI_RET.NOT_SUPPORTED) },
@@ -55,7 +65,7 @@ Deno.test("psci: version, features, migrate info", () => {
 
 Deno.test("psci: unknown, unimplemented and non-PSCI function ids return NOT_SUPPORTED", () => {
   const { p } = platform();
-  for (const fid of [PSCI_FN.CPU_SUSPEND, 0x8400_0012, 0x8400_001f, 0x8000_0000, 0xc600_0001, 5]) {
+  for (const fid of [PSCI_FN.MIGRATE, 0x8400_0012, 0x8400_001f, 0x8000_0000, 0xc600_0001, 5]) {
     assert.deepEqual(call(p, fid), { returns: true, x0: u64(PSCI_RET.NOT_SUPPORTED) });
   }
   assert.equal(isPsciCall(0x8400_0000), true);
@@ -97,4 +107,18 @@ Deno.test("psci: AFFINITY_INFO, CPU_OFF, SYSTEM_OFF and SYSTEM_RESET", () => {
   assert.deepEqual(call(p, PSCI_FN.SYSTEM_OFF), { returns: false });
   assert.deepEqual(call(p, PSCI_FN.SYSTEM_RESET), { returns: false });
   assert.deepEqual(log, ["off 0", "system off", "system reset"]);
+});
+
+Deno.test("psci: CPU_SUSPEND to a standby state idles the caller; power-down states are invalid", () => {
+  const { p, log } = platform(2);
+  assert.deepEqual(call(p, PSCI_FN.CPU_SUSPEND, 0x0000_0001), { returns: true, x0: 0n });
+  assert.deepEqual(call(p, 0xc400_0001, 0x0100_0000, 0x4000_0000, 5), { returns: true, x0: 0n });
+  for (const state of [0x0001_0000, 0x0101_0003, 0x8000_0000, 0x0002_0000]) {
+    assert.deepEqual(
+      call(p, PSCI_FN.CPU_SUSPEND, state, 0x4000_0000, 0),
+      { returns: true, x0: u64(PSCI_RET.INVALID_PARAMETERS) },
+      `power_state 0x${state.toString(16)}`,
+    );
+  }
+  assert.deepEqual(log, ["standby 0", "standby 0"]);
 });

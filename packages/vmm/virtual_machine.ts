@@ -250,6 +250,8 @@ export class VirtualMachine implements Disposable {
   #x0 = 0;
   #exitRequest: { reason: VmExitReason; message: string } | undefined;
   #resetRequest = false;
+  // PSCI CPU_SUSPEND to a standby state: idle as after WFI before going on.
+  #standby = false;
   #plan: LinuxBootPlan | undefined;
   #alive = false;
   #reference: ReferenceApi | undefined;
@@ -330,6 +332,9 @@ export class VirtualMachine implements Disposable {
         return PSCI_RET.INTERNAL_FAILURE;
       },
       cpuOff: () => PSCI_RET.DENIED,
+      cpuStandby: () => {
+        this.#standby = true;
+      },
       systemOff: () => {
         this.#exitRequest ??= { reason: "poweroff", message: "the guest powered off" };
       },
@@ -605,6 +610,12 @@ export class VirtualMachine implements Disposable {
         case "hvc":
         case "smc":
           this.#onGuestCall(vcpu, exit);
+          if (this.#standby) {
+            this.#standby = false;
+            this.#flushConsole();
+            await this.#idle(vcpu, deadline);
+            yieldAt = performance.now() + YIELD_EVERY_MS;
+          }
           break;
         case "wfi":
           this.#flushConsole();

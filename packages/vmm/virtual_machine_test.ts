@@ -207,6 +207,32 @@ Deno.test("vm: the EL1 physical timer interrupts through the GIC on PPI 30", asy
   }
 });
 
+Deno.test("vm: PSCI CPU_SUSPEND to standby sleeps until the timer interrupt is pending, then returns SUCCESS", async () => {
+  // IRQs stay masked: like WFI, standby ends when an interrupt is pending.
+  const a = guest();
+  a.mov(1, GICD).mov(2, 1).strw(2, 1, 0).mov(2, 1 << 27).strw(2, 1, 0x100)
+    .mov(1, GICC).mov(2, 0xff).strw(2, 1, 4).mov(2, 1).strw(2, 1, 0)
+    .mrs(20, SYSREGS.CNTVCT_EL0).mov(2, 62_500 * 20).msr(SYSREGS.CNTV_TVAL_EL0, 2)
+    .mov(2, 1).msr(SYSREGS.CNTV_CTL_EL0, 2);
+  psci(a, PSCI_FN.CPU_SUSPEND, 0).mov(19, 0).add(19, 19, 0).mrs(21, SYSREGS.CNTVCT_EL0)
+    .mov(1, GICC).ldrw(3, 1, 0x0c);
+  psci(a, PSCI_FN.SYSTEM_OFF);
+  const { machine } = vm();
+  try {
+    await machine.loadLinux({ kernel: a.assemble() });
+    const exit = await machine.run({ timeoutMs: 10_000 });
+    assert.equal(exit.reason, "poweroff");
+    const v = machine.vcpus[0];
+    assert.equal(v.getX(19), 0n, "CPU_SUSPEND returned SUCCESS");
+    const slept = Number(v.getX(21) - v.getX(20)) / 62_500_000;
+    assert.ok(slept >= 0.02, `the guest was suspended for ${slept} s`);
+    assert.equal(v.getX(3), 27n, "the timer interrupt that ended it is pending");
+    assert.ok(exit.seconds >= 0.018, "host time was slept");
+  } finally {
+    machine.close();
+  }
+});
+
 Deno.test("vm: a fired timer the GIC does not deliver leaves the idle guest asleep instead of spinning", async () => {
   // The timer fires after 1 ms but PPI 27 is never enabled in the GIC, so
   // nothing may wake the WFI: the run sleeps until the host's timeout.

@@ -76,7 +76,7 @@ export function assertDemoOutput(output: string): DemoTick[] {
   assert.match(text, /^PSCI over HVC$/m);
   assert.match(text, /PSCI_VERSION +-> 1\.1 \(0x10001\)/);
   assert.match(text, /PSCI_FEATURES\(CPU_ON\) +-> 0 \(SUCCESS\)/);
-  assert.match(text, /PSCI_FEATURES\(CPU_SUSPEND\) +-> -1 \(NOT_SUPPORTED\)/);
+  assert.match(text, /PSCI_FEATURES\(CPU_SUSPEND\) +-> 0 \(SUCCESS\)/);
   assert.match(text, /PSCI_FEATURES\(SYSTEM_OFF\) +-> 0 \(SUCCESS\)/);
   assert.match(text, /AFFINITY_INFO\(0x0, 0\) +-> 0 \(ON\)/);
   assert.match(text, /MIGRATE_INFO_TYPE +-> 2 \(no trusted OS to migrate\)/);
