@@ -13,6 +13,7 @@ import {
   GICD_ISACTIVER,
   GICD_ISPENDR,
   GICD_SGIR,
+  Gicv2,
   SPURIOUS_INTID,
 } from "./mod.ts";
 import { Rig } from "./testdata/harness.ts";
@@ -358,4 +359,31 @@ Deno.test("APRn writes are accepted and ignored: the active priorities come from
   rig.eoi(40);
   assert.deepEqual(aprs(), [0, 0, 0, 0]);
   assert.deepEqual(rig.deactivations, ["0:40"]);
+});
+
+Deno.test("deactivation: several listeners observe EOIR and, with EOImode 1, DIR", () => {
+  const gic = new Gicv2({ cpus: 1 });
+  const seen: string[] = [];
+  gic.onDeactivate = (cpu, intid) => seen.push(`hook ${cpu}:${intid}`);
+  gic.addDeactivateListener((cpu, intid) => seen.push(`a ${cpu}:${intid}`));
+  const removeB = gic.addDeactivateListener((cpu, intid) => seen.push(`b ${cpu}:${intid}`));
+  const d = gic.distributor;
+  const c = gic.cpuInterface;
+  d.write(0x000, 4, 1, 0); // GICD_CTLR.Enable
+  d.write(0x100, 4, 1 << 27, 0); // enable PPI 27
+  c.write(0x004, 4, 0xf0, 0); // PMR
+  c.write(0x000, 4, 1, 0); // GICC_CTLR.Enable, EOImode 0
+  gic.pulse(27, 0);
+  assert.equal(c.read(0x00c, 4, 0), 27);
+  c.write(0x010, 4, 27, 0); // EOIR: drop and deactivate
+  assert.deepEqual(seen, ["hook 0:27", "a 0:27", "b 0:27"]);
+  removeB();
+  seen.length = 0;
+  c.write(0x000, 4, 1 | (1 << 9), 0); // EOImode 1: EOIR only drops priority
+  gic.pulse(27, 0);
+  assert.equal(c.read(0x00c, 4, 0), 27);
+  c.write(0x010, 4, 27, 0);
+  assert.deepEqual(seen, [], "EOIR with EOImode 1 does not deactivate");
+  c.write(0x1000, 4, 27, 0); // GICC_DIR
+  assert.deepEqual(seen, ["hook 0:27", "a 0:27"]);
 });

@@ -141,6 +141,22 @@ export class Gicv2 {
   }
 
   /**
+   * Adds an observer of deactivation, called after {@link onDeactivate} each time the guest
+   * deactivates an interrupt (GICC_EOIR with EOImode 0, GICC_DIR, GICD_ICACTIVER). Several may
+   * listen; {@link onDeactivate} stays the one the virq API owns.
+   *
+   * @returns a function that removes the listener
+   */
+  addDeactivateListener(listener: DeactivateCallback): () => void {
+    const listeners = this.#s.deactivateListeners;
+    listeners.push(listener);
+    return () => {
+      const i = listeners.indexOf(listener);
+      if (i >= 0) listeners.splice(i, 1);
+    };
+  }
+
+  /**
    * Drive the input line of a PPI or SPI. Level-sensitive interrupts are pending while the line
    * is high (and pend again after EOI if it still is); edge-triggered ones latch on each rising
    * edge. Setting the level it already has changes nothing.

@@ -109,6 +109,8 @@ export class GicState {
   onIrq: IrqOutputCallback | undefined;
   /** Deactivation listener. */
   onDeactivate: DeactivateCallback | undefined;
+  /** Further observers of deactivation, after {@link onDeactivate}. */
+  readonly deactivateListeners: DeactivateCallback[] = [];
 
   /** With one CPU interface every SPI goes to it, whatever ITARGETSR says. */
   readonly #targetOverride: number;
@@ -420,8 +422,14 @@ export class GicState {
     // SGI candidates carry a source CPU, which only the full scan picks.
     if (intid < SGI_COUNT) this.update(cpu);
     else this.#raise(w, intid & 31);
-    this.onDeactivate?.(cpu, intid);
+    this.#deactivated(cpu, intid);
     return true;
+  }
+
+  #deactivated(cpu: number, intid: number): void {
+    this.onDeactivate?.(cpu, intid);
+    const listeners = this.deactivateListeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i](cpu, intid);
   }
 
   /** GICD_ICACTIVER write: deactivate every set bit of `mask` in bank word `w`. */
@@ -433,7 +441,7 @@ export class GicState {
     while (hit !== 0) {
       const low = hit & -hit;
       hit ^= low;
-      this.onDeactivate?.(cpu, this.intidOf(w, 31 - Math.clz32(low)));
+      this.#deactivated(cpu, this.intidOf(w, 31 - Math.clz32(low)));
     }
   }
 
