@@ -40,9 +40,26 @@ export interface CoverRange {
   readonly size: bigint;
 }
 
-/** Bookkeeping of the guest-physical map, with overlap and alignment checks. */
+/** Options for an {@link AddressSpace}. */
+export interface AddressSpaceOptions {
+  /** What bases and sizes must be multiples of. Default {@link PAGE_SIZE} (what an engine maps). */
+  granule?: number;
+}
+
+/**
+ * Bookkeeping of a guest-physical map, with overlap, overflow and alignment
+ * checks: the engine's map (4 KiB pages) and a VMM's device windows use the
+ * same one.
+ */
 export class AddressSpace {
   readonly #regions: Region[] = [];
+  readonly #names = new Map<Region, string>();
+  readonly #granule: number;
+
+  /** An empty map. */
+  constructor(options: AddressSpaceOptions = {}) {
+    this.#granule = options.granule ?? PAGE_SIZE;
+  }
 
   /** The mapped regions, sorted by base. */
   get regions(): readonly Region[] {
@@ -55,14 +72,19 @@ export class AddressSpace {
    * @throws {VcpuError} `BAD_REGION` if it is empty, not page aligned, beyond
    *   the 48-bit physical space or overlaps another region.
    */
-  add(region: Region): void {
-    const { base, size, kind } = region;
-    const where = `${kind} region at 0x${base.toString(16)} (size 0x${size.toString(16)})`;
+  add(region: Region, name: string = region.kind): void {
+    const { base, size } = region;
+    const where = `${name} region at 0x${base.toString(16)} (size 0x${size.toString(16)})`;
     if (!Number.isSafeInteger(base) || !Number.isSafeInteger(size) || base < 0 || size <= 0) {
       throw new VcpuError("BAD_REGION", `${where}: base and size must be positive integers`);
     }
-    if (base % PAGE_SIZE !== 0 || size % PAGE_SIZE !== 0) {
-      throw new VcpuError("BAD_REGION", `${where}: base and size must be multiples of 4 KiB`);
+    if (base % this.#granule !== 0 || size % this.#granule !== 0) {
+      throw new VcpuError(
+        "BAD_REGION",
+        `${where}: base and size must be multiples of ${
+          this.#granule === PAGE_SIZE ? "4 KiB" : `0x${this.#granule.toString(16)}`
+        }`,
+      );
     }
     if (base + size > PHYS_LIMIT) {
       throw new VcpuError("BAD_REGION", `${where}: ends beyond the 48-bit physical address space`);
@@ -71,13 +93,14 @@ export class AddressSpace {
       if (base < r.base + r.size && r.base < base + size) {
         throw new VcpuError(
           "BAD_REGION",
-          `${where} overlaps the ${r.kind} region at 0x${r.base.toString(16)} (size 0x${
+          `${where} overlaps the ${this.#names.get(r)} region at 0x${r.base.toString(16)} (size 0x${
             r.size.toString(16)
           })`,
         );
       }
     }
     this.#regions.push(region);
+    this.#names.set(region, name);
     this.#regions.sort((a, b) => a.base - b.base);
   }
 

@@ -41,4 +41,4 @@ export { SYSREGS } from "./sysregs.ts";
 export type { SysReg, SysRegName } from "./sysregs.ts";
 export { GenericTimer, TIMER_ENABLE, TIMER_IMASK, TIMER_ISTATUS } from "./generic_timer.ts";
 export { AddressSpace, PAGE_SIZE, PHYS_LIMIT } from "./address_space.ts";
-export type { CoverRange, Region } from "./address_space.ts";
+export type { AddressSpaceOptions, CoverRange, Region } from "./address_space.ts";

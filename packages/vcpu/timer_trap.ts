@@ -98,6 +98,10 @@ export class TimerTrap {
   reset(): void {
     this.timer.reset();
     this.#engineControl = 0;
-    this.#level = false;
+    // The interrupt controller keeps the line's level: tell it the output fell.
+    if (this.#level) {
+      this.#level = false;
+      this.#onLevel?.(false);
+    }
   }
 }

@@ -574,3 +574,25 @@ Deno.test("platforms: Apple Silicon is refused with the reason; Linux and Intel 
   assert.equal(unsupportedPlatform("linux", "aarch64"), undefined);
   assert.equal(unsupportedPlatform("linux", "x86_64"), undefined);
 });
+
+Deno.test("reset lowers a high timer output through its listener", () => {
+  const code = new Asm(RAM)
+    .mov(1, 0)
+    .msr(SYSREGS.CNTV_CVAL_EL0, 1) // compare value 0: fires at once
+    .mov(1, 1)
+    .msr(SYSREGS.CNTV_CTL_EL0, 1) // enabled, unmasked
+    .hvc(0)
+    .assemble();
+  const levels: boolean[] = [];
+  const { vcpu } = machine(code, { onTimerLevel: (level) => levels.push(level) });
+  try {
+    runUntil(vcpu, "hvc");
+    assert.deepEqual(levels, [true]);
+    vcpu.reset();
+    // The interrupt controller holds the level it was last told: it must hear the fall.
+    assert.deepEqual(levels, [true, false]);
+    assert.equal(vcpu.timerLevel, false);
+  } finally {
+    vcpu.close();
+  }
+});
