@@ -24,6 +24,8 @@ export type VcpuErrorCode =
   | "INVALID_ARGUMENT"
   /** The vCPU was used after `close()`. */
   | "CLOSED"
+  /** The call is not allowed in the vCPU's current state (e.g. while it runs). */
+  | "INVALID_STATE"
   /** A callback (MMIO handler, timer or IRQ listener) threw while the guest ran. */
   | "CALLBACK_FAILED"
   /** Delivering a synchronous exception into the guest did not land where it must. */

@@ -838,13 +838,24 @@ export class Vcpu implements Disposable {
   #assertIdle(what: string): void {
     this.#assertOpen();
     if (this.#running) {
-      throw new VcpuError("INVALID_ARGUMENT", `cannot ${what} while vCPU ${this.id} is running`);
+      throw new VcpuError("INVALID_STATE", `cannot ${what} while vCPU ${this.id} is running`);
     }
   }
 
-  /** Frees the engine, its callbacks and saved states. Idempotent. */
+  /**
+   * Frees the engine, its callbacks and saved states. Idempotent.
+   *
+   * @throws {VcpuError} `INVALID_STATE` when called from inside one of this
+   *   vCPU's callbacks while it runs: the engine cannot be freed under itself.
+   */
   close(): void {
     if (this.#closed) return;
+    if (this.#running) {
+      throw new VcpuError(
+        "INVALID_STATE",
+        `cannot close vCPU ${this.id} from inside its own run; close it after run() returns`,
+      );
+    }
     this.#closed = true;
     const uc = this.#library.symbols;
     this.#engine.close();

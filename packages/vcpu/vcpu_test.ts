@@ -596,3 +596,25 @@ Deno.test("reset lowers a high timer output through its listener", () => {
     vcpu.close();
   }
 });
+
+Deno.test("close from inside the vCPU's own callback is refused, and works after the run", () => {
+  const code = new Asm(RAM).mov(2, UART).strw(1, 2, 0).hvc(0).assemble();
+  const vcpu = new Vcpu({ library });
+  const ram = new Uint8Array(0x20_0000);
+  ram.set(code);
+  vcpu.mapRam(RAM, ram);
+  let refused: unknown;
+  vcpu.mapMmio(UART, 0x1000, () => {
+    try {
+      vcpu.close();
+    } catch (e) {
+      refused = e;
+    }
+  });
+  vcpu.setEntry(RAM, 0);
+  runUntil(vcpu, "hvc");
+  assert.ok(refused instanceof VcpuError && refused.code === "INVALID_STATE", String(refused));
+  assert.equal(vcpu.closed, false);
+  vcpu.close();
+  assert.equal(vcpu.closed, true);
+});
