@@ -14,6 +14,12 @@ import { DemoGuestError, loadDemoGuest } from "./demo_guest.ts";
 
 /** What the command needs from its host; the real one uses Deno's stdio. */
 export interface CliHost extends ConsoleIo {
+  /**
+   * Calls `handler` with the signal's name and number when the process gets
+   * SIGINT, SIGTERM or SIGHUP; returns a function that stops listening.
+   * Optional: a host without signals never calls it.
+   */
+  onSignal?(handler: (name: string, number: number) => void): () => void;
   /** Guest console output. */
   stdout(bytes: Uint8Array): void;
   /** One line of VMKit status or error (no newline). */
@@ -57,8 +63,10 @@ Options:
   -d, --dtb FILE         device tree to use instead of the generated one
   -a, --append TEXT      kernel command line (default: console=ttyAMA0 earlycon)
 ${COMMON_OPTIONS}
-Exit status: 0 when the guest powers off, 1 on a guest crash or timeout,
-2 on bad input (missing or invalid files, bad options).
+Exit status: 0 when the guest powers off, the guest's own status when it
+powers off through the exit-status device, 1 on a guest crash or timeout,
+2 on bad input (missing or invalid files, bad options), 128 + N when
+signal N (SIGINT, SIGTERM, SIGHUP) ends the run.
 `;
 
 const DEMO_HELP = `Usage: vmkit demo [options]
@@ -70,14 +78,40 @@ the VMKit repository.
 
 Options:
 ${COMMON_OPTIONS}
-Exit status: 0 when the guest powers off, 1 otherwise.
+Exit status: 0 when the guest powers off and all its checks passed, 1 when
+one failed (the demo reports it through the exit-status device) or on a
+crash, 128 + N when signal N ends the run.
 `;
 
-/** A problem with the command line or the files it names: exit status 2. */
-class UsageError extends Error {
-  constructor(message: string) {
+/** What went wrong with a command line. */
+export type CliErrorCode = "USAGE";
+
+/**
+ * A problem with the command line or the files it names: exit status 2.
+ *
+ * @example
+ * ```ts
+ * import { CliError } from "@vmkit/cli";
+ *
+ * const e = new CliError("USAGE", "--smp: 9 is not 1 to 8");
+ * console.log(e.code, e.message); // USAGE --smp: 9 is not 1 to 8
+ * ```
+ */
+export class CliError extends Error {
+  /** What went wrong. */
+  readonly code: CliErrorCode;
+
+  /** @param code what went wrong @param message one line saying what and where */
+  constructor(code: CliErrorCode, message: string) {
     super(message);
-    this.name = "UsageError";
+    this.name = "CliError";
+    this.code = code;
+  }
+}
+
+class UsageError extends CliError {
+  constructor(message: string) {
+    super("USAGE", message);
   }
 }
 
@@ -184,6 +218,11 @@ async function boot(
     onLog: (message) => status(`vmkit: ${message}`),
   });
   let session: ConsoleSession | undefined;
+  let signalled: { name: string; number: number } | undefined;
+  const unlisten = host.onSignal?.((name, number) => {
+    signalled ??= { name, number };
+    vm.stop(`terminated by ${name}`);
+  });
   try {
     await load(vm);
     let quit = false;
@@ -202,12 +241,20 @@ async function boot(
     } guest instructions`;
     switch (exit.reason) {
       case "poweroff":
+        if (exit.status !== 0) {
+          host.stderr(`\r\nvmkit: ${exit.message} ${summary}`);
+          return exit.status;
+        }
         status(`\r\nvmkit: the guest powered off ${summary}`);
         return EXIT.OK;
       case "reset":
         status(`\r\nvmkit: the guest rebooted (--no-reboot) ${summary}`);
         return EXIT.OK;
       case "stopped":
+        if (signalled) {
+          host.stderr(`\r\nvmkit: ${exit.message} ${summary}`);
+          return 128 + signalled.number;
+        }
         if (quit) {
           status(`\r\nvmkit: quit ${summary}`);
           return EXIT.OK;
@@ -223,6 +270,7 @@ async function boot(
     }
     return EXIT.FAILED;
   } finally {
+    unlisten?.();
     session?.close();
     vm.close();
   }

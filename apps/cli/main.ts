@@ -17,6 +17,17 @@ export function denoHost(): CliHost {
     stdout: (bytes) => writeAll(Deno.stdout, bytes),
     stderr: (line) => writeAll(Deno.stderr, encoder.encode(line + "\n")),
     readFile: (path) => Deno.readFile(path),
+    onSignal: (handler) => {
+      const signals = [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]] as const;
+      const listeners = signals.map(([name, number]) => {
+        const listener = () => handler(name, number);
+        Deno.addSignalListener(name, listener);
+        return [name, listener] as const;
+      });
+      return () => {
+        for (const [name, listener] of listeners) Deno.removeSignalListener(name, listener);
+      };
+    },
   };
 }
 

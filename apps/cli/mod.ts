@@ -11,7 +11,7 @@
  * @module
  */
 
-export { type CliHost, EXIT, runCli } from "./cli.ts";
+export { CliError, type CliErrorCode, type CliHost, EXIT, runCli } from "./cli.ts";
 export {
   DEMO_GUEST_URL,
   DemoGuestError,

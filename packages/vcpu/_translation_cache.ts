@@ -126,6 +126,13 @@ export class TranslationCache implements Disposable {
       (this.#vec[0] & 1) !== 0;
   }
 
+  /** Whether the engine has written at least `bytes` of translated code. */
+  usedAtLeast(bytes: number): boolean {
+    if (this.#closed || BigInt(bytes) >= this.#size) return false;
+    const page = Deno.UnsafePointer.create(this.#start + (BigInt(bytes) & ~(PAGE - 1n)));
+    return this.#libc.symbols.mincore(page, PAGE, this.#vec) === 0 && (this.#vec[0] & 1) !== 0;
+  }
+
   /** Returns the pages of an emptied buffer to the system. Call right after emptying it. */
   release(): void {
     if (this.#closed) return;

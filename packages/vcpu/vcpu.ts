@@ -52,6 +52,9 @@ export const COUNTER_FREQUENCY_HZ = 62_500_000;
  */
 export const DEFAULT_TRANSLATION_BUFFER_BYTES = 128 * 1024 * 1024;
 
+/** Translated code beyond which a reboot empties the engine's buffer (see `invalidateAllCode`). */
+const REBOOT_FLUSH_BYTES = 16 * 1024 * 1024;
+
 /** Default instructions per slice: the longest a guest runs before the VMM regains control. */
 export const DEFAULT_SLICE_INSTRUCTIONS = 200_000;
 
@@ -365,6 +368,27 @@ export class Vcpu implements Disposable {
   /** The guest-physical map, sorted by address. */
   get regions(): readonly Region[] {
     return this.#memory.regions;
+  }
+
+  /**
+   * Drops every translation of guest RAM, for a reboot that reloaded it. An
+   * engine buffer holding much code (16 MiB) is emptied outright and its
+   * memory returned, so a guest rebooting in a loop keeps the process's
+   * memory flat; otherwise RAM's ranges are dropped, which needs the MMU off
+   * (call it after {@link reset}).
+   */
+  invalidateAllCode(): void {
+    this.#assertIdle("invalidate code");
+    const cache = this.#engine.translations;
+    if (cache?.usedAtLeast(REBOOT_FLUSH_BYTES)) {
+      this.#engine.flushCode();
+      cache.release();
+      this.stats.translationFlushes++;
+      return;
+    }
+    for (const r of this.#memory.regions) {
+      if (r.kind === "ram") this.#engine.flushCode(r.base, r.size);
+    }
   }
 
   /**

@@ -1,23 +1,14 @@
 /**
- * Device-tree generation: describes the machine (memory, CPUs, PSCI, GIC,
- * timer, UART, `/chosen`) the way QEMU's `virt` board does, so an unmodified
- * arm64 kernel finds everything.
+ * Device-tree generation: the machine's fixed parts (memory, CPUs, PSCI, the
+ * architected timer, `/chosen`) the way QEMU's `virt` board describes them,
+ * plus whatever the device registry places, so an unmodified arm64 kernel
+ * finds everything.
  *
  * @module
  */
 
-import { Fdt, setBootargs, setInitrdRange, setMemoryRegions } from "@vmkit/fdt";
-import {
-  GICC_BASE,
-  GICC_SIZE,
-  GICD_BASE,
-  GICD_SIZE,
-  TIMER_PPIS,
-  UART_BASE,
-  UART_CLOCK_HZ,
-  UART_SIZE,
-  UART_SPI,
-} from "./platform.ts";
+import { Fdt, type FdtNode, setBootargs, setInitrdRange, setMemoryRegions } from "@vmkit/fdt";
+import { TIMER_PPIS, UART_BASE } from "./platform.ts";
 
 /** What the generated tree describes. */
 export interface DeviceTreeOptions {
@@ -35,21 +26,47 @@ export interface DeviceTreeOptions {
   readonly bootargs?: string;
   /** The initrd's placement for `/chosen`. */
   readonly initrd?: { readonly start: number; readonly end: number };
+  /** `/chosen/stdout-path`. Default {@link UART_NODE}. */
+  readonly stdoutPath?: string;
+  /** Adds the devices' nodes (the registry's `describe`). */
+  readonly devices?: (fdt: Fdt) => void;
 }
 
-const GIC_SPI = 0;
+/** A GICv2's two register blocks. */
+export interface Gicv2Blocks {
+  /** The distributor. */
+  readonly distributor: { readonly base: number; readonly size: number };
+  /** The CPU interface. */
+  readonly cpuInterface: { readonly base: number; readonly size: number };
+}
+
 const GIC_PPI = 1;
 const IRQ_LEVEL_HIGH = 4;
 
-/** The tree's node path of the UART (also `stdout-path`). */
+/** The tree's node path of the UART (also the default `stdout-path`). */
 export const UART_NODE = `/pl011@${UART_BASE.toString(16)}`;
 
-/** Builds the tree; serialise it with `serializeFdt`. */
+/**
+ * Builds the tree; serialise it with `serializeFdt`.
+ *
+ * @example
+ * ```ts
+ * import { buildDeviceTree } from "@vmkit/vmm";
+ *
+ * const fdt = buildDeviceTree({
+ *   memoryBase: 0x4000_0000,
+ *   memorySize: 64 << 20,
+ *   cpus: 2,
+ *   cpuCompatible: "arm,cortex-a72",
+ *   psciMethod: "hvc",
+ *   bootargs: "console=ttyAMA0",
+ * });
+ * console.log(fdt.getNode("/cpus").children.length); // 2
+ * ```
+ */
 export function buildDeviceTree(options: DeviceTreeOptions): Fdt {
   const fdt = new Fdt();
-  const gic = fdt.allocatePhandle();
   fdt.root
-    .setU32("interrupt-parent", gic)
     .setString("model", "VMKit virt")
     .setU32("#size-cells", 2)
     .setU32("#address-cells", 2)
@@ -60,28 +77,6 @@ export function buildDeviceTree(options: DeviceTreeOptions): Fdt {
     .setString("method", options.psciMethod);
 
   setMemoryRegions(fdt, [{ address: options.memoryBase, size: options.memorySize }]);
-
-  fdt.root.addNode(`intc@${GICD_BASE.toString(16)}`)
-    .setU32("phandle", gic)
-    .setReg([{ address: GICD_BASE, size: GICD_SIZE }, { address: GICC_BASE, size: GICC_SIZE }])
-    .setString("compatible", "arm,cortex-a15-gic")
-    .setEmpty("interrupt-controller")
-    .setU32("#interrupt-cells", 3)
-    .setU32("#address-cells", 0);
-
-  const clock = fdt.root.addNode("apb-pclk")
-    .setString("clock-output-names", "clk24mhz")
-    .setU32("clock-frequency", UART_CLOCK_HZ)
-    .setU32("#clock-cells", 0)
-    .setString("compatible", "fixed-clock");
-  const clk = fdt.assignPhandle(clock);
-
-  fdt.root.addNode(UART_NODE.slice(1))
-    .setStringList("clock-names", ["uartclk", "apb_pclk"])
-    .setCells("clocks", [clk, clk])
-    .setCells("interrupts", [GIC_SPI, UART_SPI, IRQ_LEVEL_HIGH])
-    .setReg([{ address: UART_BASE, size: UART_SIZE }])
-    .setStringList("compatible", ["arm,pl011", "arm,primecell"]);
 
   // The GICv2 binding puts a mask of the CPUs a PPI reaches in bits 15:8.
   const ppiFlags = (((1 << options.cpus) - 1) << 8) | IRQ_LEVEL_HIGH;
@@ -99,9 +94,41 @@ export function buildDeviceTree(options: DeviceTreeOptions): Fdt {
       .setString("enable-method", "psci");
   }
 
+  options.devices?.(fdt);
+
   const chosen = fdt.ensureNode("/chosen");
-  chosen.setString("stdout-path", UART_NODE);
+  chosen.setString("stdout-path", options.stdoutPath ?? UART_NODE);
   if (options.bootargs !== undefined) setBootargs(fdt, options.bootargs);
   if (options.initrd) setInitrdRange(fdt, options.initrd.start, options.initrd.end);
   return fdt;
+}
+
+/**
+ * Adds a GICv2's node and makes it the tree's interrupt parent.
+ *
+ * @example
+ * ```ts
+ * import { Fdt } from "@vmkit/fdt";
+ * import { describeGicv2, GICC_BASE, GICC_SIZE, GICD_BASE, GICD_SIZE } from "@vmkit/vmm";
+ *
+ * const fdt = new Fdt();
+ * const node = describeGicv2(fdt, {
+ *   distributor: { base: GICD_BASE, size: GICD_SIZE },
+ *   cpuInterface: { base: GICC_BASE, size: GICC_SIZE },
+ * });
+ * console.log(node.name, fdt.root.getU32("interrupt-parent") === node.phandle); // intc@8000000 true
+ * ```
+ */
+export function describeGicv2(fdt: Fdt, blocks: Gicv2Blocks): FdtNode {
+  const node = fdt.root.addNode(`intc@${blocks.distributor.base.toString(16)}`)
+    .setReg([
+      { address: blocks.distributor.base, size: blocks.distributor.size },
+      { address: blocks.cpuInterface.base, size: blocks.cpuInterface.size },
+    ])
+    .setString("compatible", "arm,cortex-a15-gic")
+    .setEmpty("interrupt-controller")
+    .setU32("#interrupt-cells", 3)
+    .setU32("#address-cells", 0);
+  fdt.root.setU32("interrupt-parent", fdt.assignPhandle(node));
+  return node;
 }

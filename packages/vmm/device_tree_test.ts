@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import {
-  getBootargs,
-  getInitrdRange,
-  getMemoryRegions,
-  getStdoutPath,
-  parseFdt,
-  serializeFdt,
-} from "@vmkit/fdt";
-import { buildDeviceTree, UART_NODE } from "./device_tree.ts";
+import { getBootargs, getInitrdRange, getMemoryRegions, getStdoutPath, parseFdt } from "@vmkit/fdt";
+import { UnicornLibrary } from "@vmkit/vcpu";
+import { UART_NODE } from "./device_tree.ts";
+import { VirtualMachine } from "./virtual_machine.ts";
+
+const library = UnicornLibrary.open();
 
 const options = {
   memoryBase: 0x4000_0000,
@@ -19,8 +16,14 @@ const options = {
   initrd: { start: 0x4800_0000, end: 0x4810_0000 },
 };
 
+/** The tree a VM with these options generates: the fixed parts and the registry's devices. */
+function blob(): Uint8Array {
+  using vm = new VirtualMachine({ memorySize: options.memorySize, cpus: options.cpus, library });
+  return vm.deviceTree(options.bootargs, options.initrd);
+}
+
 Deno.test("device tree: describes memory, CPUs, PSCI, GIC, timer, UART and /chosen", () => {
-  const fdt = parseFdt(serializeFdt(buildDeviceTree(options)));
+  const fdt = parseFdt(blob());
   assert.deepEqual(getMemoryRegions(fdt), [{ address: 0x4000_0000, size: 0x1000_0000 }]);
   assert.equal(getBootargs(fdt), "console=ttyAMA0 quiet");
   assert.deepEqual(getInitrdRange(fdt), { start: 0x4800_0000, end: 0x4810_0000 });
@@ -79,7 +82,7 @@ Deno.test("device tree: dtc reads the generated blob back without complaint", as
     console.warn("skipped: install device-tree-compiler to run this check");
     return;
   }
-  const blob = serializeFdt(buildDeviceTree(options));
+  const bytes = blob();
   const child = new Deno.Command("dtc", {
     args: ["-I", "dtb", "-O", "dts", "-"],
     stdin: "piped",
@@ -87,7 +90,7 @@ Deno.test("device tree: dtc reads the generated blob back without complaint", as
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  await writer.write(blob);
+  await writer.write(bytes);
   await writer.close();
   const { code, stdout, stderr } = await child.output();
   const warnings = new TextDecoder().decode(stderr);

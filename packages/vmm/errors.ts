@@ -8,10 +8,10 @@
 export type VmmErrorCode =
   /** A configuration value is missing, malformed or out of range. */
   | "BAD_CONFIG"
-  /** An MMIO region overlaps another, is empty, or runs past the address space. */
-  | "BAD_MMIO_REGION"
-  /** The VM is in the wrong state for the call (not loaded, already running, closed). */
-  | "BAD_STATE"
+  /** A device window overlaps another, is empty or misaligned, or runs past the address space. */
+  | "BAD_REGION"
+  /** The VM is in the wrong state for the call (nothing loaded, running, closed). */
+  | "INVALID_STATE"
   /** Loading kernel, device tree or initrd failed; `cause` holds the loader's error. */
   | "LOAD_FAILED";
 

@@ -16,6 +16,12 @@ import { setImmediate } from "node:timers";
 
 /** How late a timer may fire; the remainder of a sleep is waited for exactly. */
 const TIMER_SLACK_MS = 2;
+/**
+ * The longest one timer may wait: a longer delay makes the runtime warn
+ * (TimeoutOverflowWarning) and fire after 1 ms instead. Longer sleeps end
+ * early, and the caller sleeps again.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Yields to the event loop and wakes sleepers early. One per VM. */
 export class EventLoopYield implements Disposable {
@@ -32,12 +38,15 @@ export class EventLoopYield implements Disposable {
   }
 
   /**
-   * Sleeps up to `ms` milliseconds (`Infinity`: until woken); {@link wake}
-   * ends the sleep early. Timers fire a millisecond or two late, so the last
-   * stretch is a short blocking wait that ends on time.
+   * Sleeps up to `ms` milliseconds, or about 24 days at most (the longest
+   * timer; `Infinity` sleeps that long); {@link wake} ends the sleep early.
+   * A pending sleep keeps the process alive, as a timer does. Timers fire a
+   * millisecond or two late, so the last stretch is a short blocking wait
+   * that ends on time.
    */
   async sleep(ms: number): Promise<void> {
-    if (ms <= 0) return;
+    if (!(ms > 0)) return;
+    ms = Math.min(ms, MAX_TIMER_MS);
     const end = performance.now() + ms;
     const wakeups = this.#wakeups;
     if (ms > TIMER_SLACK_MS) {
@@ -51,13 +60,11 @@ export class EventLoopYield implements Disposable {
           woken = true;
           resolve();
         };
-        if (Number.isFinite(ms)) {
-          this.#timer = setTimeout(() => {
-            this.#timer = undefined;
-            this.#sleeper = null;
-            resolve();
-          }, ms - TIMER_SLACK_MS);
-        }
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#sleeper = null;
+          resolve();
+        }, ms - TIMER_SLACK_MS);
       });
       if (woken) return;
     }

@@ -1,7 +1,8 @@
 /**
  * VMKit's facade: a whole AArch64 virtual machine — RAM, a vCPU on the
- * Unicorn engine, a GICv2, a PL011 UART, the virtual timer, PSCI firmware and
- * a generated device tree — that boots Linux, behind an idiomatic API and the
+ * Unicorn engine, a GICv2, a device registry with a PL011 UART and an
+ * exit-status device (and any virtio device you add), the timers, PSCI
+ * firmware and a generated device tree — that boots Linux, behind an idiomatic API and the
  * classic microkernel-VMM library API (`linux_setup_images`, `virq_*`,
  * `guest_start`, `guest_stop`, `guest_restart`).
  *
@@ -20,17 +21,45 @@
  * @module
  */
 
+export { VirtualMachine } from "./virtual_machine.ts";
 export {
   type ConsoleSink,
   type GuestCall,
   type ImageLoader,
   type LinuxImages,
-  VirtualMachine,
+  normalizeConfig,
+  type NormalizedConfig,
   type VmConfig,
   type VmExit,
   type VmExitReason,
   type VmRunOptions,
-} from "./virtual_machine.ts";
+} from "./config.ts";
+export { Lifecycle, type VmRequest, type VmState } from "./lifecycle.ts";
+export type { Device, DevicePlacement, InterruptLine, MmioDevice } from "./device.ts";
+export {
+  DeviceRegistry,
+  type DeviceRequest,
+  type DeviceSlot,
+  type DeviceWiring,
+  type IrqTrigger,
+  type MmioTarget,
+  type RegistryStats,
+  VIRTIO_MMIO_BASE,
+  VIRTIO_MMIO_SIZE,
+  VIRTIO_MMIO_SLOTS,
+  VIRTIO_MMIO_SPI,
+  type WindowRequest,
+} from "./device_registry.ts";
+export {
+  EXIT_DEVICE_BASE,
+  EXIT_DEVICE_SIZE,
+  EXIT_FAIL,
+  EXIT_PASS,
+  EXIT_RESET,
+  type ExitRequest,
+  ExitStatusDevice,
+} from "./exit_device.ts";
+export { RateLimitedLog, type RateLimitOptions } from "./rate_limited_log.ts";
 export {
   guest_restart,
   guest_start,
@@ -39,14 +68,13 @@ export {
   type RamStart,
   type ReferenceApi,
   referenceApi,
-  useVm,
   virq_controller_init,
   virq_handle_passthrough,
   virq_inject,
   virq_register,
   virq_register_passthrough,
+  withVm,
 } from "./reference_api.ts";
-export { MmioBus, type MmioDevice, type MmioMapping } from "./mmio_bus.ts";
 export { PL011, Pl011, PL011_INT, type Pl011Options, type Pl011Stats } from "./pl011.ts";
 export {
   handlePsci,
@@ -58,7 +86,13 @@ export {
   type PsciPlatform,
   type PsciResult,
 } from "./psci.ts";
-export { buildDeviceTree, type DeviceTreeOptions, UART_NODE } from "./device_tree.ts";
+export {
+  buildDeviceTree,
+  describeGicv2,
+  type DeviceTreeOptions,
+  type Gicv2Blocks,
+  UART_NODE,
+} from "./device_tree.ts";
 export * from "./platform.ts";
 export { parseMemorySize } from "./memory_size.ts";
 export { VmmError, type VmmErrorCode } from "./errors.ts";

@@ -9,8 +9,20 @@
  * receive timeout is modelled as already expired: RTRIS is set whenever the
  * RX FIFO holds data.
  *
+ * Host input waits in a queue (bounded) until the guest is ready for it, and
+ * only then fills the RX FIFO: Linux drains and discards whatever the FIFO
+ * holds when a program opens the tty, so bytes typed or piped in before then
+ * were lost. The guest is ready when it unmasks a receive interrupt (what
+ * Linux does right after that drain), or when it polls the flag register
+ * many times in a row without touching anything else (a polling reader).
+ *
  * @module
  */
+
+import type { FdtNode } from "@vmkit/fdt";
+import type { DevicePlacement, InterruptLine } from "./device.ts";
+import { phandleOf } from "./_phandle.ts";
+import { UART_CLOCK_HZ } from "./platform.ts";
 
 /** Register offsets. */
 export const PL011 = {
@@ -51,13 +63,20 @@ const ID_BYTES = [0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
 /** Host bytes waiting for room in the RX FIFO. */
 const HOST_QUEUE_LIMIT = 1 << 20;
 const RX_TRIGGER_EIGHTHS = [1, 2, 4, 6, 7];
+/** Consecutive flag-register reads that make a polling reader. */
+const POLL_STREAK = 16;
 
 /** Options for a {@link Pl011}. */
 export interface Pl011Options {
   /** Receives every byte the guest transmits. */
   onTransmit?: (byte: number) => void;
-  /** The interrupt output; called only when the level changes. */
-  onInterrupt?: (level: boolean) => void;
+  /** The interrupt output; driven only when its level changes. */
+  interrupt?: InterruptLine;
+  /**
+   * Hold host input until the guest is ready for it (see the module docs).
+   * Default true; false delivers it to the FIFO at once.
+   */
+  holdInput?: boolean;
 }
 
 /** Diagnostics. */
@@ -77,7 +96,7 @@ export class Pl011 {
   /** Counters. */
   readonly stats: Pl011Stats = { transmitted: 0, received: 0, dropped: 0, badAccesses: 0 };
   readonly #onTransmit: (byte: number) => void;
-  readonly #onInterrupt: (level: boolean) => void;
+  readonly #interrupt: InterruptLine | undefined;
   readonly #fifo = new Uint8Array(FIFO_DEPTH);
   #fifoHead = 0;
   #fifoCount = 0;
@@ -94,11 +113,28 @@ export class Pl011 {
   #dmacr = 0;
   #latched = 0; // OE, set by overruns, cleared by ICR
   #level = false;
+  readonly #holdInput: boolean;
+  #inputOpen: boolean;
+  #flagStreak = 0;
 
   /** @param options where transmitted bytes and the interrupt go */
   constructor(options: Pl011Options = {}) {
     this.#onTransmit = options.onTransmit ?? (() => {});
-    this.#onInterrupt = options.onInterrupt ?? (() => {});
+    this.#interrupt = options.interrupt;
+    this.#holdInput = options.holdInput ?? true;
+    this.#inputOpen = !this.#holdInput;
+  }
+
+  /** Whether host input flows into the RX FIFO (the guest is ready for it). */
+  get inputOpen(): boolean {
+    return this.#inputOpen;
+  }
+
+  #openInput(): void {
+    if (this.#inputOpen) return;
+    this.#inputOpen = true;
+    this.#refill();
+    this.#update();
   }
 
   /** The interrupt output level. */
@@ -140,6 +176,7 @@ export class Pl011 {
   }
 
   #refill(): void {
+    if (!this.#inputOpen) return;
     const depth = this.#fifoDepth;
     while (this.#queueCount > 0 && this.#fifoCount < depth) {
       this.#fifo[(this.#fifoHead + this.#fifoCount) % FIFO_DEPTH] = this.#queue[this.#queueHead];
@@ -166,7 +203,7 @@ export class Pl011 {
     const level = (this.#ris() & this.#imsc) !== 0;
     if (level !== this.#level) {
       this.#level = level;
-      this.#onInterrupt(level);
+      this.#interrupt?.set(level);
     }
   }
 
@@ -174,6 +211,8 @@ export class Pl011 {
   read(offset: number, size: number, _cpu = 0): number {
     if (!this.#validAccess(offset, size)) return 0;
     const reg = offset & ~3;
+    if (reg !== PL011.FR) this.#flagStreak = 0;
+    else if (!this.#inputOpen && ++this.#flagStreak >= POLL_STREAK) this.#openInput();
     let value = 0;
     if (reg >= 0xfe0 && reg <= 0xffc) {
       value = ID_BYTES[(reg - 0xfe0) >> 2];
@@ -245,6 +284,7 @@ export class Pl011 {
   /** A guest write. Never throws. */
   write(offset: number, size: number, value: number, _cpu = 0): void {
     if (!this.#validAccess(offset, size)) return;
+    this.#flagStreak = 0;
     if ((offset & 3) !== 0) {
       // Sub-word writes must start at the register: nothing here has byte lanes.
       this.stats.badAccesses++;
@@ -282,6 +322,7 @@ export class Pl011 {
         break;
       case PL011.IMSC:
         this.#imsc = value & 0x7ff;
+        if ((this.#imsc & (PL011_INT.RX | PL011_INT.RT)) !== 0) this.#openInput();
         break;
       case PL011.ICR:
         this.#latched &= ~value;
@@ -324,9 +365,33 @@ export class Pl011 {
     return true;
   }
 
-  /** Back to the reset state; host input not yet delivered is kept. */
+  /**
+   * Adds the UART's node, `pl011@<base>`, and the fixed 24 MHz clock it
+   * names (`/apb-pclk`, shared if already there), as QEMU's `virt` does.
+   */
+  describe(parent: FdtNode, placement: DevicePlacement): FdtNode {
+    let clock = parent.getChild("apb-pclk");
+    if (!clock) {
+      clock = parent.addNode("apb-pclk")
+        .setString("clock-output-names", "clk24mhz")
+        .setU32("clock-frequency", UART_CLOCK_HZ)
+        .setU32("#clock-cells", 0)
+        .setString("compatible", "fixed-clock");
+    }
+    const phandle = phandleOf(clock);
+    return parent.addNode(`pl011@${placement.base.toString(16)}`)
+      .setStringList("clock-names", ["uartclk", "apb_pclk"])
+      .setCells("clocks", [phandle, phandle])
+      .setCells("interrupts", placement.interrupts)
+      .setReg([{ address: placement.base, size: placement.size }])
+      .setStringList("compatible", ["arm,pl011", "arm,primecell"]);
+  }
+
+  /** Back to the reset state; host input not yet delivered is kept for the next boot. */
   reset(): void {
     this.#flushRx();
+    this.#inputOpen = !this.#holdInput;
+    this.#flagStreak = 0;
     this.#lcrH = 0;
     this.#cr = CR_RESET;
     this.#ifls = IFLS_RESET;

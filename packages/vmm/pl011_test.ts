@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
 import { PL011, Pl011, PL011_INT } from "./pl011.ts";
 
-function uart() {
+// Most tests look at the FIFO itself: input flows at once. The gate has tests of its own.
+function uart(holdInput = false) {
   const out: number[] = [];
   const levels: boolean[] = [];
-  const dev = new Pl011({ onTransmit: (b) => out.push(b), onInterrupt: (l) => levels.push(l) });
+  const dev = new Pl011({
+    onTransmit: (b) => out.push(b),
+    interrupt: { set: (l) => levels.push(l), pulse() {} },
+    holdInput,
+  });
   return { dev, out, levels };
 }
 
@@ -123,4 +128,41 @@ Deno.test("pl011: reset restores registers but keeps undelivered host input", ()
   let got = "";
   while ((dev.read(PL011.FR, 4) & FR_RXFE) === 0) got += String.fromCharCode(dev.read(PL011.DR, 4));
   assert.equal(got, "keep");
+});
+
+Deno.test("pl011: early input waits until the guest unmasks a receive interrupt (Linux drains the FIFO before that)", () => {
+  const { dev } = uart(true);
+  dev.write(PL011.LCR_H, 4, LCR_H_FEN);
+  dev.write(PL011.CR, 4, 0x301);
+  dev.receive(new TextEncoder().encode("echo hi\npoweroff -f\n"));
+  assert.equal(dev.inputOpen, false);
+  // What Linux's pl011 driver does when a program opens the tty: drain, then unmask.
+  for (let i = 0; i < 32; i++) {
+    if (dev.read(PL011.FR, 4) & FR_RXFE) break;
+    dev.read(PL011.DR, 4);
+  }
+  assert.equal(dev.stats.received, 0, "the drain found nothing to throw away");
+  dev.write(PL011.IMSC, 4, PL011_INT.RX | PL011_INT.RT);
+  assert.equal(dev.inputOpen, true);
+  let got = "";
+  while ((dev.read(PL011.FR, 4) & FR_RXFE) === 0) got += String.fromCharCode(dev.read(PL011.DR, 4));
+  assert.equal(got, "echo hi\npoweroff -f\n");
+  // A reboot holds input again until the next guest is ready.
+  dev.reset();
+  assert.equal(dev.inputOpen, false);
+});
+
+Deno.test("pl011: a guest polling the flag register gets input without enabling interrupts", () => {
+  const { dev } = uart(true);
+  dev.receive(new TextEncoder().encode("x"));
+  // A console driver printing reads FR once per character between writes: no poller.
+  for (let i = 0; i < 100; i++) {
+    dev.read(PL011.FR, 4);
+    dev.write(PL011.DR, 4, 0x2e);
+  }
+  assert.equal(dev.inputOpen, false);
+  let polls = 0;
+  while ((dev.read(PL011.FR, 4) & FR_RXFE) !== 0) polls++;
+  assert.ok(polls < 32, `opened after ${polls} polls`);
+  assert.equal(dev.read(PL011.DR, 4), 0x78);
 });

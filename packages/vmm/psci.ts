@@ -57,6 +57,12 @@ export interface PsciPlatform {
   cpuStandby(index: number): void;
   /** Powers the whole system off. */
   systemOff(): void;
+  /**
+   * Whether the platform can carry out `fid` (one of the functions this
+   * module implements): PSCI_FEATURES must not advertise what would fail.
+   * Default: all of them.
+   */
+  supports?(fid: number): boolean;
   /** Resets the whole system. */
   systemReset(): void;
 }
@@ -120,7 +126,8 @@ export function handlePsci(
       // For CPU_SUSPEND, 0 also says: the original power_state format, and
       // platform-coordinated mode only.
       const queried = Number(args[1] & 0xffff_ffffn);
-      return ret(IMPLEMENTED.has(queried) ? PSCI_RET.SUCCESS : PSCI_RET.NOT_SUPPORTED);
+      const offered = IMPLEMENTED.has(queried) && (platform.supports?.(queried) ?? true);
+      return ret(offered ? PSCI_RET.SUCCESS : PSCI_RET.NOT_SUPPORTED);
     }
     case PSCI_FN.CPU_SUSPEND:
     case PSCI_FN.CPU_SUSPEND_64: {

@@ -9,20 +9,23 @@
  * const { linux_setup_images, virq_controller_init, guest_start } = referenceApi(vm);
  * ```
  *
- * Or as plain functions exported by this package, acting on the VM selected
- * with {@link useVm} (a scope, not a global default: nothing is selected
- * until you say so):
+ * Or as plain functions exported by this package, acting on the VM bound
+ * with {@link withVm} for the duration of a function (and everything it
+ * awaits): the binding belongs to that asynchronous task, so two tasks
+ * driving two VMs at once never act on each other's.
  *
  * ```ts ignore
- * using _ = useVm(vm);
- * const pc = linux_setup_images(vm.ram, kernel, kernel.length, dtb, DTB_ADDR, dtb.length, initrd, INITRD_ADDR, initrd.length);
- * virq_controller_init(GUEST_VCPU_ID);
- * guest_start(GUEST_VCPU_ID, pc, DTB_ADDR, INITRD_ADDR);
+ * withVm(vm, () => {
+ *   const pc = linux_setup_images(vm.ram, kernel, kernel.length, dtb, DTB_ADDR, dtb.length, initrd, INITRD_ADDR, initrd.length);
+ *   virq_controller_init(GUEST_VCPU_ID);
+ *   guest_start(GUEST_VCPU_ID, pc, DTB_ADDR, INITRD_ADDR);
+ * });
  * ```
  *
  * @module
  */
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { type GuestRam, linux_setup_images as loaderSetupImages } from "@vmkit/loader";
 import type { VirqAckFn } from "@vmkit/vgic";
 import { VmmError } from "./errors.ts";
@@ -122,8 +125,12 @@ export function referenceApi(vm: VirtualMachine): ReferenceApi {
           initrd_src ? initrd_size : 0,
           (e) => log(`linux_setup_images: ${e.message}`),
         );
-      if (vm.alive && !vm.stopping) {
-        log("linux_setup_images: stop the guest first (guest_stop)");
+      if ((vm.running && !vm.stopping) || vm.state === "closed") {
+        log(
+          `linux_setup_images: ${
+            vm.state === "closed" ? "the VM is closed" : "stop the guest first (guest_stop)"
+          }`,
+        );
         return -1;
       }
       const entry = setup();
@@ -144,14 +151,15 @@ export function referenceApi(vm: VirtualMachine): ReferenceApi {
     virq_handle_passthrough: virq.virq_handle_passthrough,
     guest_start(boot_vcpu, kernel_pc, dtb, _initrd) {
       if (!checkVcpu(boot_vcpu, "guest_start")) return false;
-      if (vm.alive && !vm.stopping) {
+      if (vm.running && !vm.stopping) {
         log("guest_start: the guest is already running");
         return false;
       }
       try {
+        // Stopped but still unwinding: go on at the new entry instead.
         vm.cancelStop();
         vm.setEntry(kernel_pc, dtb);
-        if (!vm.alive) vm.start();
+        if (!vm.running) vm.start();
         return true;
       } catch (e) {
         log(`guest_start: ${(e as Error).message}`);
@@ -175,7 +183,7 @@ export function referenceApi(vm: VirtualMachine): ReferenceApi {
       try {
         vm.cancelStop();
         vm.restart({ clear: { offset: start, length: ram_size } });
-        if (!vm.alive) vm.start();
+        if (!vm.running) vm.start();
         return true;
       } catch (e) {
         log(`guest_restart: ${(e as Error).message}`);
@@ -185,34 +193,41 @@ export function referenceApi(vm: VirtualMachine): ReferenceApi {
   };
 }
 
-const selected: VirtualMachine[] = [];
+// Which VM the package-level functions act on, per asynchronous task: the
+// carrier is shared, the binding lives in each task's context.
+const bound = new AsyncLocalStorage<VirtualMachine>();
 
 /**
- * Selects the VM the package-level reference functions act on, until the
- * returned handle is disposed (`using _ = useVm(vm)`). Selections nest.
+ * Runs `fn` with `vm` bound for the package-level reference functions, in
+ * `fn` and everything it awaits; returns what `fn` returns. Bindings nest,
+ * and concurrent tasks each see their own.
+ *
+ * @example
+ * ```ts ignore
+ * import { guest_stop, withVm } from "@vmkit/vmm";
+ *
+ * await withVm(vm, async () => {
+ *   await somethingThatTakesAWhile();
+ *   guest_stop(0); // this task's VM, whatever other tasks bound meanwhile
+ * });
+ * ```
  */
-export function useVm(vm: VirtualMachine): Disposable {
-  selected.push(vm);
-  return {
-    [Symbol.dispose]() {
-      const i = selected.lastIndexOf(vm);
-      if (i >= 0) selected.splice(i, 1);
-    },
-  };
+export function withVm<T>(vm: VirtualMachine, fn: () => T): T {
+  return bound.run(vm, fn);
 }
 
 function current(name: string): ReferenceApi {
-  const vm = selected.at(-1);
+  const vm = bound.getStore();
   if (!vm) {
     throw new VmmError(
-      "BAD_STATE",
-      `${name}: no VM selected; call useVm(vm) first, or use referenceApi(vm)`,
+      "INVALID_STATE",
+      `${name}: no VM is bound; call it inside withVm(vm, ...), or use referenceApi(vm)`,
     );
   }
   return vm.reference;
 }
 
-/** {@link ReferenceApi.linux_setup_images} on the selected VM. */
+/** {@link ReferenceApi.linux_setup_images} on the VM bound with {@link withVm}. */
 export function linux_setup_images(
   ram_start: RamStart,
   kernel: Uint8Array,
@@ -237,12 +252,12 @@ export function linux_setup_images(
   );
 }
 
-/** {@link ReferenceApi.virq_controller_init} on the selected VM. */
+/** {@link ReferenceApi.virq_controller_init} on the VM bound with {@link withVm}. */
 export function virq_controller_init(vcpu_id: number): boolean {
   return current("virq_controller_init").virq_controller_init(vcpu_id);
 }
 
-/** {@link ReferenceApi.virq_register} on the selected VM. */
+/** {@link ReferenceApi.virq_register} on the VM bound with {@link withVm}. */
 export function virq_register(
   vcpu_id: number,
   virq: number,
@@ -252,22 +267,22 @@ export function virq_register(
   return current("virq_register").virq_register(vcpu_id, virq, ack_fn, ack_data);
 }
 
-/** {@link ReferenceApi.virq_inject} on the selected VM. */
+/** {@link ReferenceApi.virq_inject} on the VM bound with {@link withVm}. */
 export function virq_inject(vcpu_id: number, irq: number): boolean {
   return current("virq_inject").virq_inject(vcpu_id, irq);
 }
 
-/** {@link ReferenceApi.virq_register_passthrough} on the selected VM. */
+/** {@link ReferenceApi.virq_register_passthrough} on the VM bound with {@link withVm}. */
 export function virq_register_passthrough(vcpu_id: number, irq: number, channel: number): boolean {
   return current("virq_register_passthrough").virq_register_passthrough(vcpu_id, irq, channel);
 }
 
-/** {@link ReferenceApi.virq_handle_passthrough} on the selected VM. */
+/** {@link ReferenceApi.virq_handle_passthrough} on the VM bound with {@link withVm}. */
 export function virq_handle_passthrough(channel: number): boolean {
   return current("virq_handle_passthrough").virq_handle_passthrough(channel);
 }
 
-/** {@link ReferenceApi.guest_start} on the selected VM. */
+/** {@link ReferenceApi.guest_start} on the VM bound with {@link withVm}. */
 export function guest_start(
   boot_vcpu: number,
   kernel_pc: number,
@@ -277,12 +292,12 @@ export function guest_start(
   return current("guest_start").guest_start(boot_vcpu, kernel_pc, dtb, initrd);
 }
 
-/** {@link ReferenceApi.guest_stop} on the selected VM. */
+/** {@link ReferenceApi.guest_stop} on the VM bound with {@link withVm}. */
 export function guest_stop(boot_vcpu: number): void {
   current("guest_stop").guest_stop(boot_vcpu);
 }
 
-/** {@link ReferenceApi.guest_restart} on the selected VM. */
+/** {@link ReferenceApi.guest_restart} on the VM bound with {@link withVm}. */
 export function guest_restart(boot_vcpu: number, ram_vaddr: RamStart, ram_size: number): boolean {
   return current("guest_restart").guest_restart(boot_vcpu, ram_vaddr, ram_size);
 }

@@ -8,12 +8,12 @@ import {
   guest_stop,
   linux_setup_images,
   referenceApi,
-  useVm,
   virq_controller_init,
   virq_handle_passthrough,
   virq_inject,
   virq_register,
   virq_register_passthrough,
+  withVm,
 } from "./reference_api.ts";
 import { VirtualMachine } from "./virtual_machine.ts";
 import { GICC, GICD, guest, LOAD, print, psci, SYSREGS } from "./testdata/guest.ts";
@@ -65,50 +65,51 @@ async function until(condition: () => boolean, ms = 5000): Promise<void> {
 Deno.test("reference API: boot and interrupts written the way a C VMM does it", async () => {
   const { vm, output } = machine();
   try {
-    using _ = useVm(vm);
-    const kernel = irqGuest();
-    const initrd = new TextEncoder().encode("not really a ramdisk");
-    const dtb = vm.deviceTree("console=ttyAMA0", {
-      start: GUEST_INITRD,
-      end: GUEST_INITRD + initrd.length,
+    await withVm(vm, async () => {
+      const kernel = irqGuest();
+      const initrd = new TextEncoder().encode("not really a ramdisk");
+      const dtb = vm.deviceTree("console=ttyAMA0", {
+        start: GUEST_INITRD,
+        end: GUEST_INITRD + initrd.length,
+      });
+      const kernel_pc = linux_setup_images(
+        vm.ram,
+        kernel,
+        kernel.length,
+        dtb,
+        GUEST_DTB,
+        dtb.length,
+        initrd,
+        GUEST_INITRD,
+        initrd.length,
+      );
+      assert.equal(kernel_pc, LOAD);
+      assert.deepEqual(
+        vm.ram.bytes.subarray(GUEST_INITRD - LOAD, GUEST_INITRD - LOAD + initrd.length),
+        initrd,
+      );
+
+      const acks: string[] = [];
+      assert.equal(virq_controller_init(0), true);
+      assert.equal(
+        virq_register(0, 40, (vcpu, irq, data) => acks.push(`${vcpu}:${irq}:${data}`), "disk"),
+        true,
+      );
+      assert.equal(virq_register_passthrough(0, 41, 3), true);
+      vm.onChannelAck(3, () => acks.push("channel 3 re-armed"));
+
+      assert.equal(guest_start(0, kernel_pc, GUEST_DTB, GUEST_INITRD), true);
+      await until(() => output().includes("ready"));
+      assert.equal(virq_inject(0, 40), true);
+      await until(() => acks.length === 1);
+      assert.equal(virq_handle_passthrough(3), true);
+      const exit = await vm.exited;
+      assert.equal(exit?.reason, "poweroff");
+      assert.deepEqual(acks, ["0:40:disk", "channel 3 re-armed"], "one ack per EOI");
+      assert.equal(vm.vcpus[0].getX(22), 40n * 64n + 41n, "the guest acknowledged 40 then 41");
+      assert.equal(virq_inject(0, 99), false, "unregistered");
+      assert.equal(virq_handle_passthrough(7), false, "unknown channel");
     });
-    const kernel_pc = linux_setup_images(
-      vm.ram,
-      kernel,
-      kernel.length,
-      dtb,
-      GUEST_DTB,
-      dtb.length,
-      initrd,
-      GUEST_INITRD,
-      initrd.length,
-    );
-    assert.equal(kernel_pc, LOAD);
-    assert.deepEqual(
-      vm.ram.bytes.subarray(GUEST_INITRD - LOAD, GUEST_INITRD - LOAD + initrd.length),
-      initrd,
-    );
-
-    const acks: string[] = [];
-    assert.equal(virq_controller_init(0), true);
-    assert.equal(
-      virq_register(0, 40, (vcpu, irq, data) => acks.push(`${vcpu}:${irq}:${data}`), "disk"),
-      true,
-    );
-    assert.equal(virq_register_passthrough(0, 41, 3), true);
-    vm.onChannelAck(3, () => acks.push("channel 3 re-armed"));
-
-    assert.equal(guest_start(0, kernel_pc, GUEST_DTB, GUEST_INITRD), true);
-    await until(() => output().includes("ready"));
-    assert.equal(virq_inject(0, 40), true);
-    await until(() => acks.length === 1);
-    assert.equal(virq_handle_passthrough(3), true);
-    const exit = await vm.exited;
-    assert.equal(exit?.reason, "poweroff");
-    assert.deepEqual(acks, ["0:40:disk", "channel 3 re-armed"], "one ack per EOI");
-    assert.equal(vm.vcpus[0].getX(22), 40n * 64n + 41n, "the guest acknowledged 40 then 41");
-    assert.equal(virq_inject(0, 99), false, "unregistered");
-    assert.equal(virq_handle_passthrough(7), false, "unknown channel");
   } finally {
     vm.close();
   }
@@ -267,19 +268,35 @@ Deno.test("reference API: failures return -1/false with a reason, never throw", 
   }
 });
 
-Deno.test("reference API: the package-level functions need a selected VM", () => {
+Deno.test("reference API: the package-level functions act on the VM bound to their own task", async () => {
   assert.throws(
     () => guest_stop(0),
-    (e: unknown) => e instanceof VmmError && e.code === "BAD_STATE" && /useVm/.test(e.message),
+    (e: unknown) => e instanceof VmmError && e.code === "INVALID_STATE" && /withVm/.test(e.message),
   );
-  const { vm } = machine();
+  const a = machine();
+  const b = machine();
   try {
-    {
-      using _ = useVm(vm);
-      assert.equal(virq_controller_init(0), true);
+    // Two tasks, interleaved at their awaits, each with its own VM bound.
+    const seen: string[] = [];
+    const task = (vm: VirtualMachine, name: string) =>
+      withVm(vm, async () => {
+        for (let i = 0; i < 3; i++) {
+          await new Promise((r) => setTimeout(r, 5));
+          assert.equal(virq_controller_init(0), true);
+          assert.equal(virq_register(0, 40 + i, () => {}, null), true);
+          seen.push(`${name}${i}`);
+        }
+      });
+    await Promise.all([task(a.vm, "a"), task(b.vm, "b")]);
+    assert.deepEqual(seen.sort(), ["a0", "a1", "a2", "b0", "b1", "b2"]);
+    // Each VM saw only its own task's registrations: the last init kept one each.
+    for (const { vm } of [a, b]) {
+      assert.equal(vm.virq.register(0, 42, null), false, "42 is registered here");
+      assert.equal(vm.virq.register(0, 41, null), true, "41 was forgotten by the last init");
     }
-    assert.throws(() => guest_restart(0, vm.ram, RAM_SIZE), VmmError, "the selection ended");
+    assert.throws(() => guest_restart(0, a.vm.ram, RAM_SIZE), VmmError, "no binding outside");
   } finally {
-    vm.close();
+    a.vm.close();
+    b.vm.close();
   }
 });

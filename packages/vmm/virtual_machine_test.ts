@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { UnicornLibrary } from "@vmkit/vcpu";
 import { VmmError } from "./errors.ts";
 import { PSCI_FN, PSCI_RET } from "./psci.ts";
-import { VirtualMachine, type VmConfig } from "./virtual_machine.ts";
+import { VirtualMachine } from "./virtual_machine.ts";
+import type { VmConfig } from "./config.ts";
 import { COND, GICC, GICD, guest, LOAD, print, psci, SYSREGS, UART } from "./testdata/guest.ts";
 
 const library = UnicornLibrary.open();
@@ -82,6 +83,7 @@ Deno.test("vm: CPU_ON is refused with a message while only one vCPU runs", async
   const a = guest();
   psci(a, PSCI_FN.CPU_ON_64, 1, LOAD, 0).mov(19, 0).add(19, 19, 0);
   psci(a, PSCI_FN.AFFINITY_INFO_64, 1, 0).mov(20, 0).add(20, 20, 0);
+  psci(a, PSCI_FN.FEATURES, PSCI_FN.CPU_ON_64).mov(21, 0).add(21, 21, 0);
   psci(a, PSCI_FN.SYSTEM_OFF);
   const { machine, logs } = vm({ cpus: 2 });
   try {
@@ -89,6 +91,11 @@ Deno.test("vm: CPU_ON is refused with a message while only one vCPU runs", async
     await machine.run({ timeoutMs: 10_000 });
     assert.equal(machine.vcpus[0].getX(19), BigInt.asUintN(64, BigInt(PSCI_RET.INTERNAL_FAILURE)));
     assert.equal(machine.vcpus[0].getX(20), 1n, "CPU 1 is off");
+    assert.equal(
+      machine.vcpus[0].getX(21),
+      BigInt.asUintN(64, BigInt(PSCI_RET.NOT_SUPPORTED)),
+      "PSCI_FEATURES does not advertise a CPU_ON that fails",
+    );
     assert.match(logs.join("\n"), /CPU_ON.*refused.*one vCPU/);
   } finally {
     machine.close();
@@ -349,7 +356,7 @@ Deno.test("vm: loading bad images says what and where", async () => {
     );
     await assert.rejects(
       () => machine.run(),
-      (e: unknown) => e instanceof VmmError && e.code === "BAD_STATE",
+      (e: unknown) => e instanceof VmmError && e.code === "INVALID_STATE",
     );
   } finally {
     machine.close();

@@ -1,0 +1,303 @@
+/**
+ * What a {@link VirtualMachine} is built from and fed with: its
+ * configuration (checked once, with a typed error that says what is wrong),
+ * the images it boots, and the records its runs report.
+ *
+ * @module
+ */
+
+import type { CpuModel, SliceCounter, UnicornLibrary } from "@vmkit/vcpu";
+import { VmmError } from "./errors.ts";
+import { DEFAULT_RAM_SIZE, RAM_BASE } from "./platform.ts";
+
+/**
+ * Where guest console output goes.
+ *
+ * @example
+ * ```ts
+ * import type { ConsoleSink } from "@vmkit/vmm";
+ *
+ * const chunks: Uint8Array[] = [];
+ * const sink: ConsoleSink = { write: (bytes) => chunks.push(bytes) };
+ * sink.write(new TextEncoder().encode("hi"));
+ * console.log(chunks.length); // 1
+ * ```
+ */
+export interface ConsoleSink {
+  /** Called with bytes the guest transmitted, in order. */
+  write(bytes: Uint8Array): void;
+}
+
+/**
+ * A hypervisor or secure monitor call the VM's firmware does not answer itself.
+ *
+ * @example
+ * ```ts
+ * import type { GuestCall } from "@vmkit/vmm";
+ *
+ * const answer = (call: GuestCall) => call.imm === 0x42 ? 7n : undefined;
+ * console.log(answer({ conduit: "hvc", imm: 0x42, args: new BigUint64Array(8), cpu: 0 })); // 7n
+ * ```
+ */
+export interface GuestCall {
+  /** `hvc` or `smc`. */
+  readonly conduit: "hvc" | "smc";
+  /** The instruction's immediate. */
+  readonly imm: number;
+  /** x0–x7 at the call. */
+  readonly args: BigUint64Array;
+  /** The calling vCPU. */
+  readonly cpu: number;
+}
+
+/**
+ * How to build a {@link VirtualMachine}.
+ *
+ * @example
+ * ```ts
+ * import type { VmConfig } from "@vmkit/vmm";
+ *
+ * const config: VmConfig = { memorySize: 64 << 20, clock: "virtual", onReset: "exit" };
+ * console.log(config.memorySize); // 67108864
+ * ```
+ */
+export interface VmConfig {
+  /** Bytes of RAM: a multiple of 2 MiB, at least 16 MiB, at most 16 GiB. Default 256 MiB. */
+  memorySize?: number;
+  /** Guest-physical start of RAM, 2 MiB aligned, at or above 0x4000_0000. Default 0x4000_0000. */
+  memoryBase?: number;
+  /** vCPUs described to the guest, 1–8. Default 1. */
+  cpus?: number;
+  /** CPU model. Default `cortex-a72`. */
+  cpuModel?: CpuModel;
+  /** PSCI conduit written into the device tree. Default `hvc`. */
+  psciMethod?: "hvc" | "smc";
+  /**
+   * `host`: guest time follows host time, idle periods are slept through.
+   * `virtual`: guest time jumps over idle periods, so timers fire at once.
+   * Default `host`.
+   */
+  clock?: "host" | "virtual";
+  /** Instructions per slice (the longest the VMM waits to regain control). */
+  sliceInstructions?: number;
+  /** How the vCPUs count slices (see `VcpuOptions.sliceCounter`). Default: the fastest available. */
+  sliceCounter?: SliceCounter;
+  /** What a guest SYSTEM_RESET does: reboot the images (`restart`) or end the run (`exit`). */
+  onReset?: "restart" | "exit";
+  /** The engine library; default: one the VM opens and closes itself. */
+  library?: UnicornLibrary;
+  /** Guest console output. Default: discarded. */
+  console?: ConsoleSink;
+  /**
+   * Diagnostics from the VMM, one line each. Lines the guest can trigger
+   * over and over (reboots, refused calls) are rate-limited per kind.
+   */
+  onLog?: (message: string) => void;
+  /**
+   * Answers calls the built-in PSCI does not: return the value for x0, or
+   * `undefined` to let PSCI answer (NOT_SUPPORTED for unknown functions).
+   */
+  onCall?: (call: GuestCall) => bigint | undefined;
+}
+
+/**
+ * The Linux images and command line to boot.
+ *
+ * @example
+ * ```ts
+ * import type { LinuxImages } from "@vmkit/vmm";
+ *
+ * const images: LinuxImages = { kernel: new Uint8Array(64), cmdline: "console=ttyAMA0" };
+ * console.log(images.initrd); // undefined
+ * ```
+ */
+export interface LinuxImages {
+  /** The kernel `Image`, uncompressed or gzip-compressed. */
+  kernel: Uint8Array;
+  /** An initramfs, if any. */
+  initrd?: Uint8Array;
+  /** A device tree to use instead of the generated one (its `/chosen` initrd range is patched). */
+  dtb?: Uint8Array;
+  /** Kernel command line. Default `DEFAULT_CMDLINE` for a generated tree. */
+  cmdline?: string;
+}
+
+/**
+ * Why {@link VirtualMachine.run} finished: the guest powered off, reset
+ * (with `onReset: "exit"`), was stopped by the host, crashed, or the run
+ * timed out.
+ *
+ * @example
+ * ```ts
+ * import type { VmExitReason } from "@vmkit/vmm";
+ *
+ * const ok = (reason: VmExitReason) => reason === "poweroff";
+ * console.log(ok("crash")); // false
+ * ```
+ */
+export type VmExitReason = "poweroff" | "reset" | "stopped" | "crash" | "timeout";
+
+/**
+ * How a run ended.
+ *
+ * @example
+ * ```ts
+ * import type { VmExit } from "@vmkit/vmm";
+ *
+ * const exit: VmExit = {
+ *   reason: "poweroff",
+ *   status: 0,
+ *   message: "the guest powered off",
+ *   instructions: 1000,
+ *   seconds: 0.01,
+ * };
+ * console.log(exit.status); // 0
+ * ```
+ */
+export interface VmExit {
+  /** Why it ended. */
+  readonly reason: VmExitReason;
+  /**
+   * The guest's exit status: 0 for a PSCI SYSTEM_OFF, the status it wrote
+   * to the exit-status device otherwise (`poweroff` runs only; 0 for others).
+   */
+  readonly status: number;
+  /** One line for humans. */
+  readonly message: string;
+  /** Guest instructions executed during the run. */
+  readonly instructions: number;
+  /** Wall-clock seconds the run took. */
+  readonly seconds: number;
+}
+
+/**
+ * Options for {@link VirtualMachine.run}.
+ *
+ * @example
+ * ```ts
+ * import type { VmRunOptions } from "@vmkit/vmm";
+ *
+ * const options: VmRunOptions = { timeoutMs: 30_000 };
+ * console.log(options.timeoutMs); // 30000
+ * ```
+ */
+export interface VmRunOptions {
+  /** End the run with `timeout` after this many milliseconds of wall time (any positive number). */
+  timeoutMs?: number;
+}
+
+/**
+ * Something that puts the guest's images into RAM and says where to start.
+ *
+ * @example
+ * ```ts
+ * import type { ImageLoader } from "@vmkit/vmm";
+ *
+ * const loader: ImageLoader = () => ({ entry: 0x4000_0000, x0: 0 });
+ * console.log(loader().entry.toString(16)); // 40000000
+ * ```
+ */
+export type ImageLoader = () => { entry: number; x0: number };
+
+/** A {@link VmConfig} with every default filled in and every value checked. */
+export interface NormalizedConfig {
+  /** See {@link VmConfig.memorySize}. */
+  readonly memorySize: number;
+  /** See {@link VmConfig.memoryBase}. */
+  readonly memoryBase: number;
+  /** See {@link VmConfig.cpus}. */
+  readonly cpus: number;
+  /** See {@link VmConfig.cpuModel}. */
+  readonly cpuModel: CpuModel;
+  /** See {@link VmConfig.psciMethod}. */
+  readonly psciMethod: "hvc" | "smc";
+  /** See {@link VmConfig.clock}. */
+  readonly clock: "host" | "virtual";
+  /** See {@link VmConfig.onReset}. */
+  readonly onReset: "restart" | "exit";
+}
+
+const MIN_RAM = 16 * 1024 * 1024;
+const MAX_RAM = 16 * 1024 ** 3;
+const TWO_MIB = 2 * 1024 * 1024;
+const CPU_MODELS: readonly string[] = ["cortex-a72", "cortex-a53", "cortex-a57"];
+
+/**
+ * Fills in the defaults of `config` and checks every value.
+ *
+ * @throws {VmmError} `BAD_CONFIG` naming the value and what is allowed.
+ * @example
+ * ```ts
+ * import { normalizeConfig } from "@vmkit/vmm";
+ *
+ * console.log(normalizeConfig({ cpus: 2 }).memorySize); // 268435456
+ * ```
+ */
+export function normalizeConfig(config: VmConfig): NormalizedConfig {
+  const memorySize = config.memorySize ?? DEFAULT_RAM_SIZE;
+  const memoryBase = config.memoryBase ?? RAM_BASE;
+  const cpus = config.cpus ?? 1;
+  if (!Number.isSafeInteger(memorySize) || memorySize < MIN_RAM || memorySize % TWO_MIB !== 0) {
+    throw new VmmError(
+      "BAD_CONFIG",
+      `memory size must be a multiple of 2 MiB and at least 16 MiB, got ${memorySize} bytes`,
+    );
+  }
+  if (memorySize > MAX_RAM) {
+    throw new VmmError("BAD_CONFIG", `memory size ${memorySize} bytes exceeds the 16 GiB limit`);
+  }
+  if (
+    !Number.isSafeInteger(memoryBase) || memoryBase % TWO_MIB !== 0 || memoryBase < RAM_BASE ||
+    memoryBase + memorySize > 2 ** 40
+  ) {
+    throw new VmmError(
+      "BAD_CONFIG",
+      `memory base must be 2 MiB aligned, at or above 0x40000000 and below 1 TiB with its size, got 0x${
+        memoryBase.toString(16)
+      }`,
+    );
+  }
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 8) {
+    throw new VmmError("BAD_CONFIG", `cpus must be 1 to 8, got ${cpus}`);
+  }
+  const cpuModel = config.cpuModel ?? "cortex-a72";
+  if ((cpuModel as string) === "max") {
+    throw new VmmError(
+      "BAD_CONFIG",
+      'CPU model "max" is refused: its SVE support aborts the whole process inside the engine ' +
+        "when Linux probes the vector length; choose cortex-a72, cortex-a53 or cortex-a57",
+    );
+  }
+  if (!CPU_MODELS.includes(cpuModel)) {
+    throw new VmmError(
+      "BAD_CONFIG",
+      `CPU model ${
+        JSON.stringify(cpuModel)
+      } is not supported; choose cortex-a72, cortex-a53 or cortex-a57`,
+    );
+  }
+  const oneOf = <T extends string>(
+    name: string,
+    value: T | undefined,
+    allowed: T[],
+    fallback: T,
+  ) => {
+    if (value === undefined) return fallback;
+    if (!allowed.includes(value)) {
+      throw new VmmError(
+        "BAD_CONFIG",
+        `${name} must be ${allowed.join(" or ")}, got ${JSON.stringify(value)}`,
+      );
+    }
+    return value;
+  };
+  return {
+    memorySize,
+    memoryBase,
+    cpus,
+    cpuModel,
+    psciMethod: oneOf("psciMethod", config.psciMethod, ["hvc", "smc"], "hvc"),
+    clock: oneOf("clock", config.clock, ["host", "virtual"], "host"),
+    onReset: oneOf("onReset", config.onReset, ["restart", "exit"], "restart"),
+  };
+}
