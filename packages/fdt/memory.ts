@@ -29,7 +29,7 @@ export function getMemoryRegions(fdt: Fdt): FdtRegion[] {
 
 /**
  * Replaces every memory node with one `memory@<address>` node per region, `reg` encoded with the
- * root's cells (`value-overflow` when a value needs more cells than the root grants). The new
+ * root's cells (`VALUE_OVERFLOW` when a value needs more cells than the root grants). The new
  * nodes take the place of the first old one, or go last under the root when there was none.
  */
 export function setMemoryRegions(fdt: Fdt, regions: readonly FdtRegion[]): void {
@@ -37,14 +37,14 @@ export function setMemoryRegions(fdt: Fdt, regions: readonly FdtRegion[]): void 
   for (const r of regions) {
     assertAddress(r.address, "memory address");
     assertAddress(r.size, "memory size");
-    if (r.size === 0) throw new FdtError("invalid-argument", "a memory region cannot be empty");
+    if (r.size === 0) throw new FdtError("INVALID_ARGUMENT", "a memory region cannot be empty");
     if (r.address + r.size > Number.MAX_SAFE_INTEGER) {
-      throw new FdtError("invalid-argument", "a memory region cannot end above 2^53");
+      throw new FdtError("INVALID_ARGUMENT", "a memory region cannot end above 2^53");
     }
     const name = `memory@${r.address.toString(16)}`;
     if (names.has(name)) {
       throw new FdtError(
-        "invalid-argument",
+        "INVALID_ARGUMENT",
         `two memory regions start at 0x${r.address.toString(16)}`,
       );
     }
@@ -59,14 +59,14 @@ export function setMemoryRegions(fdt: Fdt, regions: readonly FdtRegion[]): void 
   for (const r of regions) {
     if (!fitsCells(r.address, ac)) {
       throw new FdtError(
-        "value-overflow",
+        "VALUE_OVERFLOW",
         `address 0x${r.address.toString(16)} needs more than ${ac} cell(s)`,
         { path: "/" },
       );
     }
     if (!fitsCells(r.size, sc)) {
       throw new FdtError(
-        "value-overflow",
+        "VALUE_OVERFLOW",
         `size 0x${r.size.toString(16)} needs more than ${sc} cell(s)`,
         { path: "/" },
       );
@@ -74,7 +74,7 @@ export function setMemoryRegions(fdt: Fdt, regions: readonly FdtRegion[]): void 
     const clash = root.getChild(`memory@${r.address.toString(16)}`);
     if (clash !== undefined && !old.includes(clash)) {
       throw new FdtError(
-        "duplicate-name",
+        "DUPLICATE_NAME",
         `${clash.name} exists without device_type "memory"`,
         { path: "/" },
       );

@@ -62,11 +62,11 @@ Deno.test("setMemoryRegions on a tree without memory appends; 1-cell roots refus
   const before = serializeFdt(types);
   throwsCode(
     () => setMemoryRegions(types, [{ address: 0x1_0000_0000, size: 0x1000 }]),
-    "value-overflow",
+    "VALUE_OVERFLOW",
   );
   throwsCode(
     () => setMemoryRegions(types, [{ address: 0x1000, size: 0x1_0000_0000 }]),
-    "value-overflow",
+    "VALUE_OVERFLOW",
   );
   // A failed call leaves the tree as it was.
   assert.deepEqual(serializeFdt(types), before);
@@ -83,16 +83,16 @@ Deno.test("setMemoryRegions on a tree without memory appends; 1-cell roots refus
 
 Deno.test("setMemoryRegions validates its input", () => {
   const fdt = new Fdt();
-  throwsCode(() => setMemoryRegions(fdt, [{ address: -4, size: 1 }]), "invalid-argument");
-  throwsCode(() => setMemoryRegions(fdt, [{ address: 0, size: 0 }]), "invalid-argument");
+  throwsCode(() => setMemoryRegions(fdt, [{ address: -4, size: 1 }]), "INVALID_ARGUMENT");
+  throwsCode(() => setMemoryRegions(fdt, [{ address: 0, size: 0 }]), "INVALID_ARGUMENT");
   throwsCode(
     () => setMemoryRegions(fdt, [{ address: Number.MAX_SAFE_INTEGER, size: 2 }]),
-    "invalid-argument",
+    "INVALID_ARGUMENT",
   );
   throwsCode(
     () => setMemoryRegions(fdt, [{ address: 0, size: 1 }, { address: 0, size: 2 }]),
-    "invalid-argument",
+    "INVALID_ARGUMENT",
   );
   fdt.root.addNode("memory@1000").setString("status", "reserved-by-someone");
-  throwsCode(() => setMemoryRegions(fdt, [{ address: 0x1000, size: 1 }]), "duplicate-name");
+  throwsCode(() => setMemoryRegions(fdt, [{ address: 0x1000, size: 1 }]), "DUPLICATE_NAME");
 });

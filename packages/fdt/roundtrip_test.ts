@@ -170,7 +170,7 @@ Deno.test("reservations and the boot CPU are written as set", () => {
   fdt.bootCpuidPhys = -1;
   assert.throws(
     () => serializeFdt(fdt),
-    (e: unknown) => e instanceof FdtError && e.code === "invalid-argument",
+    (e: unknown) => e instanceof FdtError && e.code === "INVALID_ARGUMENT",
   );
 });
 

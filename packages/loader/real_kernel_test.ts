@@ -84,7 +84,7 @@ Deno.test({
       assert.match(fileDescription(path), /^Linux kernel ARM64 boot executable Image, big-endian/);
       assert.throws(
         () => parseImageHeader(Deno.readFileSync(path)),
-        (e: unknown) => e instanceof LoaderError && e.code === "big-endian",
+        (e: unknown) => e instanceof LoaderError && e.code === "BIG_ENDIAN",
       );
     } finally {
       Deno.removeSync(path);
@@ -130,7 +130,7 @@ Deno.test({
     // A cap below the kernel's size refuses it.
     await assert.rejects(
       readKernelImage(compressed, { maxDecompressedSize: 1024 * 1024 }),
-      (e: unknown) => e instanceof Error && (e as { code?: string }).code === "gzip-too-large",
+      (e: unknown) => e instanceof Error && (e as { code?: string }).code === "GZIP_TOO_LARGE",
     );
   },
 });
