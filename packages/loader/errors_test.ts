@@ -15,7 +15,7 @@ import {
   planLinuxPlacement,
   setupLinuxImages,
 } from "./mod.ts";
-import { gzip, makeImage } from "./testdata/images.ts";
+import { gzip, makeImage, makePeImage, PE_LAYOUT } from "./testdata/images.ts";
 import { makeInitrd, makeRam, readDtbFixture } from "./testdata/load.ts";
 
 const MiB = 0x10_0000;
@@ -48,6 +48,11 @@ const cases: Record<LoaderErrorCode, () => unknown> = {
   "UNSAFE_INTEGER": () => parseImageHeader(makeImage({ imageSize: 1n << 53n })),
   "BAD_TEXT_OFFSET": () => parseImageHeader(makeImage({ textOffset: 0x800n })),
   "BAD_IMAGE_SIZE": () => parseImageHeader(makeImage({ length: 0x3000, imageSize: 0x2000n })),
+  "BAD_PE_HEADER": () => {
+    const image = makePeImage();
+    new DataView(image.buffer).setUint16(PE_LAYOUT.pe + 4, 0x8664, true); // x86-64
+    return parseImageHeader(image);
+  },
   "GZIP_CORRUPT": () => gunzipLimited(new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5]), MiB),
   "GZIP_TOO_LARGE": async () => gunzipLimited(await gzip(new Uint8Array(8192)), 4096),
   "INVALID_ARGUMENT": () => guestBytes(smallRam(), GiB - 1, 2),

@@ -5,6 +5,7 @@
  */
 
 import { hex, LoaderError } from "./errors.ts";
+import { parsePeHeader, type PeHeader } from "./pe_header.ts";
 
 /** Length of the arm64 Image header in bytes. */
 export const IMAGE_HEADER_SIZE = 64;
@@ -69,6 +70,11 @@ export interface ImageHeader {
    * length (which leaves out the BSS, so keep other images well clear of a legacy kernel).
    */
   readonly loadSize: number;
+  /**
+   * The PE/COFF header of an EFI-stub Image (one starting with `"MZ"`), whose section table
+   * proves the file is whole; `undefined` for an Image without one.
+   */
+  readonly pe: PeHeader | undefined;
 }
 
 /** Knobs for {@linkcode parseImageHeader}. */
@@ -148,6 +154,10 @@ function readU64(view: DataView, offset: number, field: string): number {
  * (use {@linkcode readKernelImage} for gzip), `TRUNCATED`, `BAD_MAGIC`, `BIG_ENDIAN`,
  * `UNSUPPORTED_PAGE_SIZE`, `RESERVED_FLAGS`, `RESERVED_FIELD`, `UNSAFE_INTEGER`,
  * `BAD_TEXT_OFFSET` (not a multiple of 4 KiB), `BAD_IMAGE_SIZE` (smaller than the file).
+ *
+ * An Image starting with `"MZ"` (built with the EFI stub) also has its PE/COFF header checked by
+ * {@linkcode parsePeHeader}: `BAD_PE_HEADER` when it is malformed, `TRUNCATED` when the file ends
+ * before the last section's raw data, as a kernel cut short in a copy does.
  */
 export function parseImageHeader(
   image: Uint8Array,
@@ -258,6 +268,8 @@ export function parseImageHeader(
     );
   }
 
+  // After the Image header checks, so a file that is not an Image at all is named as such.
+  const pe = parsePeHeader(image);
   const code0 = view.getUint32(0x00, true);
   return {
     code0,
@@ -277,5 +289,6 @@ export function parseImageHeader(
     efiStub: image[0] === 0x4d && image[1] === 0x5a,
     legacy,
     loadSize: legacy ? image.length : imageSize,
+    pe,
   };
 }

@@ -9,7 +9,7 @@ import {
   parseImageHeader,
   type ParseImageHeaderOptions,
 } from "./image_header.ts";
-import { makeImage } from "./testdata/images.ts";
+import { makeImage, makePeImage } from "./testdata/images.ts";
 
 function assertCode(
   image: Uint8Array,
@@ -30,12 +30,8 @@ function assertCode(
 }
 
 Deno.test("header: a current 4 KiB-page kernel decodes field by field", () => {
-  const image = makeImage({
-    code0: 0xfa405a4d,
-    imageSize: 0x1aa0000n,
-    flags: 0xan,
-    res5: 0x40,
-  });
+  const image = makePeImage();
+  new DataView(image.buffer).setBigUint64(0x10, 0x1aa0000n, true);
   const h = parseImageHeader(image);
   assert.deepEqual(h, {
     code0: 0xfa405a4d,
@@ -55,6 +51,30 @@ Deno.test("header: a current 4 KiB-page kernel decodes field by field", () => {
     efiStub: true,
     legacy: false,
     loadSize: 0x1aa0000,
+    pe: {
+      offset: 0x40,
+      machine: 0xaa64,
+      sectionTableOffset: 0xf8,
+      sections: [
+        {
+          name: ".text",
+          headerOffset: 0xf8,
+          virtualSize: 0x3000,
+          virtualAddress: 0x1000,
+          sizeOfRawData: 0x3000,
+          pointerToRawData: 0x1000,
+        },
+        {
+          name: ".data",
+          headerOffset: 0x120,
+          virtualSize: 0x1000,
+          virtualAddress: 0x4000,
+          sizeOfRawData: 0x1000,
+          pointerToRawData: 0x4000,
+        },
+      ],
+      rawDataEnd: 0x5000,
+    },
   });
 });
 
