@@ -31,7 +31,9 @@ const EMPTY = new Uint8Array(0);
  * Serialises a tree into a blob.
  *
  * A tree parsed from a blob and left unmodified comes out byte for byte as it went in (block order,
- * padding, free space, string table, `FDT_NOP`s all kept). An edited tree keeps that layout, its
+ * padding, free space, string table, `FDT_NOP`s all kept), except that a version above 17 is
+ * written as 17: this package cannot vouch for what a newer version adds, so, like libfdt, it
+ * stamps the newest version it knows. An edited tree keeps that layout, its
  * `totalsize` while the content fits in it, and its string table, appending new names; if a name
  * the old table served is no longer used, the table is rebuilt.
  *
