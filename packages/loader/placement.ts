@@ -200,6 +200,13 @@ export function planLinuxPlacement(request: PlacementRequest): Placement {
   }
   checkCount(request.kernelLength, "kernel length");
   checkCount(request.dtbSize, "DTB size");
+  if (request.dtbSize === 0) {
+    // An empty slot would hand the kernel an address with no device tree behind it.
+    throw new LoaderError(
+      "INVALID_ARGUMENT",
+      "DTB size 0: the boot protocol requires a device tree in x0",
+    );
+  }
   const initrdSize = request.initrdSize ?? 0;
   checkCount(initrdSize, "initrd size");
   if (request.dtbAddress !== undefined) checkCount(request.dtbAddress, "DTB address");

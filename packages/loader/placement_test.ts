@@ -205,3 +205,19 @@ Deno.test("placement: bad numbers are INVALID_ARGUMENT or BAD_RAM", () => {
   fails(request({ ramBase: -1 }), "BAD_RAM");
   fails(request({ ramSize: 2 ** 53 }), "BAD_RAM");
 });
+
+Deno.test("placement: a DTB of 0 bytes is INVALID_ARGUMENT, not an empty slot", () => {
+  // Found by the fuzzer: an empty DTB range was placed at an arbitrary address.
+  assert.throws(
+    () =>
+      planLinuxPlacement({
+        ramBase: 0x4000_0000,
+        ramSize: 256 * 0x10_0000,
+        header: parseImageHeader(makeImage()),
+        kernelLength: 0x3000,
+        dtbSize: 0,
+      }),
+    (e: unknown) =>
+      e instanceof LoaderError && e.code === "INVALID_ARGUMENT" && /DTB size 0/.test(e.message),
+  );
+});
