@@ -27,10 +27,31 @@ export function getMemoryRegions(fdt: Fdt): FdtRegion[] {
   return out;
 }
 
+/** The properties of the memory node binding: a node with nothing else only describes memory. */
+const MEMORY_BINDING = new Set([
+  "device_type",
+  "reg",
+  "status",
+  "numa-node-id",
+  "hotpluggable",
+  "ecc-detection-bits",
+  "ecc-correction-bits",
+  "name",
+]);
+
+/** True when `node` holds nothing but a memory description, so removing it loses nothing else. */
+function onlyMemory(node: FdtNode): boolean {
+  return node.children.length === 0 && node.properties.every((p) => MEMORY_BINDING.has(p.name));
+}
+
 /**
  * Replaces every memory node with one `memory@<address>` node per region, `reg` encoded with the
  * root's cells (`VALUE_OVERFLOW` when a value needs more cells than the root grants). The new
  * nodes take the place of the first old one, or go last under the root when there was none.
+ *
+ * A node that claims `device_type = "memory"` but also holds something else (child nodes, or
+ * properties beyond the memory binding's, such as a `/chosen` with `bootargs`) keeps everything
+ * but its `device_type`: it stops being a memory node without losing the rest.
  */
 export function setMemoryRegions(fdt: Fdt, regions: readonly FdtRegion[]): void {
   const names = new Set<string>();
@@ -80,7 +101,10 @@ export function setMemoryRegions(fdt: Fdt, regions: readonly FdtRegion[]): void 
       );
     }
   }
-  for (const node of old) node.remove();
+  for (const node of old) {
+    if (onlyMemory(node)) node.remove();
+    else node.removeProperty("device_type");
+  }
   for (const r of regions) {
     root.addNode(`memory@${r.address.toString(16)}`, index++)
       .setString("device_type", "memory")

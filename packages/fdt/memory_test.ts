@@ -96,3 +96,19 @@ Deno.test("setMemoryRegions validates its input", () => {
   fdt.root.addNode("memory@1000").setString("status", "reserved-by-someone");
   throwsCode(() => setMemoryRegions(fdt, [{ address: 0x1000, size: 1 }]), "DUPLICATE_NAME");
 });
+
+Deno.test("setMemoryRegions keeps a node that is more than a memory description", () => {
+  // Found by the fuzzer: a corrupt DTB whose /chosen claimed device_type "memory" lost /chosen
+  // (bootargs, the initrd range just written) when /memory was replaced.
+  const fdt = new Fdt();
+  fdt.root.setU32("#address-cells", 2).setU32("#size-cells", 2);
+  fdt.root.addNode("chosen").setString("bootargs", "console=ttyAMA0")
+    .setString("device_type", "memory").setCells("reg", [0, 0x4000_0000, 0, 0x1000]);
+  fdt.root.addNode("ram@0").setString("device_type", "memory").setCells("reg", [0, 0, 0, 0x1000])
+    .setString("status", "okay");
+  setMemoryRegions(fdt, [{ address: 0x4000_0000, size: 0x1000_0000 }]);
+  assert.deepEqual(fdt.root.children.map((n) => n.name), ["memory@40000000", "chosen"]);
+  assert.equal(fdt.getNode("/chosen").getString("bootargs"), "console=ttyAMA0");
+  assert.equal(fdt.getNode("/chosen").hasProperty("device_type"), false);
+  assert.deepEqual(getMemoryRegions(fdt), [{ address: 0x4000_0000, size: 0x1000_0000 }]);
+});

@@ -273,3 +273,24 @@ Deno.test("setup: arguments of the wrong kind", () => {
   fails({ ram: { base: -2, bytes: new Uint8Array(8) }, kernel, dtb }, "BAD_RAM");
   fails({ ram: failureRam(), kernel, dtb, dtbAddress: 0.5 }, "INVALID_ARGUMENT");
 });
+
+Deno.test("setup: patching /memory keeps a /chosen that also claims device_type memory", () => {
+  // Found by the fuzzer: a bit flip made /chosen's bootargs swallow the memory node's properties;
+  // patchMemory then deleted /chosen with the initrd range patchDtb had just written.
+  const fdt = parseFdt(readDtbFixture("virt"));
+  fdt.getNode("/chosen").setString("device_type", "memory");
+  const ram = makeRam(0x4000_0000, 64 * MiB);
+  const initrd = makeInitrd(0x1000);
+  const plan = setupLinuxImages({
+    ram,
+    kernel,
+    dtb: serializeFdt(fdt),
+    initrd,
+    patchDtb: true,
+    patchMemory: true,
+  });
+  const placed = parseFdt(at(ram, plan.dtb.start, plan.dtb.end - plan.dtb.start));
+  assert.deepEqual(getInitrdRange(placed), plan.initrd);
+  assert.equal(getBootargs(placed), "console=ttyAMA0 earlycon");
+  assert.deepEqual(getMemoryRegions(placed), [{ address: 0x4000_0000, size: 64 * MiB }]);
+});
