@@ -14,7 +14,7 @@ import type { WorkerDone } from "./worker.ts";
 /** Where the targets live unless a test substitutes its own. */
 const DEFAULT_MODULE = new URL("./targets/mod.ts", import.meta.url).href;
 const ROOT = new URL("../", import.meta.url);
-const RUNNER = new URL("./runner.ts", import.meta.url).pathname;
+const RUNNER = decodeURIComponent(new URL("./runner.ts", import.meta.url).pathname);
 
 /** How to run. */
 export interface FuzzOptions {
@@ -72,7 +72,8 @@ type ChildResult =
   | { readonly type: "crash"; readonly input: Uint8Array; readonly error: string };
 
 function guestDir(): string {
-  return Deno.env.get("VMKIT_GUEST_DIR") ?? new URL(".cache/guests", ROOT).pathname;
+  return Deno.env.get("VMKIT_GUEST_DIR") ??
+    decodeURIComponent(new URL(".cache/guests", ROOT).pathname);
 }
 
 /**
@@ -85,7 +86,7 @@ async function runChild(
 ): Promise<ChildResult> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", "--allow-read", "--allow-env", RUNNER],
-    cwd: ROOT.pathname,
+    cwd: decodeURIComponent(ROOT.pathname),
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -153,7 +154,8 @@ function save(dir: string, finding: Omit<Finding, "file">, seed: number): string
 /** Fuzzes each target in turn and returns what happened; findings are saved as they come. */
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const timeoutMs = options.timeoutMs ?? 1000;
-  const reportDir = options.reportDir ?? new URL(".reports/fuzz", ROOT).pathname;
+  const reportDir = options.reportDir ??
+    decodeURIComponent(new URL(".reports/fuzz", ROOT).pathname);
   const module = options.module ?? DEFAULT_MODULE;
   const log = options.log ?? (() => {});
   const reports: TargetReport[] = [];

@@ -42,7 +42,8 @@ async function replay(file: string, target: string | undefined, timeoutMs: numbe
   const input = fromHex(Deno.readTextFileSync(file));
   const { createTarget } = await import("./targets/mod.ts");
   const root = new URL("../", import.meta.url).href;
-  const guestDir = Deno.env.get("VMKIT_GUEST_DIR") ?? new URL(".cache/guests", root).pathname;
+  const guestDir = Deno.env.get("VMKIT_GUEST_DIR") ??
+    decodeURIComponent(new URL(".cache/guests", root).pathname);
   const t = createTarget(name, { root, guestDir, notes: [] });
   console.log(`replaying ${input.length} bytes on ${name} (time bound ${timeoutMs} ms)`);
   const started = performance.now();

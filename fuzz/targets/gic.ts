@@ -143,7 +143,13 @@ export function createGicTarget(): FuzzTarget {
             const c = cpu();
             const iar = g.cpuInterface.read(GICC_IAR, 4, c);
             checkRead(iar, 4, "GICC_IAR");
-            if ((iar & 0x3ff) < 1020) acks++;
+            const id = iar & 0x3ff;
+            invariant(
+              (id < g.irqs || id === 1023) &&
+                (id < 16 ? ((iar >>> 10) & 7) < cpus && iar >>> 13 === 0 : iar >>> 10 === 0),
+              () => `GICC_IAR on CPU ${c} returned 0x${iar.toString(16)}`,
+            );
+            if (id < 1020) acks++;
             if (r.bool()) g.cpuInterface.write(GICC_EOIR, 4, iar, c);
             break;
           }
