@@ -18,7 +18,7 @@ export function translateAddress(node: FdtNode, address: number): number | undef
     if (hit === undefined) return undefined;
     value = hit.parentAddress + (value - hit.childAddress);
     if (!Number.isSafeInteger(value)) {
-      throw new FdtError("value-overflow", "translated address does not fit in 53 bits", {
+      throw new FdtError("VALUE_OVERFLOW", "translated address does not fit in 53 bits", {
         path: bus.path,
       });
     }

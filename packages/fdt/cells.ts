@@ -31,7 +31,7 @@ export function writeU64Big(bytes: Uint8Array, offset: number, value: bigint): v
 
 /**
  * Folds `count` big-endian cells starting at `offset` into one `number`. Leading cells must be zero
- * and the result at most 2^53 - 1; otherwise `value-overflow`, because a rounded address would be a
+ * and the result at most 2^53 - 1; otherwise `VALUE_OVERFLOW`, because a rounded address would be a
  * silent wrong result.
  */
 export function readCellsAsNumber(
@@ -45,19 +45,19 @@ export function readCellsAsNumber(
   for (let i = 0; i < count; i++) {
     const cell = readU32(bytes, offset + i * 4);
     if (value > 0x1f_ffff) {
-      throw new FdtError("value-overflow", `${what} does not fit in 53 bits`, { path });
+      throw new FdtError("VALUE_OVERFLOW", `${what} does not fit in 53 bits`, { path });
     }
     value = value * TWO_POW_32 + cell;
   }
   if (!Number.isSafeInteger(value)) {
-    throw new FdtError("value-overflow", `${what} does not fit in 53 bits`, { path });
+    throw new FdtError("VALUE_OVERFLOW", `${what} does not fit in 53 bits`, { path });
   }
   return value;
 }
 
 /**
  * Splits a non-negative safe integer into `count` big-endian cells at `offset`, or raises
- * `value-overflow` if it needs more cells than that.
+ * `VALUE_OVERFLOW` if it needs more cells than that.
  */
 export function writeNumberAsCells(
   bytes: Uint8Array,
@@ -74,7 +74,7 @@ export function writeNumberAsCells(
   }
   if (rest !== 0) {
     throw new FdtError(
-      "value-overflow",
+      "VALUE_OVERFLOW",
       `${what} 0x${value.toString(16)} does not fit in ${count} cell(s)`,
       { path },
     );
@@ -85,7 +85,7 @@ export function writeNumberAsCells(
 export function assertAddress(value: number, what: string): void {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
     throw new FdtError(
-      "invalid-argument",
+      "INVALID_ARGUMENT",
       `${what} must be a non-negative integer below 2^53, got ${String(value)}`,
     );
   }
@@ -95,7 +95,7 @@ export function assertAddress(value: number, what: string): void {
 export function assertU32(value: number, what: string): void {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value >= TWO_POW_32) {
     throw new FdtError(
-      "invalid-argument",
+      "INVALID_ARGUMENT",
       `${what} must be an integer in [0, 2^32), got ${String(value)}`,
     );
   }
@@ -121,7 +121,7 @@ export function encodeU64(value: number | bigint, what = "value"): Uint8Array {
     big = BigInt(value);
   }
   if (big < 0n || big > 0xffff_ffff_ffff_ffffn) {
-    throw new FdtError("invalid-argument", `${what} must be in [0, 2^64), got ${big}`);
+    throw new FdtError("INVALID_ARGUMENT", `${what} must be in [0, 2^64), got ${big}`);
   }
   const out = new Uint8Array(8);
   writeU64Big(out, 0, big);
@@ -131,10 +131,10 @@ export function encodeU64(value: number | bigint, what = "value"): Uint8Array {
 /** Encodes one string with its terminating NUL; NULs inside are refused. */
 export function encodeString(value: string, what = "string"): Uint8Array {
   if (typeof value !== "string") {
-    throw new FdtError("invalid-argument", `${what} must be a string`);
+    throw new FdtError("INVALID_ARGUMENT", `${what} must be a string`);
   }
   if (value.includes("\0")) {
-    throw new FdtError("invalid-argument", `${what} must not contain NUL characters`);
+    throw new FdtError("INVALID_ARGUMENT", `${what} must not contain NUL characters`);
   }
   const body = encoder.encode(value);
   const out = new Uint8Array(body.length + 1);

@@ -20,7 +20,7 @@ export interface SetInitrdOptions {
 /**
  * `/chosen/linux,initrd-start` and `linux,initrd-end`, each read as one or two cells (both forms
  * exist in the wild). Undefined when `/chosen` or either property is missing. Raises
- * `bad-property-value` for other lengths or an end before the start.
+ * `BAD_PROPERTY_VALUE` for other lengths or an end before the start.
  */
 export function getInitrdRange(fdt: Fdt): InitrdRange | undefined {
   const chosen = fdt.root.getChild("chosen");
@@ -30,7 +30,7 @@ export function getInitrdRange(fdt: Fdt): InitrdRange | undefined {
   if (start === undefined || end === undefined) return undefined;
   if (end < start) {
     throw new FdtError(
-      "bad-property-value",
+      "BAD_PROPERTY_VALUE",
       `linux,initrd-end 0x${end.toString(16)} is below linux,initrd-start 0x${start.toString(16)}`,
       { path: chosen.path },
     );
@@ -40,7 +40,7 @@ export function getInitrdRange(fdt: Fdt): InitrdRange | undefined {
 
 /**
  * Records an initrd in `/chosen` (created if needed). Values are written as 64-bit by default;
- * `{ width: 32 }` writes single cells and raises `value-overflow` for values that need more.
+ * `{ width: 32 }` writes single cells and raises `VALUE_OVERFLOW` for values that need more.
  */
 export function setInitrdRange(
   fdt: Fdt,
@@ -51,14 +51,14 @@ export function setInitrdRange(
   assertAddress(start, "initrd start");
   assertAddress(end, "initrd end");
   if (end < start) {
-    throw new FdtError("invalid-argument", `initrd end 0x${end.toString(16)} is below its start`);
+    throw new FdtError("INVALID_ARGUMENT", `initrd end 0x${end.toString(16)} is below its start`);
   }
   const width = options.width ?? 64;
   if (width !== 32 && width !== 64) {
-    throw new FdtError("invalid-argument", `initrd cell width must be 32 or 64, got ${width}`);
+    throw new FdtError("INVALID_ARGUMENT", `initrd cell width must be 32 or 64, got ${width}`);
   }
   if (width === 32 && end > 0xffff_ffff) {
-    throw new FdtError("value-overflow", "initrd range does not fit 32-bit cells");
+    throw new FdtError("VALUE_OVERFLOW", "initrd range does not fit 32-bit cells");
   }
   const chosen = fdt.ensureNode("/chosen");
   if (width === 64) {
@@ -101,7 +101,7 @@ export function setStdoutPath(fdt: Fdt, path: string): void {
 
 /**
  * The console node `stdout-path` names: the part before `:` (options such as `115200n8` follow
- * it) resolved as a path or alias. Undefined when there is no `stdout-path`; raises `not-found`
+ * it) resolved as a path or alias. Undefined when there is no `stdout-path`; raises `NOT_FOUND`
  * when it names nothing.
  */
 export function resolveStdout(
@@ -113,7 +113,7 @@ export function resolveStdout(
   const target = colon < 0 ? value : value.slice(0, colon);
   const node = fdt.findNode(target);
   if (node === undefined) {
-    throw new FdtError("not-found", `stdout-path ${JSON.stringify(value)} names no node`, {
+    throw new FdtError("NOT_FOUND", `stdout-path ${JSON.stringify(value)} names no node`, {
       path: "/chosen",
     });
   }

@@ -51,7 +51,7 @@ Deno.test("initrd: 32-bit and 64-bit cells read alike", () => {
   fdt.getNode("/chosen").removeProperty("linux,initrd-end");
   assert.equal(getInitrdRange(fdt), undefined);
   fdt.getNode("/chosen").setBytes("linux,initrd-end", [1, 2]);
-  throwsCode(() => getInitrdRange(fdt), "bad-property-value");
+  throwsCode(() => getInitrdRange(fdt), "BAD_PROPERTY_VALUE");
 });
 
 Deno.test("initrd: writes 64-bit by default, 32-bit on request, creates /chosen", () => {
@@ -66,10 +66,10 @@ Deno.test("initrd: writes 64-bit by default, 32-bit on request, creates /chosen"
   assert.deepEqual(getInitrdRange(fdt), { start: 0x1000, end: 0x2000 });
   setInitrdRange(fdt, 2 ** 40, 2 ** 40 + 5);
   assert.deepEqual(getInitrdRange(fdt), { start: 2 ** 40, end: 2 ** 40 + 5 });
-  throwsCode(() => setInitrdRange(fdt, 0, 2 ** 32, { width: 32 }), "value-overflow");
-  throwsCode(() => setInitrdRange(fdt, -1, 5), "invalid-argument");
-  throwsCode(() => setInitrdRange(fdt, 1.5, 5), "invalid-argument");
-  throwsCode(() => setInitrdRange(fdt, 0, 5, { width: 16 as 32 }), "invalid-argument");
+  throwsCode(() => setInitrdRange(fdt, 0, 2 ** 32, { width: 32 }), "VALUE_OVERFLOW");
+  throwsCode(() => setInitrdRange(fdt, -1, 5), "INVALID_ARGUMENT");
+  throwsCode(() => setInitrdRange(fdt, 1.5, 5), "INVALID_ARGUMENT");
+  throwsCode(() => setInitrdRange(fdt, 0, 5, { width: 16 as 32 }), "INVALID_ARGUMENT");
   assert.deepEqual(getInitrdRange(fdt), { start: 2 ** 40, end: 2 ** 40 + 5 });
   clearInitrdRange(fdt);
   assert.equal(getInitrdRange(fdt), undefined);

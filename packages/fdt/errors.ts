@@ -2,102 +2,102 @@
  * Every way a device tree operation can fail, as a string-literal union so callers can switch on
  * it exhaustively.
  *
- * - `truncated`: the blob ends before the header or before `totalsize`.
- * - `bad-magic`: the first word is not `0xd00dfeed`.
- * - `unsupported-version`: `version` is below 16 or `last_comp_version` above 17.
- * - `bad-header`: header fields contradict each other (`totalsize` smaller than the header,
+ * - `TRUNCATED`: the blob ends before the header or before `totalsize`.
+ * - `BAD_MAGIC`: the first word is not `0xd00dfeed`.
+ * - `UNSUPPORTED_VERSION`: `version` is below 16 or `last_comp_version` above 17.
+ * - `BAD_HEADER`: header fields contradict each other (`totalsize` smaller than the header,
  *   `last_comp_version` above `version`).
- * - `block-out-of-range`: a block offset or size points outside the header/`totalsize` window.
- * - `block-overlap`: two blocks share bytes.
- * - `misaligned-block`: the reservation block is not 8-byte aligned or the structure block not
+ * - `BLOCK_OUT_OF_RANGE`: a block offset or size points outside the header/`totalsize` window.
+ * - `BLOCK_OVERLAP`: two blocks share bytes.
+ * - `MISALIGNED_BLOCK`: the reservation block is not 8-byte aligned or the structure block not
  *   4-byte aligned.
- * - `bad-reservation`: the memory-reservation block has no terminating entry.
- * - `bad-token`: an unknown token in the structure block.
- * - `struct-overrun`: a token or its payload runs past the end of the structure block.
- * - `unterminated-name`: a node name has no NUL before the end of the structure block.
- * - `unterminated-string`: a property name has no NUL before the end of the strings block.
- * - `bad-string-offset`: a property name offset lies outside the strings block.
- * - `bad-name`: a node or property name is empty or uses characters the format forbids.
- * - `duplicate-name`: two properties or two child nodes of one node share a name.
- * - `unclosed-node`: the structure ends while nodes are still open.
- * - `unexpected-end-node`: `FDT_END_NODE` with no node open.
- * - `missing-end-token`: the structure block ends without `FDT_END`.
- * - `bad-structure`: tokens in an order the format forbids (a property outside any node, a
+ * - `BAD_RESERVATION`: the memory-reservation block has no terminating entry.
+ * - `BAD_TOKEN`: an unknown token in the structure block.
+ * - `STRUCT_OVERRUN`: a token or its payload runs past the end of the structure block.
+ * - `UNTERMINATED_NAME`: a node name has no NUL before the end of the structure block.
+ * - `UNTERMINATED_STRING`: a property name has no NUL before the end of the strings block.
+ * - `BAD_STRING_OFFSET`: a property name offset lies outside the strings block.
+ * - `BAD_NAME`: a node or property name is empty or uses characters the format forbids.
+ * - `DUPLICATE_NAME`: two properties or two child nodes of one node share a name.
+ * - `UNCLOSED_NODE`: the structure ends while nodes are still open.
+ * - `UNEXPECTED_END_NODE`: `FDT_END_NODE` with no node open.
+ * - `MISSING_END_TOKEN`: the structure block ends without `FDT_END`.
+ * - `BAD_STRUCTURE`: tokens in an order the format forbids (a property outside any node, a
  *   property after a child node, a second root, no root).
- * - `limit-exceeded`: a size, depth or count cap was reached.
- * - `value-overflow`: a decoded number does not fit the JavaScript type it is returned as.
- * - `bad-property-value`: a property's length or contents do not match the type asked for.
- * - `bad-cells`: `#address-cells`/`#size-cells` are missing where required or out of range.
- * - `phandle-not-found`: a phandle reference names no node.
- * - `duplicate-phandle`: two nodes claim the same phandle.
- * - `phandle-cycle`: following phandle references comes back to a node already visited.
- * - `not-found`: a path, alias or node that must exist does not.
- * - `ambiguous-path`: a path component without unit address matches several nodes.
- * - `invalid-argument`: a value handed to an edit or builder method is out of range.
+ * - `LIMIT_EXCEEDED`: a size, depth or count cap was reached.
+ * - `VALUE_OVERFLOW`: a decoded number does not fit the JavaScript type it is returned as.
+ * - `BAD_PROPERTY_VALUE`: a property's length or contents do not match the type asked for.
+ * - `BAD_CELLS`: `#address-cells`/`#size-cells` are missing where required or out of range.
+ * - `PHANDLE_NOT_FOUND`: a phandle reference names no node.
+ * - `DUPLICATE_PHANDLE`: two nodes claim the same phandle.
+ * - `PHANDLE_CYCLE`: following phandle references comes back to a node already visited.
+ * - `NOT_FOUND`: a path, alias or node that must exist does not.
+ * - `AMBIGUOUS_PATH`: a path component without unit address matches several nodes.
+ * - `INVALID_ARGUMENT`: a value handed to an edit or builder method is out of range.
  */
 export type FdtErrorCode =
-  | "truncated"
-  | "bad-magic"
-  | "unsupported-version"
-  | "bad-header"
-  | "block-out-of-range"
-  | "block-overlap"
-  | "misaligned-block"
-  | "bad-reservation"
-  | "bad-token"
-  | "struct-overrun"
-  | "unterminated-name"
-  | "unterminated-string"
-  | "bad-string-offset"
-  | "bad-name"
-  | "duplicate-name"
-  | "unclosed-node"
-  | "unexpected-end-node"
-  | "missing-end-token"
-  | "bad-structure"
-  | "limit-exceeded"
-  | "value-overflow"
-  | "bad-property-value"
-  | "bad-cells"
-  | "phandle-not-found"
-  | "duplicate-phandle"
-  | "phandle-cycle"
-  | "not-found"
-  | "ambiguous-path"
-  | "invalid-argument";
+  | "TRUNCATED"
+  | "BAD_MAGIC"
+  | "UNSUPPORTED_VERSION"
+  | "BAD_HEADER"
+  | "BLOCK_OUT_OF_RANGE"
+  | "BLOCK_OVERLAP"
+  | "MISALIGNED_BLOCK"
+  | "BAD_RESERVATION"
+  | "BAD_TOKEN"
+  | "STRUCT_OVERRUN"
+  | "UNTERMINATED_NAME"
+  | "UNTERMINATED_STRING"
+  | "BAD_STRING_OFFSET"
+  | "BAD_NAME"
+  | "DUPLICATE_NAME"
+  | "UNCLOSED_NODE"
+  | "UNEXPECTED_END_NODE"
+  | "MISSING_END_TOKEN"
+  | "BAD_STRUCTURE"
+  | "LIMIT_EXCEEDED"
+  | "VALUE_OVERFLOW"
+  | "BAD_PROPERTY_VALUE"
+  | "BAD_CELLS"
+  | "PHANDLE_NOT_FOUND"
+  | "DUPLICATE_PHANDLE"
+  | "PHANDLE_CYCLE"
+  | "NOT_FOUND"
+  | "AMBIGUOUS_PATH"
+  | "INVALID_ARGUMENT";
 
 /** All error codes, in declaration order; handy for exhaustive tests and tooling. */
 export const FDT_ERROR_CODES: readonly FdtErrorCode[] = Object.freeze(
   [
-    "truncated",
-    "bad-magic",
-    "unsupported-version",
-    "bad-header",
-    "block-out-of-range",
-    "block-overlap",
-    "misaligned-block",
-    "bad-reservation",
-    "bad-token",
-    "struct-overrun",
-    "unterminated-name",
-    "unterminated-string",
-    "bad-string-offset",
-    "bad-name",
-    "duplicate-name",
-    "unclosed-node",
-    "unexpected-end-node",
-    "missing-end-token",
-    "bad-structure",
-    "limit-exceeded",
-    "value-overflow",
-    "bad-property-value",
-    "bad-cells",
-    "phandle-not-found",
-    "duplicate-phandle",
-    "phandle-cycle",
-    "not-found",
-    "ambiguous-path",
-    "invalid-argument",
+    "TRUNCATED",
+    "BAD_MAGIC",
+    "UNSUPPORTED_VERSION",
+    "BAD_HEADER",
+    "BLOCK_OUT_OF_RANGE",
+    "BLOCK_OVERLAP",
+    "MISALIGNED_BLOCK",
+    "BAD_RESERVATION",
+    "BAD_TOKEN",
+    "STRUCT_OVERRUN",
+    "UNTERMINATED_NAME",
+    "UNTERMINATED_STRING",
+    "BAD_STRING_OFFSET",
+    "BAD_NAME",
+    "DUPLICATE_NAME",
+    "UNCLOSED_NODE",
+    "UNEXPECTED_END_NODE",
+    "MISSING_END_TOKEN",
+    "BAD_STRUCTURE",
+    "LIMIT_EXCEEDED",
+    "VALUE_OVERFLOW",
+    "BAD_PROPERTY_VALUE",
+    "BAD_CELLS",
+    "PHANDLE_NOT_FOUND",
+    "DUPLICATE_PHANDLE",
+    "PHANDLE_CYCLE",
+    "NOT_FOUND",
+    "AMBIGUOUS_PATH",
+    "INVALID_ARGUMENT",
   ] as const,
 );
 

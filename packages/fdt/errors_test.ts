@@ -43,91 +43,91 @@ const structStart = 40 + 16; // header + the empty reservation block
 
 const cases: Case[] = [
   {
-    code: "truncated",
+    code: "TRUNCATED",
     name: "blob shorter than a magic word",
     run: () => parseFdt(new Uint8Array(2)),
     offset: 2,
   },
   {
-    code: "truncated",
+    code: "TRUNCATED",
     name: "totalsize beyond the blob",
     run: () => parseFdt(craft(validSpec()).subarray(0, 80)),
     offset: 80,
   },
   {
-    code: "truncated",
+    code: "TRUNCATED",
     name: "header cut short",
     run: () => parseFdt(craft(validSpec()).subarray(0, 30)),
     offset: 30,
   },
   {
-    code: "bad-magic",
+    code: "BAD_MAGIC",
     name: "wrong magic",
     run: () => parseFdt(craft({ ...validSpec(), patch: { 0: 0xfeedd00d } })),
     offset: 0,
   },
   {
-    code: "unsupported-version",
+    code: "UNSUPPORTED_VERSION",
     name: "version 3",
     run: () => parseFdt(craft({ ...validSpec(), version: 3, lastComp: 1 })),
     offset: 20,
   },
   {
-    code: "unsupported-version",
+    code: "UNSUPPORTED_VERSION",
     name: "last_comp_version 18",
     run: () => parseFdt(craft({ ...validSpec(), version: 18, lastComp: 18 })),
     offset: 24,
   },
   {
-    code: "bad-header",
+    code: "BAD_HEADER",
     name: "last_comp_version above version",
     run: () => parseFdt(craft({ ...validSpec(), version: 16, lastComp: 17 })),
     offset: 24,
   },
   {
-    code: "bad-header",
+    code: "BAD_HEADER",
     name: "totalsize smaller than the header",
     run: () => parseFdt(craft({ ...validSpec(), patch: { 4: 20 } })),
     offset: 4,
   },
   {
-    code: "block-out-of-range",
+    code: "BLOCK_OUT_OF_RANGE",
     name: "structure offset past totalsize",
     run: () => parseFdt(craft({ ...validSpec(), patch: { 8: 0x10000 } })),
     offset: 8,
   },
   {
-    code: "block-out-of-range",
+    code: "BLOCK_OUT_OF_RANGE",
     name: "strings offset inside the header",
     run: () => parseFdt(craft({ ...validSpec(), patch: { 12: 8 } })),
     offset: 12,
   },
   {
-    code: "block-out-of-range",
+    code: "BLOCK_OUT_OF_RANGE",
     name: "strings size past totalsize",
     run: () => parseFdt(craft({ ...validSpec(), patch: { 32: 0xffff_fff0 } })),
     offset: 32,
   },
   {
-    code: "block-out-of-range",
+    code: "BLOCK_OUT_OF_RANGE",
     name: "structure size past totalsize",
     run: () => parseFdt(craft({ ...validSpec(), patch: { 36: 0x1000 } })),
     offset: 36,
   },
   {
-    code: "block-overlap",
+    code: "BLOCK_OVERLAP",
     name: "strings block inside the structure block",
     run: () => parseFdt(craft({ ...validSpec(), patch: { 12: structStart + 8 } })),
     offset: structStart + 8,
   },
   {
-    code: "block-overlap",
+    code: "BLOCK_OVERLAP",
     name: "reservation block running into the structure block",
     run: () => parseFdt(craft({ ...validSpec(), patch: { 16: structStart - 8 } })),
     offset: structStart,
   },
   {
-    code: "block-overlap",
+    code: "BLOCK_OVERLAP",
     name: "structure block overlapping the strings block",
     run: () => {
       const blob = craft(validSpec());
@@ -138,19 +138,19 @@ const cases: Case[] = [
     },
   },
   {
-    code: "misaligned-block",
+    code: "MISALIGNED_BLOCK",
     name: "structure block not 4-byte aligned",
     run: () => parseFdt(craft({ ...validSpec(), patch: { 8: structStart + 2 } })),
     offset: 8,
   },
   {
-    code: "misaligned-block",
+    code: "MISALIGNED_BLOCK",
     name: "reservation block not 8-byte aligned",
     run: () => parseFdt(craft({ ...validSpec(), patch: { 16: 44 } })),
     offset: 16,
   },
   {
-    code: "bad-reservation",
+    code: "BAD_RESERVATION",
     name: "reservation block without terminator",
     run: () => {
       // One entry, no terminator, placed last so the scan runs into totalsize.
@@ -162,32 +162,32 @@ const cases: Case[] = [
     },
   },
   {
-    code: "bad-token",
+    code: "BAD_TOKEN",
     name: "unknown token",
     run: () => parseFdt(withStruct(concat(tok.begin(""), be32(7), tok.end(), tok.finish()))),
     offset: structStart + 8,
   },
   {
-    code: "struct-overrun",
+    code: "STRUCT_OVERRUN",
     name: "property value longer than the structure block",
     run: () =>
       parseFdt(withStruct(concat(tok.begin(""), be32(3, 0x100, 0), tok.end(), tok.finish()))),
     offset: structStart + 12,
   },
   {
-    code: "struct-overrun",
+    code: "STRUCT_OVERRUN",
     name: "property header cut by the end of the block",
     run: () => parseFdt(withStruct(concat(tok.begin(""), be32(3, 0)))),
     offset: structStart + 8,
   },
   {
-    code: "unterminated-name",
+    code: "UNTERMINATED_NAME",
     name: "node name without NUL",
     run: () => parseFdt(withStruct(concat(tok.begin(""), be32(1), enc.encode("abcdefgh")))),
     offset: structStart + 12,
   },
   {
-    code: "unterminated-string",
+    code: "UNTERMINATED_STRING",
     name: "property name without NUL",
     run: () =>
       parseFdt(
@@ -195,13 +195,13 @@ const cases: Case[] = [
       ),
   },
   {
-    code: "bad-string-offset",
+    code: "BAD_STRING_OFFSET",
     name: "name offset beyond the strings block",
     run: () => parseFdt(withStruct(concat(tok.begin(""), tok.prop(100), tok.end(), tok.finish()))),
     offset: structStart + 16,
   },
   {
-    code: "bad-name",
+    code: "BAD_NAME",
     name: "node name with a space",
     run: () =>
       parseFdt(
@@ -210,19 +210,19 @@ const cases: Case[] = [
     offset: structStart + 12,
   },
   {
-    code: "bad-name",
+    code: "BAD_NAME",
     name: "root with a name",
     run: () => parseFdt(withStruct(concat(tok.begin("root"), tok.end(), tok.finish()))),
     offset: structStart + 4,
   },
   {
-    code: "bad-name",
+    code: "BAD_NAME",
     name: "empty property name",
     run: () =>
       parseFdt(withStruct(concat(tok.begin(""), tok.prop(1), tok.end(), tok.finish()), str("a"))),
   },
   {
-    code: "bad-name",
+    code: "BAD_NAME",
     name: "node name with a slash",
     run: () =>
       parseFdt(
@@ -230,7 +230,7 @@ const cases: Case[] = [
       ),
   },
   {
-    code: "duplicate-name",
+    code: "DUPLICATE_NAME",
     name: "the same property twice",
     run: () =>
       parseFdt(
@@ -239,7 +239,7 @@ const cases: Case[] = [
     offset: structStart + 20,
   },
   {
-    code: "duplicate-name",
+    code: "DUPLICATE_NAME",
     name: "the same child twice",
     run: () =>
       parseFdt(
@@ -258,42 +258,42 @@ const cases: Case[] = [
     offset: structStart + 20,
   },
   {
-    code: "duplicate-name",
+    code: "DUPLICATE_NAME",
     name: "addNode over an existing child",
     run: () => parseFdt(craft(validSpec())).root.addNode("child@1"),
   },
   {
-    code: "unclosed-node",
+    code: "UNCLOSED_NODE",
     name: "FDT_END inside a node",
     run: () => parseFdt(withStruct(concat(tok.begin(""), tok.begin("x"), tok.end(), tok.finish()))),
     offset: structStart + 20,
   },
   {
-    code: "unclosed-node",
+    code: "UNCLOSED_NODE",
     name: "nesting that never closes",
     run: () => parseFdt(withStruct(concat(tok.begin(""), tok.begin("x"), tok.begin("y")))),
     offset: structStart + 24,
   },
   {
-    code: "unexpected-end-node",
+    code: "UNEXPECTED_END_NODE",
     name: "FDT_END_NODE before any node",
     run: () => parseFdt(withStruct(concat(tok.end(), tok.finish()))),
     offset: structStart,
   },
   {
-    code: "missing-end-token",
+    code: "MISSING_END_TOKEN",
     name: "no FDT_END after the root",
     run: () => parseFdt(withStruct(concat(tok.begin(""), tok.end()))),
     offset: structStart + 12,
   },
   {
-    code: "bad-structure",
+    code: "BAD_STRUCTURE",
     name: "property before the root",
     run: () => parseFdt(withStruct(concat(tok.prop(0), tok.begin(""), tok.end(), tok.finish()))),
     offset: structStart,
   },
   {
-    code: "bad-structure",
+    code: "BAD_STRUCTURE",
     name: "property after a child node",
     run: () =>
       parseFdt(
@@ -304,7 +304,7 @@ const cases: Case[] = [
     offset: structStart + 20,
   },
   {
-    code: "bad-structure",
+    code: "BAD_STRUCTURE",
     name: "two roots",
     run: () =>
       parseFdt(
@@ -313,13 +313,13 @@ const cases: Case[] = [
     offset: structStart + 12,
   },
   {
-    code: "bad-structure",
+    code: "BAD_STRUCTURE",
     name: "no root at all",
     run: () => parseFdt(withStruct(concat(tok.nop(), tok.finish()))),
     offset: structStart + 4,
   },
   {
-    code: "limit-exceeded",
+    code: "LIMIT_EXCEEDED",
     name: "nesting deeper than the cap",
     run: () => {
       const parts = [tok.begin("")];
@@ -330,24 +330,24 @@ const cases: Case[] = [
     },
   },
   {
-    code: "limit-exceeded",
+    code: "LIMIT_EXCEEDED",
     name: "more nodes than allowed",
     run: () => parseFdt(craft(validSpec()), { limits: { maxNodes: 1 } }),
   },
   {
-    code: "limit-exceeded",
+    code: "LIMIT_EXCEEDED",
     name: "totalsize above the size cap",
     run: () => parseFdt(craft(validSpec()), { limits: { maxTotalSize: 64 } }),
     offset: 4,
   },
   {
-    code: "value-overflow",
+    code: "VALUE_OVERFLOW",
     name: "reservation above 2^53",
     run: () => parseFdt(craft({ ...validSpec(), reservations: [[1n << 60n, 0x1000n]] })),
     offset: 40,
   },
   {
-    code: "value-overflow",
+    code: "VALUE_OVERFLOW",
     name: "reg address above 2^53",
     run: () =>
       treeFrom(
@@ -363,7 +363,7 @@ const cases: Case[] = [
       ).getNode("/dev@0").getReg(),
   },
   {
-    code: "bad-property-value",
+    code: "BAD_PROPERTY_VALUE",
     name: "getU32 on a 3-byte value",
     run: () =>
       treeFrom(
@@ -373,7 +373,7 @@ const cases: Case[] = [
         .root.getU32("x"),
   },
   {
-    code: "bad-property-value",
+    code: "BAD_PROPERTY_VALUE",
     name: "initrd end before start",
     run: () => {
       const fdt = treeFrom(
@@ -392,7 +392,7 @@ const cases: Case[] = [
     },
   },
   {
-    code: "bad-cells",
+    code: "BAD_CELLS",
     name: "#address-cells of 7",
     run: () =>
       treeFrom(
@@ -409,7 +409,7 @@ const cases: Case[] = [
       ).getNode("/d@0").getReg(),
   },
   {
-    code: "phandle-not-found",
+    code: "PHANDLE_NOT_FOUND",
     name: "interrupt-parent naming nothing",
     run: () => {
       const fdt = treeFrom(
@@ -420,7 +420,7 @@ const cases: Case[] = [
     },
   },
   {
-    code: "duplicate-phandle",
+    code: "DUPLICATE_PHANDLE",
     name: "two nodes with one phandle",
     run: () =>
       treeFrom(
@@ -439,7 +439,7 @@ const cases: Case[] = [
       ).phandles(),
   },
   {
-    code: "phandle-cycle",
+    code: "PHANDLE_CYCLE",
     name: "interrupt-parent loop between two controllers",
     run: () => {
       const fdt = treeFrom(
@@ -465,7 +465,7 @@ const cases: Case[] = [
     },
   },
   {
-    code: "phandle-cycle",
+    code: "PHANDLE_CYCLE",
     name: "a node naming itself through a followed property",
     run: () => {
       const fdt = treeFrom(
@@ -484,12 +484,12 @@ const cases: Case[] = [
     },
   },
   {
-    code: "not-found",
+    code: "NOT_FOUND",
     name: "getNode of a missing path",
     run: () => parseFdt(craft(validSpec())).getNode("/nope"),
   },
   {
-    code: "not-found",
+    code: "NOT_FOUND",
     name: "stdout-path naming nothing",
     run: () => {
       const fdt = treeFrom(
@@ -507,7 +507,7 @@ const cases: Case[] = [
     },
   },
   {
-    code: "ambiguous-path",
+    code: "AMBIGUOUS_PATH",
     name: "unit-address-less lookup with two candidates",
     run: () =>
       treeFrom(
@@ -524,17 +524,17 @@ const cases: Case[] = [
       ).findNode("/memory"),
   },
   {
-    code: "invalid-argument",
+    code: "INVALID_ARGUMENT",
     name: "negative u32",
     run: () => parseFdt(craft(validSpec())).root.setU32("x", -1),
   },
   {
-    code: "invalid-argument",
+    code: "INVALID_ARGUMENT",
     name: "initrd end before start",
     run: () => setInitrdRange(parseFdt(craft(validSpec())), 0x2000, 0x1000),
   },
   {
-    code: "invalid-argument",
+    code: "INVALID_ARGUMENT",
     name: "reservation of (0, 0)",
     run: () => {
       const fdt = parseFdt(craft(validSpec()));
@@ -543,7 +543,7 @@ const cases: Case[] = [
     },
   },
   {
-    code: "invalid-argument",
+    code: "INVALID_ARGUMENT",
     name: "memory region of size 0",
     run: () => setMemoryRegions(parseFdt(craft(validSpec())), [{ address: 0x1000, size: 0 }]),
   },
@@ -569,35 +569,35 @@ for (const c of cases) {
  * FdtErrorCode without a key here fails to compile, so the list and the cases cannot fall behind.
  */
 const EVERY_CODE: Record<FdtErrorCode, true> = {
-  "truncated": true,
-  "bad-magic": true,
-  "unsupported-version": true,
-  "bad-header": true,
-  "block-out-of-range": true,
-  "block-overlap": true,
-  "misaligned-block": true,
-  "bad-reservation": true,
-  "bad-token": true,
-  "struct-overrun": true,
-  "unterminated-name": true,
-  "unterminated-string": true,
-  "bad-string-offset": true,
-  "bad-name": true,
-  "duplicate-name": true,
-  "unclosed-node": true,
-  "unexpected-end-node": true,
-  "missing-end-token": true,
-  "bad-structure": true,
-  "limit-exceeded": true,
-  "value-overflow": true,
-  "bad-property-value": true,
-  "bad-cells": true,
-  "phandle-not-found": true,
-  "duplicate-phandle": true,
-  "phandle-cycle": true,
-  "not-found": true,
-  "ambiguous-path": true,
-  "invalid-argument": true,
+  "TRUNCATED": true,
+  "BAD_MAGIC": true,
+  "UNSUPPORTED_VERSION": true,
+  "BAD_HEADER": true,
+  "BLOCK_OUT_OF_RANGE": true,
+  "BLOCK_OVERLAP": true,
+  "MISALIGNED_BLOCK": true,
+  "BAD_RESERVATION": true,
+  "BAD_TOKEN": true,
+  "STRUCT_OVERRUN": true,
+  "UNTERMINATED_NAME": true,
+  "UNTERMINATED_STRING": true,
+  "BAD_STRING_OFFSET": true,
+  "BAD_NAME": true,
+  "DUPLICATE_NAME": true,
+  "UNCLOSED_NODE": true,
+  "UNEXPECTED_END_NODE": true,
+  "MISSING_END_TOKEN": true,
+  "BAD_STRUCTURE": true,
+  "LIMIT_EXCEEDED": true,
+  "VALUE_OVERFLOW": true,
+  "BAD_PROPERTY_VALUE": true,
+  "BAD_CELLS": true,
+  "PHANDLE_NOT_FOUND": true,
+  "DUPLICATE_PHANDLE": true,
+  "PHANDLE_CYCLE": true,
+  "NOT_FOUND": true,
+  "AMBIGUOUS_PATH": true,
+  "INVALID_ARGUMENT": true,
 };
 
 Deno.test("FDT_ERROR_CODES lists every FdtErrorCode exactly once", () => {
@@ -617,7 +617,7 @@ Deno.test("the crafted valid blob parses", () => {
 });
 
 Deno.test("FdtError carries code, offset and path and names itself", () => {
-  const e = new FdtError("not-found", "missing", { offset: 16, path: "/a" });
+  const e = new FdtError("NOT_FOUND", "missing", { offset: 16, path: "/a" });
   assert.equal(e.name, "FdtError");
   assert.equal(e.offset, 16);
   assert.equal(e.path, "/a");

@@ -35,7 +35,7 @@ export class Fdt {
    */
   constructor(root: FdtNode = new FdtNode()) {
     if (root.parent !== undefined || root.depth !== 0) {
-      throw new FdtError("invalid-argument", "the root of a tree must be a root node");
+      throw new FdtError("INVALID_ARGUMENT", "the root of a tree must be a root node");
     }
     this.root = root;
     this.reservations = [];
@@ -46,7 +46,7 @@ export class Fdt {
   /**
    * Looks a node up by path: absolute (`/cpus/cpu@0`), with unit addresses left out where that is
    * unambiguous (`/memory`), or starting with an alias from `/aliases` (`serial0`,
-   * `serial0/child`). Returns undefined when nothing matches; raises `ambiguous-path` when a
+   * `serial0/child`). Returns undefined when nothing matches; raises `AMBIGUOUS_PATH` when a
    * component without unit address matches several nodes.
    */
   findNode(path: string): FdtNode | undefined {
@@ -69,10 +69,10 @@ export class Fdt {
     return node;
   }
 
-  /** Like {@link Fdt.findNode} but raises `not-found` instead of returning undefined. */
+  /** Like {@link Fdt.findNode} but raises `NOT_FOUND` instead of returning undefined. */
   getNode(path: string): FdtNode {
     const node = this.findNode(path);
-    if (node === undefined) throw new FdtError("not-found", `no node at ${JSON.stringify(path)}`);
+    if (node === undefined) throw new FdtError("NOT_FOUND", `no node at ${JSON.stringify(path)}`);
     return node;
   }
 
@@ -82,7 +82,7 @@ export class Fdt {
    */
   ensureNode(path: string): FdtNode {
     if (typeof path !== "string" || !path.startsWith("/")) {
-      throw new FdtError("invalid-argument", `ensureNode needs an absolute path, got ${path}`);
+      throw new FdtError("INVALID_ARGUMENT", `ensureNode needs an absolute path, got ${path}`);
     }
     let node = this.root;
     for (const part of path.split("/")) {
@@ -116,7 +116,7 @@ export class Fdt {
   }
 
   /**
-   * Every phandle in the tree mapped to its node. Raises `duplicate-phandle` when two nodes claim
+   * Every phandle in the tree mapped to its node. Raises `DUPLICATE_PHANDLE` when two nodes claim
    * the same value.
    */
   phandles(): Map<number, FdtNode> {
@@ -127,7 +127,7 @@ export class Fdt {
       const other = map.get(ph);
       if (other !== undefined) {
         throw new FdtError(
-          "duplicate-phandle",
+          "DUPLICATE_PHANDLE",
           `phandle 0x${ph.toString(16)} is claimed by ${other.path} and ${node.path}`,
           { path: node.path },
         );
@@ -158,7 +158,7 @@ export class Fdt {
       }
     }
     if (max >= MAX_PHANDLE) {
-      throw new FdtError("limit-exceeded", "no phandle values left above the largest in use");
+      throw new FdtError("LIMIT_EXCEEDED", "no phandle values left above the largest in use");
     }
     return max + 1;
   }

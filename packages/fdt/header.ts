@@ -92,23 +92,23 @@ export interface FdtHeader {
  */
 export function readHeader(blob: Uint8Array, maxTotalSize: number): FdtHeader {
   if (!(blob instanceof Uint8Array)) {
-    throw new FdtError("invalid-argument", "a device tree blob must be a Uint8Array");
+    throw new FdtError("INVALID_ARGUMENT", "a device tree blob must be a Uint8Array");
   }
   if (blob.length < 4) {
-    throw new FdtError("truncated", `blob is ${blob.length} bytes, too short for a header`, {
+    throw new FdtError("TRUNCATED", `blob is ${blob.length} bytes, too short for a header`, {
       offset: blob.length,
     });
   }
   const magic = readU32(blob, 0);
   if (magic !== FDT_MAGIC) {
     throw new FdtError(
-      "bad-magic",
+      "BAD_MAGIC",
       `magic is 0x${magic.toString(16).padStart(8, "0")}, expected 0xd00dfeed`,
       { offset: 0 },
     );
   }
   if (blob.length < HEADER_SIZE_V16) {
-    throw new FdtError("truncated", `blob is ${blob.length} bytes, too short for a header`, {
+    throw new FdtError("TRUNCATED", `blob is ${blob.length} bytes, too short for a header`, {
       offset: blob.length,
     });
   }
@@ -116,46 +116,46 @@ export function readHeader(blob: Uint8Array, maxTotalSize: number): FdtHeader {
   const version = readU32(blob, f.version);
   const lastCompVersion = readU32(blob, f.lastCompVersion);
   if (version < 16) {
-    throw new FdtError("unsupported-version", `version ${version} predates 16`, {
+    throw new FdtError("UNSUPPORTED_VERSION", `version ${version} predates 16`, {
       offset: f.version,
     });
   }
   if (lastCompVersion > FDT_VERSION) {
     throw new FdtError(
-      "unsupported-version",
+      "UNSUPPORTED_VERSION",
       `last_comp_version ${lastCompVersion} needs a reader newer than version ${FDT_VERSION}`,
       { offset: f.lastCompVersion },
     );
   }
   if (lastCompVersion > version) {
     throw new FdtError(
-      "bad-header",
+      "BAD_HEADER",
       `last_comp_version ${lastCompVersion} is above version ${version}`,
       { offset: f.lastCompVersion },
     );
   }
   const headerSize = version >= 17 ? HEADER_SIZE_V17 : HEADER_SIZE_V16;
   if (blob.length < headerSize) {
-    throw new FdtError("truncated", `blob is ${blob.length} bytes, header needs ${headerSize}`, {
+    throw new FdtError("TRUNCATED", `blob is ${blob.length} bytes, header needs ${headerSize}`, {
       offset: blob.length,
     });
   }
   const totalSize = readU32(blob, f.totalsize);
   if (totalSize < headerSize) {
-    throw new FdtError("bad-header", `totalsize ${totalSize} is smaller than the header`, {
+    throw new FdtError("BAD_HEADER", `totalsize ${totalSize} is smaller than the header`, {
       offset: f.totalsize,
     });
   }
   if (totalSize > maxTotalSize) {
     throw new FdtError(
-      "limit-exceeded",
+      "LIMIT_EXCEEDED",
       `totalsize ${totalSize} is above the ${maxTotalSize}-byte limit`,
       { offset: f.totalsize },
     );
   }
   if (totalSize > blob.length) {
     throw new FdtError(
-      "truncated",
+      "TRUNCATED",
       `header says ${totalSize} bytes but the blob has ${blob.length}`,
       { offset: blob.length },
     );
@@ -177,21 +177,21 @@ export function readHeader(blob: Uint8Array, maxTotalSize: number): FdtHeader {
   checkBlock(header, "strings", header.offDtStrings, header.sizeDtStrings, f.offDtStrings);
   if (header.offMemRsvmap % 8 !== 0) {
     throw new FdtError(
-      "misaligned-block",
+      "MISALIGNED_BLOCK",
       `memory-reservation block at 0x${header.offMemRsvmap.toString(16)} is not 8-byte aligned`,
       { offset: f.offMemRsvmap },
     );
   }
   if (header.offDtStruct % 4 !== 0) {
     throw new FdtError(
-      "misaligned-block",
+      "MISALIGNED_BLOCK",
       `structure block at 0x${header.offDtStruct.toString(16)} is not 4-byte aligned`,
       { offset: f.offDtStruct },
     );
   }
   if (header.sizeDtStruct !== undefined && header.sizeDtStruct % 4 !== 0) {
     throw new FdtError(
-      "misaligned-block",
+      "MISALIGNED_BLOCK",
       `structure block size ${header.sizeDtStruct} is not a multiple of 4`,
       { offset: f.sizeDtStruct },
     );
@@ -208,7 +208,7 @@ function checkBlock(
 ): void {
   if (offset < header.headerSize || offset > header.totalSize) {
     throw new FdtError(
-      "block-out-of-range",
+      "BLOCK_OUT_OF_RANGE",
       `${what} block offset 0x${offset.toString(16)} is outside [0x${
         header.headerSize.toString(16)
       }, totalsize 0x${header.totalSize.toString(16)}]`,
@@ -217,7 +217,7 @@ function checkBlock(
   }
   if (size > header.totalSize - offset) {
     throw new FdtError(
-      "block-out-of-range",
+      "BLOCK_OUT_OF_RANGE",
       `${what} block of ${size} bytes at 0x${offset.toString(16)} runs past totalsize 0x${
         header.totalSize.toString(16)
       }`,

@@ -27,24 +27,45 @@ export function getMemoryRegions(fdt: Fdt): FdtRegion[] {
   return out;
 }
 
+/** The properties of the memory node binding: a node with nothing else only describes memory. */
+const MEMORY_BINDING = new Set([
+  "device_type",
+  "reg",
+  "status",
+  "numa-node-id",
+  "hotpluggable",
+  "ecc-detection-bits",
+  "ecc-correction-bits",
+  "name",
+]);
+
+/** True when `node` holds nothing but a memory description, so removing it loses nothing else. */
+function onlyMemory(node: FdtNode): boolean {
+  return node.children.length === 0 && node.properties.every((p) => MEMORY_BINDING.has(p.name));
+}
+
 /**
  * Replaces every memory node with one `memory@<address>` node per region, `reg` encoded with the
- * root's cells (`value-overflow` when a value needs more cells than the root grants). The new
+ * root's cells (`VALUE_OVERFLOW` when a value needs more cells than the root grants). The new
  * nodes take the place of the first old one, or go last under the root when there was none.
+ *
+ * A node that claims `device_type = "memory"` but also holds something else (child nodes, or
+ * properties beyond the memory binding's, such as a `/chosen` with `bootargs`) keeps everything
+ * but its `device_type`: it stops being a memory node without losing the rest.
  */
 export function setMemoryRegions(fdt: Fdt, regions: readonly FdtRegion[]): void {
   const names = new Set<string>();
   for (const r of regions) {
     assertAddress(r.address, "memory address");
     assertAddress(r.size, "memory size");
-    if (r.size === 0) throw new FdtError("invalid-argument", "a memory region cannot be empty");
+    if (r.size === 0) throw new FdtError("INVALID_ARGUMENT", "a memory region cannot be empty");
     if (r.address + r.size > Number.MAX_SAFE_INTEGER) {
-      throw new FdtError("invalid-argument", "a memory region cannot end above 2^53");
+      throw new FdtError("INVALID_ARGUMENT", "a memory region cannot end above 2^53");
     }
     const name = `memory@${r.address.toString(16)}`;
     if (names.has(name)) {
       throw new FdtError(
-        "invalid-argument",
+        "INVALID_ARGUMENT",
         `two memory regions start at 0x${r.address.toString(16)}`,
       );
     }
@@ -59,14 +80,14 @@ export function setMemoryRegions(fdt: Fdt, regions: readonly FdtRegion[]): void 
   for (const r of regions) {
     if (!fitsCells(r.address, ac)) {
       throw new FdtError(
-        "value-overflow",
+        "VALUE_OVERFLOW",
         `address 0x${r.address.toString(16)} needs more than ${ac} cell(s)`,
         { path: "/" },
       );
     }
     if (!fitsCells(r.size, sc)) {
       throw new FdtError(
-        "value-overflow",
+        "VALUE_OVERFLOW",
         `size 0x${r.size.toString(16)} needs more than ${sc} cell(s)`,
         { path: "/" },
       );
@@ -74,13 +95,16 @@ export function setMemoryRegions(fdt: Fdt, regions: readonly FdtRegion[]): void 
     const clash = root.getChild(`memory@${r.address.toString(16)}`);
     if (clash !== undefined && !old.includes(clash)) {
       throw new FdtError(
-        "duplicate-name",
+        "DUPLICATE_NAME",
         `${clash.name} exists without device_type "memory"`,
         { path: "/" },
       );
     }
   }
-  for (const node of old) node.remove();
+  for (const node of old) {
+    if (onlyMemory(node)) node.remove();
+    else node.removeProperty("device_type");
+  }
   for (const r of regions) {
     root.addNode(`memory@${r.address.toString(16)}`, index++)
       .setString("device_type", "memory")

@@ -62,11 +62,11 @@ Deno.test("setMemoryRegions on a tree without memory appends; 1-cell roots refus
   const before = serializeFdt(types);
   throwsCode(
     () => setMemoryRegions(types, [{ address: 0x1_0000_0000, size: 0x1000 }]),
-    "value-overflow",
+    "VALUE_OVERFLOW",
   );
   throwsCode(
     () => setMemoryRegions(types, [{ address: 0x1000, size: 0x1_0000_0000 }]),
-    "value-overflow",
+    "VALUE_OVERFLOW",
   );
   // A failed call leaves the tree as it was.
   assert.deepEqual(serializeFdt(types), before);
@@ -83,16 +83,32 @@ Deno.test("setMemoryRegions on a tree without memory appends; 1-cell roots refus
 
 Deno.test("setMemoryRegions validates its input", () => {
   const fdt = new Fdt();
-  throwsCode(() => setMemoryRegions(fdt, [{ address: -4, size: 1 }]), "invalid-argument");
-  throwsCode(() => setMemoryRegions(fdt, [{ address: 0, size: 0 }]), "invalid-argument");
+  throwsCode(() => setMemoryRegions(fdt, [{ address: -4, size: 1 }]), "INVALID_ARGUMENT");
+  throwsCode(() => setMemoryRegions(fdt, [{ address: 0, size: 0 }]), "INVALID_ARGUMENT");
   throwsCode(
     () => setMemoryRegions(fdt, [{ address: Number.MAX_SAFE_INTEGER, size: 2 }]),
-    "invalid-argument",
+    "INVALID_ARGUMENT",
   );
   throwsCode(
     () => setMemoryRegions(fdt, [{ address: 0, size: 1 }, { address: 0, size: 2 }]),
-    "invalid-argument",
+    "INVALID_ARGUMENT",
   );
   fdt.root.addNode("memory@1000").setString("status", "reserved-by-someone");
-  throwsCode(() => setMemoryRegions(fdt, [{ address: 0x1000, size: 1 }]), "duplicate-name");
+  throwsCode(() => setMemoryRegions(fdt, [{ address: 0x1000, size: 1 }]), "DUPLICATE_NAME");
+});
+
+Deno.test("setMemoryRegions keeps a node that is more than a memory description", () => {
+  // Found by the fuzzer: a corrupt DTB whose /chosen claimed device_type "memory" lost /chosen
+  // (bootargs, the initrd range just written) when /memory was replaced.
+  const fdt = new Fdt();
+  fdt.root.setU32("#address-cells", 2).setU32("#size-cells", 2);
+  fdt.root.addNode("chosen").setString("bootargs", "console=ttyAMA0")
+    .setString("device_type", "memory").setCells("reg", [0, 0x4000_0000, 0, 0x1000]);
+  fdt.root.addNode("ram@0").setString("device_type", "memory").setCells("reg", [0, 0, 0, 0x1000])
+    .setString("status", "okay");
+  setMemoryRegions(fdt, [{ address: 0x4000_0000, size: 0x1000_0000 }]);
+  assert.deepEqual(fdt.root.children.map((n) => n.name), ["memory@40000000", "chosen"]);
+  assert.equal(fdt.getNode("/chosen").getString("bootargs"), "console=ttyAMA0");
+  assert.equal(fdt.getNode("/chosen").hasProperty("device_type"), false);
+  assert.deepEqual(getMemoryRegions(fdt), [{ address: 0x4000_0000, size: 0x1000_0000 }]);
 });

@@ -136,7 +136,7 @@ function resolveLimits(overrides: Partial<FdtLimits> | undefined): FdtLimits {
   const limits: FdtLimits = { ...DEFAULT_LIMITS, ...overrides };
   for (const [key, value] of Object.entries(limits)) {
     if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
-      throw new FdtError("invalid-argument", `limit ${key} must be a non-negative integer`);
+      throw new FdtError("INVALID_ARGUMENT", `limit ${key} must be a non-negative integer`);
     }
   }
   limits.maxDepth = Math.min(limits.maxDepth, MAX_TREE_DEPTH);
@@ -157,13 +157,13 @@ function readReservations(
     if (at + 16 > limit) {
       if (limit < totalSize) {
         throw new FdtError(
-          "block-overlap",
+          "BLOCK_OVERLAP",
           "memory-reservation block runs into the next block before its terminating entry",
           { offset: limit },
         );
       }
       throw new FdtError(
-        "bad-reservation",
+        "BAD_RESERVATION",
         "memory-reservation block has no terminating entry before totalsize",
         { offset: at },
       );
@@ -175,14 +175,14 @@ function readReservations(
     if ((addressHi | addressLo | sizeHi | sizeLo) === 0) return at + 16;
     if (out.length >= limits.maxReservations) {
       throw new FdtError(
-        "limit-exceeded",
+        "LIMIT_EXCEEDED",
         `more than ${limits.maxReservations} memory reservations`,
         { offset: at },
       );
     }
     if (addressHi > 0x1f_ffff || sizeHi > 0x1f_ffff) {
       throw new FdtError(
-        "value-overflow",
+        "VALUE_OVERFLOW",
         "memory reservation does not fit in 53 bits",
         { offset: addressHi > 0x1f_ffff ? at : at + 8 },
       );
@@ -204,7 +204,7 @@ function checkOverlap(blocks: Block[]): void {
       const start = Math.max(a.start, b.start);
       if (start < Math.min(a.end, b.end)) {
         throw new FdtError(
-          "block-overlap",
+          "BLOCK_OVERLAP",
           `${a.kind} block [0x${a.start.toString(16)}, 0x${
             a.end.toString(16)
           }) overlaps ${b.kind} block [0x${b.start.toString(16)}, 0x${b.end.toString(16)})`,
@@ -260,14 +260,14 @@ function readStructure(
     if (pos + 4 > limit) {
       if (stack.length > 0) {
         throw new FdtError(
-          "unclosed-node",
+          "UNCLOSED_NODE",
           `structure block ends with ${stack.length} node(s) still open (innermost ${
             stack[stack.length - 1].path
           })`,
           { offset: pos },
         );
       }
-      throw new FdtError("missing-end-token", "structure block ends without FDT_END", {
+      throw new FdtError("MISSING_END_TOKEN", "structure block ends without FDT_END", {
         offset: pos,
       });
     }
@@ -279,12 +279,12 @@ function readStructure(
         const nul = findNul(blob, nameStart, window);
         if (nul < 0) {
           if (window === limit) {
-            throw new FdtError("unterminated-name", "node name runs past the structure block", {
+            throw new FdtError("UNTERMINATED_NAME", "node name runs past the structure block", {
               offset: nameStart,
             });
           }
           throw new FdtError(
-            "limit-exceeded",
+            "LIMIT_EXCEEDED",
             `node name longer than ${limits.maxNameLength} bytes`,
             { offset: nameStart },
           );
@@ -293,13 +293,13 @@ function readStructure(
         let node: FdtNode;
         if (stack.length === 0) {
           if (rootSeen) {
-            throw new FdtError("bad-structure", "a second root node follows the first", {
+            throw new FdtError("BAD_STRUCTURE", "a second root node follows the first", {
               offset: pos,
             });
           }
           if (name !== "") {
             throw new FdtError(
-              "bad-name",
+              "BAD_NAME",
               `the root node must have an empty name, has ${JSON.stringify(name ?? "?")}`,
               { offset: nameStart },
             );
@@ -309,16 +309,16 @@ function readStructure(
         } else {
           const parent = stack[stack.length - 1];
           if (name === undefined || !isValidNodeName(name)) {
-            throw new FdtError("bad-name", "invalid node name", { offset: nameStart });
+            throw new FdtError("BAD_NAME", "invalid node name", { offset: nameStart });
           }
           if (stack.length > limits.maxDepth) {
-            throw new FdtError("limit-exceeded", `nodes nest deeper than ${limits.maxDepth}`, {
+            throw new FdtError("LIMIT_EXCEEDED", `nodes nest deeper than ${limits.maxDepth}`, {
               offset: pos,
             });
           }
           if (parent.getChild(name) !== undefined) {
             throw new FdtError(
-              "duplicate-name",
+              "DUPLICATE_NAME",
               `node ${name} appears twice under ${parent.path}`,
               {
                 offset: pos,
@@ -328,7 +328,7 @@ function readStructure(
           node = parent.addNode(name);
         }
         if (++nodes > limits.maxNodes) {
-          throw new FdtError("limit-exceeded", `more than ${limits.maxNodes} nodes`, {
+          throw new FdtError("LIMIT_EXCEEDED", `more than ${limits.maxNodes} nodes`, {
             offset: pos,
           });
         }
@@ -343,7 +343,7 @@ function readStructure(
       case FDT_END_NODE: {
         const node = stack.pop();
         if (node === undefined) {
-          throw new FdtError("unexpected-end-node", "FDT_END_NODE with no node open", {
+          throw new FdtError("UNEXPECTED_END_NODE", "FDT_END_NODE with no node open", {
             offset: pos,
           });
         }
@@ -354,7 +354,7 @@ function readStructure(
       }
       case FDT_PROP: {
         if (pos + 12 > limit) {
-          throw new FdtError("struct-overrun", "property header runs past the structure block", {
+          throw new FdtError("STRUCT_OVERRUN", "property header runs past the structure block", {
             offset: pos,
           });
         }
@@ -362,11 +362,11 @@ function readStructure(
         const nameOffset = readU32(blob, pos + 8);
         const node = stack[stack.length - 1];
         if (node === undefined) {
-          throw new FdtError("bad-structure", "property outside any node", { offset: pos });
+          throw new FdtError("BAD_STRUCTURE", "property outside any node", { offset: pos });
         }
         if (node.children.length > 0) {
           throw new FdtError(
-            "bad-structure",
+            "BAD_STRUCTURE",
             `property after a child node in ${node.path} (properties must come first)`,
             { offset: pos },
           );
@@ -374,19 +374,19 @@ function readStructure(
         const valueStart = pos + 12;
         if (length > limit - valueStart) {
           throw new FdtError(
-            "struct-overrun",
+            "STRUCT_OVERRUN",
             `property value of ${length} bytes runs past the structure block`,
             { offset: pos + 4 },
           );
         }
         const name = propertyName(blob, names, nameOffset, strStart, strEnd, limits, pos + 8);
         if (node.hasProperty(name)) {
-          throw new FdtError("duplicate-name", `property ${name} appears twice in ${node.path}`, {
+          throw new FdtError("DUPLICATE_NAME", `property ${name} appears twice in ${node.path}`, {
             offset: pos,
           });
         }
         if (++properties > limits.maxProperties) {
-          throw new FdtError("limit-exceeded", `more than ${limits.maxProperties} properties`, {
+          throw new FdtError("LIMIT_EXCEEDED", `more than ${limits.maxProperties} properties`, {
             offset: pos,
           });
         }
@@ -408,7 +408,7 @@ function readStructure(
       case FDT_END:
         if (stack.length > 0) {
           throw new FdtError(
-            "unclosed-node",
+            "UNCLOSED_NODE",
             `FDT_END with ${stack.length} node(s) still open (innermost ${
               stack[stack.length - 1].path
             })`,
@@ -416,17 +416,17 @@ function readStructure(
           );
         }
         if (!rootSeen) {
-          throw new FdtError("bad-structure", "structure block has no root node", { offset: pos });
+          throw new FdtError("BAD_STRUCTURE", "structure block has no root node", { offset: pos });
         }
         layout.nopsBeforeFinalEnd = nops;
         return pos + 4;
       default:
-        throw new FdtError("bad-token", `unknown structure token 0x${token.toString(16)}`, {
+        throw new FdtError("BAD_TOKEN", `unknown structure token 0x${token.toString(16)}`, {
           offset: pos,
         });
     }
     if (pos > limit) {
-      throw new FdtError("struct-overrun", "padding runs past the structure block", {
+      throw new FdtError("STRUCT_OVERRUN", "padding runs past the structure block", {
         offset: limit,
       });
     }
@@ -460,7 +460,7 @@ function propertyName(
   if (cached !== undefined) return cached;
   if (nameOffset >= strEnd - strStart) {
     throw new FdtError(
-      "bad-string-offset",
+      "BAD_STRING_OFFSET",
       `property name offset 0x${nameOffset.toString(16)} is outside the ${
         strEnd - strStart
       }-byte strings block`,
@@ -472,19 +472,19 @@ function propertyName(
   const nul = findNul(blob, start, window);
   if (nul < 0) {
     if (window === strEnd) {
-      throw new FdtError("unterminated-string", "property name runs past the strings block", {
+      throw new FdtError("UNTERMINATED_STRING", "property name runs past the strings block", {
         offset: start,
       });
     }
     throw new FdtError(
-      "limit-exceeded",
+      "LIMIT_EXCEEDED",
       `property name longer than ${limits.maxNameLength} bytes`,
       { offset: start },
     );
   }
   const name = asciiName(blob, start, start + nul);
   if (name === undefined || !isValidPropertyName(name)) {
-    throw new FdtError("bad-name", "invalid property name", { offset: start });
+    throw new FdtError("BAD_NAME", "invalid property name", { offset: start });
   }
   cache.set(nameOffset, name);
   return name;

@@ -12,7 +12,7 @@ function resolve(
   const target = index.get(phandle);
   if (target === undefined) {
     throw new FdtError(
-      "phandle-not-found",
+      "PHANDLE_NOT_FOUND",
       `${property} = <0x${phandle.toString(16)}> names no node`,
       { path: from.path },
     );
@@ -22,7 +22,7 @@ function resolve(
 
 /**
  * The node a single-phandle property (such as `interrupt-parent` or `msi-parent`) refers to;
- * undefined when the property is absent, `phandle-not-found` when it names nothing.
+ * undefined when the property is absent, `PHANDLE_NOT_FOUND` when it names nothing.
  */
 export function getPhandleTarget(fdt: Fdt, node: FdtNode, property: string): FdtNode | undefined {
   return resolve(fdt.phandles(), node, property);
@@ -49,7 +49,7 @@ function interruptParent(
 
 /**
  * The interrupt controllers an interrupt from `node` passes through, nearest first, ending at the
- * root controller (one whose interrupt parent is itself or absent). Raises `phandle-cycle` when
+ * root controller (one whose interrupt parent is itself or absent). Raises `PHANDLE_CYCLE` when
  * the chain loops between different controllers.
  */
 export function getInterruptControllerChain(fdt: Fdt, node: FdtNode): FdtNode[] {
@@ -60,7 +60,7 @@ export function getInterruptControllerChain(fdt: Fdt, node: FdtNode): FdtNode[] 
   while (current !== undefined) {
     if (seen.has(current)) {
       throw new FdtError(
-        "phandle-cycle",
+        "PHANDLE_CYCLE",
         `interrupt-parent chain loops back to ${current.path}`,
         { path: current.path },
       );
@@ -77,7 +77,7 @@ export function getInterruptControllerChain(fdt: Fdt, node: FdtNode): FdtNode[] 
 
 /**
  * Follows a single-phandle property from node to node until a node lacks it, returning the nodes
- * reached (not including `start`). Raises `phandle-cycle` when a node comes round again, including
+ * reached (not including `start`). Raises `PHANDLE_CYCLE` when a node comes round again, including
  * a node that names itself.
  */
 export function followPhandleChain(fdt: Fdt, start: FdtNode, property: string): FdtNode[] {
@@ -87,7 +87,7 @@ export function followPhandleChain(fdt: Fdt, start: FdtNode, property: string): 
   let current = resolve(index, start, property);
   while (current !== undefined) {
     if (seen.has(current)) {
-      throw new FdtError("phandle-cycle", `${property} chain loops back to ${current.path}`, {
+      throw new FdtError("PHANDLE_CYCLE", `${property} chain loops back to ${current.path}`, {
         path: current.path,
       });
     }

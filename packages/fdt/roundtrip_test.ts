@@ -170,7 +170,7 @@ Deno.test("reservations and the boot CPU are written as set", () => {
   fdt.bootCpuidPhys = -1;
   assert.throws(
     () => serializeFdt(fdt),
-    (e: unknown) => e instanceof FdtError && e.code === "invalid-argument",
+    (e: unknown) => e instanceof FdtError && e.code === "INVALID_ARGUMENT",
   );
 });
 
@@ -198,4 +198,20 @@ Deno.test("string tables past the index cap still share names and stay valid", (
   assert.ok(table > 256 * 1024);
   assert.equal(parseFdt(blob).getNode("/n11999").getU32("property-with-a-long-name-11999"), 11999);
   assert.ok(table < 12_000 * 40);
+});
+
+Deno.test("a blob of a newer version compatible with 17 comes back as version 17, otherwise identical", () => {
+  // Found by the fuzzer: version 0x200011 with last_comp_version 16 parses.
+  const blob = craft({
+    struct: concat(tok.begin(""), tok.prop(0, [2]), tok.end(), tok.finish()),
+    strings: strtab("#address-cells"),
+    version: 0x20_0011,
+    lastComp: 16,
+  });
+  const out = serializeFdt(parseFdt(blob));
+  assert.equal(u32(out, 20), 17);
+  assert.equal(u32(out, 24), 16);
+  const expected = blob.slice();
+  new DataView(expected.buffer).setUint32(20, 17);
+  assert.deepEqual(out, expected);
 });

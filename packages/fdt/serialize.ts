@@ -31,7 +31,9 @@ const EMPTY = new Uint8Array(0);
  * Serialises a tree into a blob.
  *
  * A tree parsed from a blob and left unmodified comes out byte for byte as it went in (block order,
- * padding, free space, string table, `FDT_NOP`s all kept). An edited tree keeps that layout, its
+ * padding, free space, string table, `FDT_NOP`s all kept), except that a version above 17 is
+ * written as 17: this package cannot vouch for what a newer version adds, so, like libfdt, it
+ * stamps the newest version it knows. An edited tree keeps that layout, its
  * `totalsize` while the content fits in it, and its string table, appending new names; if a name
  * the old table served is no longer used, the table is rebuilt.
  *
@@ -84,7 +86,7 @@ export function serializeFdt(fdt: Fdt): Uint8Array {
   // totalsize when it can; its bytes are kept only where the content ends where it used to.
   const totalSize = Math.max(contentEnd, layout?.totalSize ?? 0);
   if (totalSize > 0xffff_ffff) {
-    throw new FdtError("limit-exceeded", `blob would be ${totalSize} bytes, over 4 GiB`);
+    throw new FdtError("LIMIT_EXCEEDED", `blob would be ${totalSize} bytes, over 4 GiB`);
   }
 
   const out = new Uint8Array(totalSize);
@@ -123,7 +125,7 @@ function nopCount(layout: FdtLayout | undefined, key: FdtNode | FdtProperty): nu
 
 function checkU32(value: number, what: string): void {
   if (!Number.isInteger(value) || value < 0 || value > 0xffff_ffff) {
-    throw new FdtError("invalid-argument", `${what} must be a u32, got ${value}`);
+    throw new FdtError("INVALID_ARGUMENT", `${what} must be a u32, got ${value}`);
   }
 }
 
@@ -161,7 +163,7 @@ function writeReservations(fdt: Fdt, out: Uint8Array, at: number): void {
     assertAddress(r.size, "reservation size");
     if (r.address === 0 && r.size === 0) {
       throw new FdtError(
-        "invalid-argument",
+        "INVALID_ARGUMENT",
         "a reservation of address 0 and size 0 would read as the end of the block",
       );
     }

@@ -56,12 +56,12 @@ export class FdtProperty {
 
   /**
    * Creates a detached property; nodes create their own through their setters.
-   * @param name a valid property name (`bad-name` otherwise)
+   * @param name a valid property name (`BAD_NAME` otherwise)
    * @param value the raw value; the property keeps this array, it does not copy it
    */
   constructor(name: string, value: Uint8Array = new Uint8Array(0)) {
     if (typeof name !== "string" || !isValidPropertyName(name)) {
-      throw new FdtError("bad-name", `invalid property name ${JSON.stringify(name)}`);
+      throw new FdtError("BAD_NAME", `invalid property name ${JSON.stringify(name)}`);
     }
     this.name = name;
     this.#value = checkValue(value);
@@ -80,7 +80,7 @@ export class FdtProperty {
 
 function checkValue(value: Uint8Array): Uint8Array {
   if (!(value instanceof Uint8Array)) {
-    throw new FdtError("invalid-argument", "a property value must be a Uint8Array");
+    throw new FdtError("INVALID_ARGUMENT", "a property value must be a Uint8Array");
   }
   return value;
 }
@@ -168,7 +168,7 @@ export class FdtNode {
     return this.#propertyIndex.get(name)?.value.slice();
   }
 
-  /** A one-cell property as a number, or undefined; `bad-property-value` unless 4 bytes long. */
+  /** A one-cell property as a number, or undefined; `BAD_PROPERTY_VALUE` unless 4 bytes long. */
   getU32(name: string): number | undefined {
     const value = this.#propertyIndex.get(name)?.value;
     if (value === undefined) return undefined;
@@ -177,7 +177,7 @@ export class FdtNode {
   }
 
   /**
-   * A two-cell property as a bigint (the full 64-bit range), or undefined; `bad-property-value`
+   * A two-cell property as a bigint (the full 64-bit range), or undefined; `BAD_PROPERTY_VALUE`
    * unless 8 bytes long. Use {@link FdtNode.getNumber} for addresses and sizes.
    */
   getU64(name: string): bigint | undefined {
@@ -188,8 +188,8 @@ export class FdtNode {
   }
 
   /**
-   * A one- or two-cell property as a number, or undefined; `value-overflow` above 2^53 - 1 and
-   * `bad-property-value` for any other length.
+   * A one- or two-cell property as a number, or undefined; `VALUE_OVERFLOW` above 2^53 - 1 and
+   * `BAD_PROPERTY_VALUE` for any other length.
    */
   getNumber(name: string): number | undefined {
     const value = this.#propertyIndex.get(name)?.value;
@@ -200,7 +200,7 @@ export class FdtNode {
     return readCellsAsNumber(value, 0, value.length / 4, `property ${name}`, this.path);
   }
 
-  /** The value as 32-bit cells, or undefined; `bad-property-value` unless a multiple of 4 bytes. */
+  /** The value as 32-bit cells, or undefined; `BAD_PROPERTY_VALUE` unless a multiple of 4 bytes. */
   getCells(name: string): number[] | undefined {
     const value = this.#propertyIndex.get(name)?.value;
     if (value === undefined) return undefined;
@@ -211,14 +211,14 @@ export class FdtNode {
   }
 
   /**
-   * The first string of a string property, or undefined; `bad-property-value` unless the value is
+   * The first string of a string property, or undefined; `BAD_PROPERTY_VALUE` unless the value is
    * non-empty and NUL-terminated.
    */
   getString(name: string): string | undefined {
     const value = this.#propertyIndex.get(name)?.value;
     if (value === undefined) return undefined;
     if (value.length === 0 || value[value.length - 1] !== 0) {
-      throw new FdtError("bad-property-value", `property ${name} is not a NUL-terminated string`, {
+      throw new FdtError("BAD_PROPERTY_VALUE", `property ${name} is not a NUL-terminated string`, {
         path: this.path,
       });
     }
@@ -227,7 +227,7 @@ export class FdtNode {
 
   /**
    * All strings of a string-list property (`compatible`), or undefined; an empty value is an empty
-   * list; `bad-property-value` unless NUL-terminated.
+   * list; `BAD_PROPERTY_VALUE` unless NUL-terminated.
    */
   getStringList(name: string): string[] | undefined {
     const value = this.#propertyIndex.get(name)?.value;
@@ -235,7 +235,7 @@ export class FdtNode {
     if (value.length === 0) return [];
     if (value[value.length - 1] !== 0) {
       throw new FdtError(
-        "bad-property-value",
+        "BAD_PROPERTY_VALUE",
         `property ${name} is not a NUL-terminated string list`,
         { path: this.path },
       );
@@ -269,7 +269,7 @@ export class FdtNode {
 
   /**
    * The decoded `reg` property, using the parent's `#address-cells`/`#size-cells`, or undefined
-   * when absent. Raises `value-overflow` for values that do not fit a number.
+   * when absent. Raises `VALUE_OVERFLOW` for values that do not fit a number.
    */
   getReg(): FdtRegion[] | undefined {
     const value = this.#propertyIndex.get("reg")?.value;
@@ -280,7 +280,7 @@ export class FdtNode {
     if (stride === 0) {
       if (value.length === 0) return [];
       throw new FdtError(
-        "bad-cells",
+        "BAD_CELLS",
         "reg present but parent has #address-cells = #size-cells = 0",
         {
           path: this.path,
@@ -313,7 +313,7 @@ export class FdtNode {
     const sc = this.sizeCells;
     const stride = (cac + pac + sc) * 4;
     if (stride === 0) {
-      throw new FdtError("bad-cells", "ranges present but every cell count is 0", {
+      throw new FdtError("BAD_CELLS", "ranges present but every cell count is 0", {
         path: this.path,
       });
     }
@@ -360,7 +360,7 @@ export class FdtNode {
     return this.setProperty(name, new Uint8Array(0));
   }
 
-  /** Sets a one-cell property; `invalid-argument` outside [0, 2^32). */
+  /** Sets a one-cell property; `INVALID_ARGUMENT` outside [0, 2^32). */
   setU32(name: string, value: number): this {
     return this.setProperty(name, encodeCells([value], name));
   }
@@ -390,7 +390,7 @@ export class FdtNode {
     if (bytes instanceof Uint8Array) return this.setProperty(name, bytes.slice());
     for (const b of bytes) {
       if (!Number.isInteger(b) || b < 0 || b > 255) {
-        throw new FdtError("invalid-argument", `byte values must be integers in [0, 255]`);
+        throw new FdtError("INVALID_ARGUMENT", `byte values must be integers in [0, 255]`);
       }
     }
     return this.setProperty(name, Uint8Array.from(bytes));
@@ -398,7 +398,7 @@ export class FdtNode {
 
   /**
    * Sets `reg` from regions, encoded with the parent's `#address-cells`/`#size-cells`;
-   * `value-overflow` when a value needs more cells than the parent grants.
+   * `VALUE_OVERFLOW` when a value needs more cells than the parent grants.
    */
   setReg(regions: readonly FdtRegion[]): this {
     const ac = this.#parent?.addressCells ?? 2;
@@ -433,7 +433,7 @@ export class FdtNode {
   /**
    * The child with exactly this name; failing that, when `name` has no unit address, the only
    * child whose name without unit address equals it (`memory` finds `memory@40000000`).
-   * Raises `ambiguous-path` when several children match.
+   * Raises `AMBIGUOUS_PATH` when several children match.
    */
   findChild(name: string): FdtNode | undefined {
     const exact = this.#childIndex.get(name);
@@ -443,7 +443,7 @@ export class FdtNode {
       if (child.baseName !== name) continue;
       if (found !== undefined) {
         throw new FdtError(
-          "ambiguous-path",
+          "AMBIGUOUS_PATH",
           `${JSON.stringify(name)} matches both ${found.name} and ${child.name}`,
           { path: this.path },
         );
@@ -454,22 +454,22 @@ export class FdtNode {
   }
 
   /**
-   * Adds a child and returns it (so calls chain into the child). Raises `duplicate-name` if a
+   * Adds a child and returns it (so calls chain into the child). Raises `DUPLICATE_NAME` if a
    * child already has this name.
    * @param name node name with optional unit address, e.g. `memory@40000000`
    * @param index position among the children; appended when omitted
    */
   addNode(name: string, index?: number): FdtNode {
     if (typeof name !== "string" || !isValidNodeName(name)) {
-      throw new FdtError("bad-name", `invalid node name ${JSON.stringify(name)}`, {
+      throw new FdtError("BAD_NAME", `invalid node name ${JSON.stringify(name)}`, {
         path: this.path,
       });
     }
     if (this.#childIndex.has(name)) {
-      throw new FdtError("duplicate-name", `node ${name} already exists`, { path: this.path });
+      throw new FdtError("DUPLICATE_NAME", `node ${name} already exists`, { path: this.path });
     }
     if (this.#depth + 1 > MAX_TREE_DEPTH) {
-      throw new FdtError("limit-exceeded", `nodes cannot nest deeper than ${MAX_TREE_DEPTH}`, {
+      throw new FdtError("LIMIT_EXCEEDED", `nodes cannot nest deeper than ${MAX_TREE_DEPTH}`, {
         path: this.path,
       });
     }
@@ -478,7 +478,7 @@ export class FdtNode {
       this.#children.push(child);
     } else {
       if (!Number.isInteger(index) || index < 0 || index > this.#children.length) {
-        throw new FdtError("invalid-argument", `child index ${index} out of range`, {
+        throw new FdtError("INVALID_ARGUMENT", `child index ${index} out of range`, {
           path: this.path,
         });
       }
@@ -532,7 +532,7 @@ export class FdtNode {
     const value = this.getU32(name);
     if (value === undefined) return fallback;
     if (value > 4) {
-      throw new FdtError("bad-cells", `${name} = ${value} is out of range (at most 4)`, {
+      throw new FdtError("BAD_CELLS", `${name} = ${value} is out of range (at most 4)`, {
         path: this.path,
       });
     }
@@ -541,7 +541,7 @@ export class FdtNode {
 
   #badValue(name: string, expected: string, length: number): FdtError {
     return new FdtError(
-      "bad-property-value",
+      "BAD_PROPERTY_VALUE",
       `property ${name} should be ${expected}, is ${length} bytes`,
       { path: this.path },
     );

@@ -8,28 +8,28 @@ import { type Fdt, FdtError, getInitrdRange, getMemoryRegions, parseFdt } from "
 import { hex, LoaderError } from "./errors.ts";
 import { DTB_MAX_SIZE, type GuestRange } from "./placement.ts";
 
-/** Turns an `FdtError` (or anything else thrown by `@vmkit/fdt`) into a `bad-dtb` LoaderError. */
+/** Turns an `FdtError` (or anything else thrown by `@vmkit/fdt`) into a `BAD_DTB` LoaderError. */
 export function dtbError(e: unknown, doing: string): LoaderError {
   if (e instanceof LoaderError) return e;
   if (e instanceof FdtError) {
     const where = e.offset !== undefined ? ` at offset ${hex(e.offset)}` : "";
-    return new LoaderError("bad-dtb", `DTB ${doing}: ${e.code}${where}: ${e.message}`, {
+    return new LoaderError("BAD_DTB", `DTB ${doing}: ${e.code}${where}: ${e.message}`, {
       offset: e.offset,
       cause: e,
     });
   }
   return new LoaderError(
-    "bad-dtb",
+    "BAD_DTB",
     `DTB ${doing}: ${e instanceof Error ? e.message : String(e)}`,
     { cause: e },
   );
 }
 
-/** Refuses a DTB over 2 MiB, then parses it, wrapping any `FdtError` as `bad-dtb`. */
+/** Refuses a DTB over 2 MiB, then parses it, wrapping any `FdtError` as `BAD_DTB`. */
 export function readDtb(dtb: Uint8Array): Fdt {
   if (dtb.length > DTB_MAX_SIZE) {
     throw new LoaderError(
-      "dtb-too-large",
+      "DTB_TOO_LARGE",
       `DTB is ${dtb.length} bytes; the kernel accepts at most ${DTB_MAX_SIZE}`,
     );
   }
@@ -40,7 +40,7 @@ export function readDtb(dtb: Uint8Array): Fdt {
   }
 }
 
-/** The `/chosen` initrd range, `bad-dtb` when the properties are malformed. */
+/** The `/chosen` initrd range, `BAD_DTB` when the properties are malformed. */
 export function dtbInitrd(fdt: Fdt): GuestRange | undefined {
   try {
     return getInitrdRange(fdt);
@@ -51,14 +51,14 @@ export function dtbInitrd(fdt: Fdt): GuestRange | undefined {
 
 /**
  * Refuses a DTB whose `/chosen` initrd properties contradict the initrd placed (or the absence of
- * one): `initrd-mismatch`.
+ * one): `INITRD_MISMATCH`.
  */
 export function checkInitrdAgreement(fdt: Fdt, initrd: GuestRange | undefined): void {
   const named = dtbInitrd(fdt);
   if (initrd === undefined) {
     if (named !== undefined) {
       throw new LoaderError(
-        "initrd-mismatch",
+        "INITRD_MISMATCH",
         `DTB /chosen names an initrd at ${hex(named.start)}..${
           hex(named.end)
         } but no initrd was given`,
@@ -69,7 +69,7 @@ export function checkInitrdAgreement(fdt: Fdt, initrd: GuestRange | undefined): 
   }
   if (named === undefined) {
     throw new LoaderError(
-      "initrd-mismatch",
+      "INITRD_MISMATCH",
       `initrd placed at ${hex(initrd.start)}..${
         hex(initrd.end)
       } but DTB /chosen has no linux,initrd-start/end (pass patchDtb to write them)`,
@@ -78,7 +78,7 @@ export function checkInitrdAgreement(fdt: Fdt, initrd: GuestRange | undefined): 
   }
   if (named.start !== initrd.start || named.end !== initrd.end) {
     throw new LoaderError(
-      "initrd-mismatch",
+      "INITRD_MISMATCH",
       `DTB /chosen linux,initrd-start/end say ${hex(named.start)}..${
         hex(named.end)
       } but the initrd is at ${hex(initrd.start)}..${hex(initrd.end)}`,
@@ -88,7 +88,7 @@ export function checkInitrdAgreement(fdt: Fdt, initrd: GuestRange | undefined): 
 }
 
 /**
- * Refuses a DTB whose `/memory` does not match the RAM bank (`memory-mismatch`): no memory node,
+ * Refuses a DTB whose `/memory` does not match the RAM bank (`MEMORY_MISMATCH`): no memory node,
  * a region outside RAM (the kernel would use memory that does not exist), or a placed range that
  * no region (after merging adjacent ones) contains (the kernel would not map it).
  */
@@ -106,14 +106,14 @@ export function checkMemoryAgreement(
   const nonEmpty = regions.filter((r) => r.size > 0);
   if (nonEmpty.length === 0) {
     throw new LoaderError(
-      "memory-mismatch",
+      "MEMORY_MISMATCH",
       "DTB describes no memory (no /memory node with a non-empty reg)",
     );
   }
   for (const r of nonEmpty) {
     if (r.address < ram.start || r.address + r.size > ram.end) {
       throw new LoaderError(
-        "memory-mismatch",
+        "MEMORY_MISMATCH",
         `DTB /memory region ${hex(r.address)}..${hex(r.address + r.size)} is outside RAM ${
           hex(ram.start)
         }..${hex(ram.end)}`,
@@ -131,7 +131,7 @@ export function checkMemoryAgreement(
   for (const [name, range] of placed) {
     if (!merged.some((m) => m.start <= range.start && range.end <= m.end)) {
       throw new LoaderError(
-        "memory-mismatch",
+        "MEMORY_MISMATCH",
         `${name} at ${hex(range.start)}..${hex(range.end)} is not inside any DTB /memory region (${
           merged.map((m) => `${hex(m.start)}..${hex(m.end)}`).join(", ")
         })`,

@@ -7,43 +7,45 @@
 /**
  * What went wrong, as a stable string a caller can switch on.
  *
- * Image header: `truncated`, `bad-magic`, `compressed-image`, `big-endian`,
- * `unsupported-page-size`, `reserved-flags`, `reserved-field`, `unsafe-integer`,
- * `bad-text-offset`, `bad-image-size`.
- * Decompression: `gzip-corrupt`, `gzip-too-large`.
- * Arguments and guest RAM: `bad-argument`, `bad-ram`, `unaligned-ram-base`.
- * Placement: `kernel-outside-ram`, `dtb-outside-ram`, `initrd-outside-ram`, `dtb-too-large`,
- * `dtb-misaligned`, `dtb-slot-overflow`, `initrd-window`, `overlap`, `no-room`.
- * Device tree: `bad-dtb`, `initrd-mismatch`, `memory-mismatch`.
+ * Image header: `TRUNCATED`, `BAD_MAGIC`, `COMPRESSED_IMAGE`, `BIG_ENDIAN`,
+ * `UNSUPPORTED_PAGE_SIZE`, `RESERVED_FLAGS`, `RESERVED_FIELD`, `UNSAFE_INTEGER`,
+ * `BAD_TEXT_OFFSET`, `BAD_IMAGE_SIZE`.
+ * PE/COFF header of an EFI-stub Image: `BAD_PE_HEADER` (a file cut short is `TRUNCATED`).
+ * Decompression: `GZIP_CORRUPT`, `GZIP_TOO_LARGE`.
+ * Arguments and guest RAM: `INVALID_ARGUMENT`, `BAD_RAM`, `UNALIGNED_RAM_BASE`.
+ * Placement: `KERNEL_OUTSIDE_RAM`, `DTB_OUTSIDE_RAM`, `INITRD_OUTSIDE_RAM`, `DTB_TOO_LARGE`,
+ * `DTB_MISALIGNED`, `DTB_SLOT_OVERFLOW`, `INITRD_WINDOW`, `OVERLAP`, `NO_ROOM`.
+ * Device tree: `BAD_DTB`, `INITRD_MISMATCH`, `MEMORY_MISMATCH`.
  */
 export type LoaderErrorCode =
-  | "truncated"
-  | "bad-magic"
-  | "compressed-image"
-  | "big-endian"
-  | "unsupported-page-size"
-  | "reserved-flags"
-  | "reserved-field"
-  | "unsafe-integer"
-  | "bad-text-offset"
-  | "bad-image-size"
-  | "gzip-corrupt"
-  | "gzip-too-large"
-  | "bad-argument"
-  | "bad-ram"
-  | "unaligned-ram-base"
-  | "kernel-outside-ram"
-  | "dtb-outside-ram"
-  | "initrd-outside-ram"
-  | "dtb-too-large"
-  | "dtb-misaligned"
-  | "dtb-slot-overflow"
-  | "initrd-window"
-  | "overlap"
-  | "no-room"
-  | "bad-dtb"
-  | "initrd-mismatch"
-  | "memory-mismatch";
+  | "TRUNCATED"
+  | "BAD_MAGIC"
+  | "COMPRESSED_IMAGE"
+  | "BIG_ENDIAN"
+  | "UNSUPPORTED_PAGE_SIZE"
+  | "RESERVED_FLAGS"
+  | "RESERVED_FIELD"
+  | "UNSAFE_INTEGER"
+  | "BAD_TEXT_OFFSET"
+  | "BAD_IMAGE_SIZE"
+  | "BAD_PE_HEADER"
+  | "GZIP_CORRUPT"
+  | "GZIP_TOO_LARGE"
+  | "INVALID_ARGUMENT"
+  | "BAD_RAM"
+  | "UNALIGNED_RAM_BASE"
+  | "KERNEL_OUTSIDE_RAM"
+  | "DTB_OUTSIDE_RAM"
+  | "INITRD_OUTSIDE_RAM"
+  | "DTB_TOO_LARGE"
+  | "DTB_MISALIGNED"
+  | "DTB_SLOT_OVERFLOW"
+  | "INITRD_WINDOW"
+  | "OVERLAP"
+  | "NO_ROOM"
+  | "BAD_DTB"
+  | "INITRD_MISMATCH"
+  | "MEMORY_MISMATCH";
 
 /** Where an error happened, beyond its message. */
 export interface LoaderErrorDetails {

@@ -17,17 +17,17 @@ export interface GuestRam {
   readonly bytes: Uint8Array;
 }
 
-/** Throws `bad-ram` unless `ram` describes a bank below 2^53 at a non-negative integer base. */
+/** Throws `BAD_RAM` unless `ram` describes a bank below 2^53 at a non-negative integer base. */
 export function checkGuestRam(ram: GuestRam): void {
   if (!Number.isSafeInteger(ram.base) || ram.base < 0) {
-    throw new LoaderError("bad-ram", `guest RAM base ${ram.base} is not a guest-physical address`);
+    throw new LoaderError("BAD_RAM", `guest RAM base ${ram.base} is not a guest-physical address`);
   }
   if (!(ram.bytes instanceof Uint8Array)) {
-    throw new LoaderError("bad-ram", "guest RAM bytes is not a Uint8Array");
+    throw new LoaderError("BAD_RAM", "guest RAM bytes is not a Uint8Array");
   }
   if (!Number.isSafeInteger(ram.base + ram.bytes.length)) {
     throw new LoaderError(
-      "bad-ram",
+      "BAD_RAM",
       `guest RAM at ${hex(ram.base)} of ${ram.bytes.length} bytes ends beyond 2^53`,
       { address: ram.base },
     );
@@ -47,12 +47,12 @@ export function inGuestRam(ram: GuestRam, address: number, length: number): bool
 
 /**
  * Returns a view of `length` bytes of guest RAM from guest-physical `address`, or throws
- * `bad-argument` naming the range when it is not inside `ram`.
+ * `INVALID_ARGUMENT` naming the range when it is not inside `ram`.
  */
 export function guestBytes(ram: GuestRam, address: number, length: number): Uint8Array {
   if (!inGuestRam(ram, address, length)) {
     throw new LoaderError(
-      "bad-argument",
+      "INVALID_ARGUMENT",
       `guest range ${hex(address)}..${hex(address + length)} is outside RAM ${hex(ram.base)}..${
         hex(guestRamEnd(ram))
       }`,
@@ -63,7 +63,7 @@ export function guestBytes(ram: GuestRam, address: number, length: number): Uint
   return ram.bytes.subarray(start, start + length);
 }
 
-/** Copies `data` into guest RAM at guest-physical `address`; throws `bad-argument` if it does not fit. */
+/** Copies `data` into guest RAM at guest-physical `address`; throws `INVALID_ARGUMENT` if it does not fit. */
 export function writeGuest(ram: GuestRam, address: number, data: Uint8Array): void {
   guestBytes(ram, address, data.length).set(data);
 }

@@ -20,7 +20,7 @@ const INPUT_CHUNK = 4096;
 /** Knobs for {@linkcode readKernelImage}. */
 export interface ReadKernelImageOptions extends ParseImageHeaderOptions {
   /**
-   * Refuse a gzip stream that inflates beyond this many bytes (`gzip-too-large`). Default
+   * Refuse a gzip stream that inflates beyond this many bytes (`GZIP_TOO_LARGE`). Default
    * {@linkcode DEFAULT_MAX_DECOMPRESSED_SIZE}.
    */
   readonly maxDecompressedSize?: number;
@@ -30,13 +30,13 @@ export interface ReadKernelImageOptions extends ParseImageHeaderOptions {
  * Inflates a single-member gzip stream with the runtime's `DecompressionStream`, stopping as soon
  * as the output exceeds `maxSize` bytes.
  *
- * Throws {@linkcode LoaderError}: `gzip-too-large` past the cap, `gzip-corrupt` for a bad or
+ * Throws {@linkcode LoaderError}: `GZIP_TOO_LARGE` past the cap, `GZIP_CORRUPT` for a bad or
  * truncated stream (including data after the gzip member, which Deno's decoder refuses),
- * `bad-argument` for a bad cap.
+ * `INVALID_ARGUMENT` for a bad cap.
  */
 export async function gunzipLimited(compressed: Uint8Array, maxSize: number): Promise<Uint8Array> {
   if (!Number.isSafeInteger(maxSize) || maxSize < 0) {
-    throw new LoaderError("bad-argument", `decompression cap ${maxSize} is not a byte count`);
+    throw new LoaderError("INVALID_ARGUMENT", `decompression cap ${maxSize} is not a byte count`);
   }
   let next = 0;
   const source = new ReadableStream<BufferSource>({
@@ -61,7 +61,7 @@ export async function gunzipLimited(compressed: Uint8Array, maxSize: number): Pr
       if (total > maxSize) {
         await reader.cancel();
         throw new LoaderError(
-          "gzip-too-large",
+          "GZIP_TOO_LARGE",
           `gzip kernel inflates beyond the ${maxSize}-byte cap (stopped at input offset ${
             hex(Math.min(next, compressed.length))
           })`,
@@ -73,7 +73,7 @@ export async function gunzipLimited(compressed: Uint8Array, maxSize: number): Pr
   } catch (e) {
     if (e instanceof LoaderError) throw e;
     throw new LoaderError(
-      "gzip-corrupt",
+      "GZIP_CORRUPT",
       `gzip kernel is corrupt near input offset ${hex(Math.min(next, compressed.length))}: ${
         e instanceof Error ? e.message : String(e)
       }`,

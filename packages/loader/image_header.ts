@@ -5,6 +5,7 @@
  */
 
 import { hex, LoaderError } from "./errors.ts";
+import { parsePeHeader, type PeHeader } from "./pe_header.ts";
 
 /** Length of the arm64 Image header in bytes. */
 export const IMAGE_HEADER_SIZE = 64;
@@ -69,13 +70,18 @@ export interface ImageHeader {
    * length (which leaves out the BSS, so keep other images well clear of a legacy kernel).
    */
   readonly loadSize: number;
+  /**
+   * The PE/COFF header of an EFI-stub Image (one starting with `"MZ"`), whose section table
+   * proves the file is whole; `undefined` for an Image without one.
+   */
+  readonly pe: PeHeader | undefined;
 }
 
 /** Knobs for {@linkcode parseImageHeader}. */
 export interface ParseImageHeaderOptions {
   /**
    * Page sizes the guest CPU's MMU supports (from ID_AA64MMFR0_EL1.TGran*). A kernel announcing
-   * another one is rejected with `unsupported-page-size`. Default: all three. A kernel that leaves
+   * another one is rejected with `UNSUPPORTED_PAGE_SIZE`. Default: all three. A kernel that leaves
    * its page size unspecified is always accepted.
    */
   readonly supportedPageSizes?: readonly PageSize[];
@@ -105,7 +111,7 @@ const TEXT_OFFSET_ALIGN = 4096;
  *
  * Recognises gzip, xz, zstd, bzip2, LZ4 (frame and legacy), LZMA-alone's common form and the EFI
  * zboot wrapper (`CONFIG_EFI_ZBOOT`), so that handing one of them to the synchronous functions
- * fails with a clear `compressed-image` error rather than `bad-magic`.
+ * fails with a clear `COMPRESSED_IMAGE` error rather than `BAD_MAGIC`.
  */
 export function detectCompression(bytes: Uint8Array): string | undefined {
   const at = (i: number): number => (i < bytes.length ? bytes[i] : -1);
@@ -130,7 +136,7 @@ function readU64(view: DataView, offset: number, field: string): number {
   const value = view.getBigUint64(offset, true);
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new LoaderError(
-      "unsafe-integer",
+      "UNSAFE_INTEGER",
       `Image header field ${field} at offset ${hex(offset)} is 0x${
         value.toString(16)
       }, beyond 2^53 - 1`,
@@ -144,10 +150,14 @@ function readU64(view: DataView, offset: number, field: string): number {
  * Parses and validates the header of an uncompressed arm64 Linux `Image`.
  *
  * `image` is the whole file (its length is checked against `image_size` and used as the size of
- * a legacy kernel). Throws {@linkcode LoaderError}: `compressed-image` for a gzip/xz/zstd/... file
- * (use {@linkcode readKernelImage} for gzip), `truncated`, `bad-magic`, `big-endian`,
- * `unsupported-page-size`, `reserved-flags`, `reserved-field`, `unsafe-integer`,
- * `bad-text-offset` (not a multiple of 4 KiB), `bad-image-size` (smaller than the file).
+ * a legacy kernel). Throws {@linkcode LoaderError}: `COMPRESSED_IMAGE` for a gzip/xz/zstd/... file
+ * (use {@linkcode readKernelImage} for gzip), `TRUNCATED`, `BAD_MAGIC`, `BIG_ENDIAN`,
+ * `UNSUPPORTED_PAGE_SIZE`, `RESERVED_FLAGS`, `RESERVED_FIELD`, `UNSAFE_INTEGER`,
+ * `BAD_TEXT_OFFSET` (not a multiple of 4 KiB), `BAD_IMAGE_SIZE` (smaller than the file).
+ *
+ * An Image starting with `"MZ"` (built with the EFI stub) also has its PE/COFF header checked by
+ * {@linkcode parsePeHeader}: `BAD_PE_HEADER` when it is malformed, `TRUNCATED` when the file ends
+ * before the last section's raw data, as a kernel cut short in a copy does.
  */
 export function parseImageHeader(
   image: Uint8Array,
@@ -160,7 +170,7 @@ export function parseImageHeader(
     const compression = detectCompression(image);
     if (compression !== undefined) {
       throw new LoaderError(
-        "compressed-image",
+        "COMPRESSED_IMAGE",
         compression === "gzip"
           ? "kernel is gzip-compressed: decompress it with readKernelImage() first"
           : `kernel is ${compression}-compressed: only uncompressed or gzip Images are supported`,
@@ -169,13 +179,13 @@ export function parseImageHeader(
     }
     if (image.length < IMAGE_HEADER_SIZE) {
       throw new LoaderError(
-        "truncated",
+        "TRUNCATED",
         `kernel is ${image.length} bytes, shorter than the ${IMAGE_HEADER_SIZE}-byte arm64 Image header`,
         { offset: image.length },
       );
     }
     throw new LoaderError(
-      "bad-magic",
+      "BAD_MAGIC",
       `not an arm64 Linux Image: magic at offset ${hex(IMAGE_MAGIC_OFFSET)} is ${
         hex(view.getUint32(IMAGE_MAGIC_OFFSET, true))
       }, expected ${hex(IMAGE_MAGIC)} ("ARM\\x64")`,
@@ -188,7 +198,7 @@ export function parseImageHeader(
   const flagsHigh = view.getUint32(0x1c, true);
   if (!allowReserved && ((flagsLow & ~FLAGS_KNOWN) !== 0 || flagsHigh !== 0)) {
     throw new LoaderError(
-      "reserved-flags",
+      "RESERVED_FLAGS",
       `Image header flags at offset 0x18 are 0x${
         view.getBigUint64(0x18, true).toString(16)
       }: reserved bits 4..63 are set`,
@@ -198,7 +208,7 @@ export function parseImageHeader(
   for (const [name, offset] of [["res2", 0x20], ["res3", 0x28], ["res4", 0x30]] as const) {
     if (!allowReserved && view.getBigUint64(offset, true) !== 0n) {
       throw new LoaderError(
-        "reserved-field",
+        "RESERVED_FIELD",
         `Image header field ${name} at offset ${hex(offset)} is 0x${
           view.getBigUint64(offset, true).toString(16)
         }, expected 0`,
@@ -216,7 +226,7 @@ export function parseImageHeader(
 
   if ((flags & FLAG_BIG_ENDIAN) !== 0) {
     throw new LoaderError(
-      "big-endian",
+      "BIG_ENDIAN",
       "Image header flags bit 0 (offset 0x18) says the kernel is big-endian; guests here are little-endian",
       { offset: 0x18 },
     );
@@ -227,7 +237,7 @@ export function parseImageHeader(
     !options.supportedPageSizes.includes(pageSize)
   ) {
     throw new LoaderError(
-      "unsupported-page-size",
+      "UNSUPPORTED_PAGE_SIZE",
       `Image header flags bits 2:1 (offset 0x18) ask for ${
         pageSize / 1024
       } KiB pages; the guest CPU supports ${
@@ -241,7 +251,7 @@ export function parseImageHeader(
   const textOffset = legacy ? LEGACY_TEXT_OFFSET : textOffsetField;
   if (textOffset % TEXT_OFFSET_ALIGN !== 0) {
     throw new LoaderError(
-      "bad-text-offset",
+      "BAD_TEXT_OFFSET",
       `Image header text_offset at offset 0x8 is ${
         hex(textOffset)
       }, not a multiple of 4 KiB: the kernel maps itself in pages from its first byte`,
@@ -250,7 +260,7 @@ export function parseImageHeader(
   }
   if (!legacy && imageSize < image.length) {
     throw new LoaderError(
-      "bad-image-size",
+      "BAD_IMAGE_SIZE",
       `Image header image_size at offset 0x10 is ${
         hex(imageSize)
       }, smaller than the ${image.length}-byte file`,
@@ -258,6 +268,8 @@ export function parseImageHeader(
     );
   }
 
+  // After the Image header checks, so a file that is not an Image at all is named as such.
+  const pe = parsePeHeader(image);
   const code0 = view.getUint32(0x00, true);
   return {
     code0,
@@ -277,5 +289,6 @@ export function parseImageHeader(
     efiStub: image[0] === 0x4d && image[1] === 0x5a,
     legacy,
     loadSize: legacy ? image.length : imageSize,
+    pe,
   };
 }

@@ -26,6 +26,15 @@ export {
   type ParseImageHeaderOptions,
 } from "./image_header.ts";
 export {
+  parsePeHeader,
+  PE32_PLUS_MAGIC,
+  PE_MACHINE_ARM64,
+  PE_MAX_SECTIONS,
+  PE_SIGNATURE,
+  type PeHeader,
+  type PeSection,
+} from "./pe_header.ts";
+export {
   DEFAULT_MAX_DECOMPRESSED_SIZE,
   gunzipLimited,
   readKernelImage,

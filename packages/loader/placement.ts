@@ -87,7 +87,7 @@ function overlaps(a: GuestRange, b: GuestRange): boolean {
 
 function checkCount(value: number, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new LoaderError("bad-argument", `${what} ${value} is not a non-negative integer`);
+    throw new LoaderError("INVALID_ARGUMENT", `${what} ${value} is not a non-negative integer`);
   }
 }
 
@@ -182,9 +182,9 @@ function chooseDtbSlot(gaps: readonly GuestRange[], size: number): GuestRange | 
  *
  * Works on the numbers alone, so a VMM can plan before it builds its device tree.
  *
- * Throws {@linkcode LoaderError}: `bad-ram`, `bad-argument`, `kernel-outside-ram`,
- * `dtb-too-large`, `dtb-misaligned`, `dtb-outside-ram`, `initrd-outside-ram`, `initrd-window`,
- * `overlap`, `no-room`.
+ * Throws {@linkcode LoaderError}: `BAD_RAM`, `INVALID_ARGUMENT`, `KERNEL_OUTSIDE_RAM`,
+ * `DTB_TOO_LARGE`, `DTB_MISALIGNED`, `DTB_OUTSIDE_RAM`, `INITRD_OUTSIDE_RAM`, `INITRD_WINDOW`,
+ * `OVERLAP`, `NO_ROOM`.
  */
 export function planLinuxPlacement(request: PlacementRequest): Placement {
   const { header } = request;
@@ -194,12 +194,19 @@ export function planLinuxPlacement(request: PlacementRequest): Placement {
     ram.size < 0 || !Number.isSafeInteger(ram.base + ram.size)
   ) {
     throw new LoaderError(
-      "bad-ram",
+      "BAD_RAM",
       `guest RAM ${ram.base} + ${ram.size} bytes is not a range below 2^53`,
     );
   }
   checkCount(request.kernelLength, "kernel length");
   checkCount(request.dtbSize, "DTB size");
+  if (request.dtbSize === 0) {
+    // An empty slot would hand the kernel an address with no device tree behind it.
+    throw new LoaderError(
+      "INVALID_ARGUMENT",
+      "DTB size 0: the boot protocol requires a device tree in x0",
+    );
+  }
   const initrdSize = request.initrdSize ?? 0;
   checkCount(initrdSize, "initrd size");
   if (request.dtbAddress !== undefined) checkCount(request.dtbAddress, "DTB address");
@@ -215,7 +222,7 @@ export function planLinuxPlacement(request: PlacementRequest): Placement {
   };
   if (kernel.end > ramEnd) {
     throw new LoaderError(
-      "kernel-outside-ram",
+      "KERNEL_OUTSIDE_RAM",
       `kernel needs ${describe(kernel)} (base ${hex(base)} + text_offset ${
         hex(header.textOffset)
       }, ${kernel.end - kernel.start} bytes) but ${ramText}`,
@@ -225,7 +232,7 @@ export function planLinuxPlacement(request: PlacementRequest): Placement {
 
   if (request.dtbSize > DTB_MAX_SIZE) {
     throw new LoaderError(
-      "dtb-too-large",
+      "DTB_TOO_LARGE",
       `DTB needs ${request.dtbSize} bytes; the kernel accepts at most ${DTB_MAX_SIZE}`,
     );
   }
@@ -235,19 +242,19 @@ export function planLinuxPlacement(request: PlacementRequest): Placement {
     dtb = { start: request.dtbAddress, end: request.dtbAddress + request.dtbSize };
     if (dtb.start % DTB_ALIGN !== 0) {
       throw new LoaderError(
-        "dtb-misaligned",
+        "DTB_MISALIGNED",
         `DTB address ${hex(dtb.start)} is not 8-byte aligned`,
         { address: dtb.start },
       );
     }
     if (dtb.start < ram.base || dtb.end > ramEnd) {
-      throw new LoaderError("dtb-outside-ram", `DTB ${describe(dtb)} is outside ${ramText}`, {
+      throw new LoaderError("DTB_OUTSIDE_RAM", `DTB ${describe(dtb)} is outside ${ramText}`, {
         address: dtb.start,
       });
     }
     if (overlaps(dtb, kernel)) {
       throw new LoaderError(
-        "overlap",
+        "OVERLAP",
         `DTB ${describe(dtb)} overlaps the kernel ${describe(kernel)}`,
         { address: Math.max(dtb.start, kernel.start) },
       );
@@ -259,7 +266,7 @@ export function planLinuxPlacement(request: PlacementRequest): Placement {
     initrd = { start: request.initrdAddress, end: request.initrdAddress + initrdSize };
     if (initrd.start < ram.base || initrd.end > ramEnd) {
       throw new LoaderError(
-        "initrd-outside-ram",
+        "INITRD_OUTSIDE_RAM",
         `initrd ${describe(initrd)} is outside ${ramText}`,
         { address: initrd.start },
       );
@@ -267,7 +274,7 @@ export function planLinuxPlacement(request: PlacementRequest): Placement {
     for (const [name, other] of [["kernel", kernel], ["DTB", dtb]] as const) {
       if (other !== undefined && overlaps(initrd, other)) {
         throw new LoaderError(
-          "overlap",
+          "OVERLAP",
           `initrd ${describe(initrd)} overlaps the ${name} ${describe(other)}`,
           { address: Math.max(initrd.start, other.start) },
         );
@@ -275,7 +282,7 @@ export function planLinuxPlacement(request: PlacementRequest): Placement {
     }
     if (!inInitrdWindow(kernel, initrd)) {
       throw new LoaderError(
-        "initrd-window",
+        "INITRD_WINDOW",
         `initrd ${describe(initrd)} and kernel ${
           describe(kernel)
         } do not fit one 1 GiB-aligned window of at most 32 GiB`,
@@ -289,7 +296,7 @@ export function planLinuxPlacement(request: PlacementRequest): Placement {
     dtb = chooseDtbSlot(freeGaps(ram.base, ramEnd, used), request.dtbSize);
     if (dtb === undefined) {
       throw new LoaderError(
-        "no-room",
+        "NO_ROOM",
         `no free ${request.dtbSize}-byte spot for the DTB in ${ramText} beside the kernel ${
           describe(kernel)
         }`,
@@ -307,7 +314,7 @@ export function planLinuxPlacement(request: PlacementRequest): Placement {
     initrd = highestFit(gaps, initrdSize, align, (r) => inInitrdWindow(kernel, r), lo, hi);
     if (initrd === undefined) {
       throw new LoaderError(
-        "no-room",
+        "NO_ROOM",
         `no free ${initrdSize}-byte spot for the initrd in ${ramText} within 32 GiB of the kernel ${
           describe(kernel)
         } and clear of the DTB ${describe(dtb)}`,

@@ -81,17 +81,17 @@ Deno.test("placement: an unaligned RAM base rounds the kernel base up to 2 MiB",
   // Rounding up can push a kernel that would fit out of RAM.
   const e = fails(
     request({ ramBase: GiB + 0x1000, ramSize: 0x1aa_0000 + 0x1000 }),
-    "kernel-outside-ram",
+    "KERNEL_OUTSIDE_RAM",
   );
   assert.match(e.message, /base 0x40200000/);
 });
 
-Deno.test("placement: a kernel larger than RAM is kernel-outside-ram", () => {
-  const e = fails(request({ ramSize: 16 * MiB }), "kernel-outside-ram");
+Deno.test("placement: a kernel larger than RAM is KERNEL_OUTSIDE_RAM", () => {
+  const e = fails(request({ ramSize: 16 * MiB }), "KERNEL_OUTSIDE_RAM");
   assert.equal(e.address, GiB);
   assert.match(e.message, /0x40000000\.\.0x41aa0000/);
   // The file length counts when it exceeds the header's size (a header from elsewhere).
-  fails(request({ ramSize: 32 * MiB, kernelLength: 33 * MiB }), "kernel-outside-ram");
+  fails(request({ ramSize: 32 * MiB, kernelLength: 33 * MiB }), "KERNEL_OUTSIDE_RAM");
 });
 
 Deno.test("placement: a legacy kernel reserves its file length at 0x80000", () => {
@@ -100,17 +100,17 @@ Deno.test("placement: a legacy kernel reserves its file length at 0x80000", () =
   assert.deepEqual(p.kernel, { start: GiB + 0x80000, end: GiB + 0x85000 });
 });
 
-Deno.test("placement: DTB over 2 MiB is dtb-too-large", () => {
-  fails(request({ dtbSize: DTB_MAX_SIZE + 1 }), "dtb-too-large");
+Deno.test("placement: DTB over 2 MiB is DTB_TOO_LARGE", () => {
+  fails(request({ dtbSize: DTB_MAX_SIZE + 1 }), "DTB_TOO_LARGE");
   planLinuxPlacement(request({ dtbSize: DTB_MAX_SIZE }));
 });
 
 Deno.test("placement: a given DTB address must be 8-byte aligned, in RAM, clear of the kernel", () => {
-  const e = fails(request({ dtbAddress: 0x4800_0004 }), "dtb-misaligned");
+  const e = fails(request({ dtbAddress: 0x4800_0004 }), "DTB_MISALIGNED");
   assert.equal(e.address, 0x4800_0004);
-  fails(request({ dtbAddress: 0x3fff_f000 }), "dtb-outside-ram");
-  fails(request({ dtbAddress: 0x5000_0000 - 0x1000 }), "dtb-outside-ram");
-  const o = fails(request({ dtbAddress: GiB + 0x1000 }), "overlap");
+  fails(request({ dtbAddress: 0x3fff_f000 }), "DTB_OUTSIDE_RAM");
+  fails(request({ dtbAddress: 0x5000_0000 - 0x1000 }), "DTB_OUTSIDE_RAM");
+  const o = fails(request({ dtbAddress: GiB + 0x1000 }), "OVERLAP");
   assert.match(o.message, /DTB .* overlaps the kernel/);
   const p = planLinuxPlacement(request({ dtbAddress: 0x4800_0008, dtbSize: 0x1001 }));
   assert.deepEqual(p.dtb, { start: 0x4800_0008, end: 0x4800_1009 });
@@ -122,13 +122,13 @@ Deno.test("placement: a given DTB may cross a 2 MiB line (the protocol allows it
 });
 
 Deno.test("placement: a given initrd must be in RAM and clear of kernel and DTB", () => {
-  fails(request({ initrdSize: 0x1000, initrdAddress: 0x4fff_f001 }), "initrd-outside-ram");
-  fails(request({ initrdSize: 0x1000, initrdAddress: 0x3000_0000 }), "initrd-outside-ram");
-  let e = fails(request({ initrdSize: 0x1000, initrdAddress: 0x41a9_f800 }), "overlap");
+  fails(request({ initrdSize: 0x1000, initrdAddress: 0x4fff_f001 }), "INITRD_OUTSIDE_RAM");
+  fails(request({ initrdSize: 0x1000, initrdAddress: 0x3000_0000 }), "INITRD_OUTSIDE_RAM");
+  let e = fails(request({ initrdSize: 0x1000, initrdAddress: 0x41a9_f800 }), "OVERLAP");
   assert.match(e.message, /initrd .* overlaps the kernel/);
   e = fails(
     request({ initrdSize: 0x1000, initrdAddress: 0x4800_0800, dtbAddress: 0x4800_0000 }),
-    "overlap",
+    "OVERLAP",
   );
   assert.match(e.message, /initrd .* overlaps the DTB/);
   const p = planLinuxPlacement(request({ initrdSize: 0x1000, initrdAddress: 0x4800_0001 }));
@@ -141,7 +141,7 @@ Deno.test("placement: the initrd must share a 1 GiB-aligned 32 GiB window with t
   planLinuxPlacement(request({ ...big, initrdSize: MiB, initrdAddress: 33 * GiB - MiB }));
   const e = fails(
     request({ ...big, initrdSize: MiB, initrdAddress: 33 * GiB - MiB + 1 }),
-    "initrd-window",
+    "INITRD_WINDOW",
   );
   assert.equal(e.address, 33 * GiB - MiB + 1);
   // The loader's own choice stays inside the window even when RAM goes beyond it.
@@ -189,19 +189,35 @@ Deno.test("placement: without a free 2 MiB block the DTB avoids crossing a 2 MiB
   assert.deepEqual(p.dtb, { start: 0x4011_0000, end: 0x4029_0000 });
 });
 
-Deno.test("placement: no-room when RAM is too full for the DTB or the initrd", () => {
-  let e = fails(request({ ramSize: 0x1aa_0000 + 4 }), "no-room");
+Deno.test("placement: NO_ROOM when RAM is too full for the DTB or the initrd", () => {
+  let e = fails(request({ ramSize: 0x1aa_0000 + 4 }), "NO_ROOM");
   assert.match(e.message, /DTB/);
-  e = fails(request({ ramSize: 28 * MiB, initrdSize: 2 * MiB }), "no-room");
+  e = fails(request({ ramSize: 28 * MiB, initrdSize: 2 * MiB }), "NO_ROOM");
   assert.match(e.message, /initrd/);
 });
 
-Deno.test("placement: bad numbers are bad-argument or bad-ram", () => {
-  fails(request({ kernelLength: -1 }), "bad-argument");
-  fails(request({ dtbSize: 1.5 }), "bad-argument");
-  fails(request({ initrdSize: NaN }), "bad-argument");
-  fails(request({ dtbAddress: -8 }), "bad-argument");
-  fails(request({ initrdSize: 1, initrdAddress: 2 ** 53 }), "bad-argument");
-  fails(request({ ramBase: -1 }), "bad-ram");
-  fails(request({ ramSize: 2 ** 53 }), "bad-ram");
+Deno.test("placement: bad numbers are INVALID_ARGUMENT or BAD_RAM", () => {
+  fails(request({ kernelLength: -1 }), "INVALID_ARGUMENT");
+  fails(request({ dtbSize: 1.5 }), "INVALID_ARGUMENT");
+  fails(request({ initrdSize: NaN }), "INVALID_ARGUMENT");
+  fails(request({ dtbAddress: -8 }), "INVALID_ARGUMENT");
+  fails(request({ initrdSize: 1, initrdAddress: 2 ** 53 }), "INVALID_ARGUMENT");
+  fails(request({ ramBase: -1 }), "BAD_RAM");
+  fails(request({ ramSize: 2 ** 53 }), "BAD_RAM");
+});
+
+Deno.test("placement: a DTB of 0 bytes is INVALID_ARGUMENT, not an empty slot", () => {
+  // Found by the fuzzer: an empty DTB range was placed at an arbitrary address.
+  assert.throws(
+    () =>
+      planLinuxPlacement({
+        ramBase: 0x4000_0000,
+        ramSize: 256 * 0x10_0000,
+        header: parseImageHeader(makeImage()),
+        kernelLength: 0x3000,
+        dtbSize: 0,
+      }),
+    (e: unknown) =>
+      e instanceof LoaderError && e.code === "INVALID_ARGUMENT" && /DTB size 0/.test(e.message),
+  );
 });

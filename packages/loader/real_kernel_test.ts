@@ -84,7 +84,7 @@ Deno.test({
       assert.match(fileDescription(path), /^Linux kernel ARM64 boot executable Image, big-endian/);
       assert.throws(
         () => parseImageHeader(Deno.readFileSync(path)),
-        (e: unknown) => e instanceof LoaderError && e.code === "big-endian",
+        (e: unknown) => e instanceof LoaderError && e.code === "BIG_ENDIAN",
       );
     } finally {
       Deno.removeSync(path);
@@ -130,7 +130,7 @@ Deno.test({
     // A cap below the kernel's size refuses it.
     await assert.rejects(
       readKernelImage(compressed, { maxDecompressedSize: 1024 * 1024 }),
-      (e: unknown) => e instanceof Error && (e as { code?: string }).code === "gzip-too-large",
+      (e: unknown) => e instanceof Error && (e as { code?: string }).code === "GZIP_TOO_LARGE",
     );
   },
 });
@@ -199,5 +199,67 @@ Deno.test({
     assert.deepEqual(at(ram, entry, kernel.length), kernel);
     assert.deepEqual(at(ram, 0x4f00_0000, dtb.length), dtb);
     assert.deepEqual(at(ram, 0x4d00_0000, initrd.length), initrd);
+  },
+});
+
+Deno.test({
+  name: `real kernel: its PE/COFF sections end where its appended signature starts${suffix}`,
+  ignore,
+  fn() {
+    const image = readKernel();
+    const pe = parseImageHeader(image).pe;
+    assert.ok(pe !== undefined, "Debian's kernel has the EFI stub");
+    assert.equal(pe.offset, 0x40);
+    assert.equal(pe.machine, 0xaa64);
+    assert.deepEqual(pe.sections.map((s) => s.name), [".text", ".data"]);
+    // Debian signs its kernels: the certificate table (data directory 4, a file offset and size)
+    // follows the last section and ends the file.
+    const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
+    const certificates = pe.offset + 24 + 112 + 4 * 8;
+    assert.equal(view.getUint32(certificates, true), pe.rawDataEnd);
+    assert.equal(pe.rawDataEnd + view.getUint32(certificates + 4, true), image.length);
+  },
+});
+
+Deno.test({
+  name: `real kernel: cut short anywhere, it is TRUNCATED, plain or gzip${suffix}`,
+  ignore,
+  async fn() {
+    const image = readKernel();
+    const pe = parseImageHeader(image).pe!;
+    const textEnd = pe.sections[0].pointerToRawData + pe.sections[0].sizeOfRawData;
+    // Inside the section table, inside .text (100 KiB, the cut that used to boot and crash at pc
+    // 0x200), exactly where .data starts, and one byte before the end of .data.
+    const cuts = [0x100, 100 * 1024, textEnd, pe.rawDataEnd - 1];
+    for (const cut of cuts) {
+      assert.throws(
+        () => parseImageHeader(image.subarray(0, cut)),
+        (e: unknown) =>
+          e instanceof LoaderError && e.code === "TRUNCATED" && e.offset === cut &&
+          e.message.includes(`0x${cut.toString(16)}`),
+        `cut at ${cut}`,
+      );
+    }
+    assert.throws(
+      () => parseImageHeader(image.subarray(0, textEnd)),
+      (e: unknown) => e instanceof LoaderError && /"\.data"/.test(e.message),
+    );
+    // Cut exactly at the end of the raw data (the signature dropped), the kernel is whole.
+    const unsigned = image.subarray(0, pe.rawDataEnd);
+    assert.equal(parseImageHeader(unsigned).pe?.rawDataEnd, unsigned.length);
+    await assert.rejects(
+      readKernelImage(await gzip(image.subarray(0, 100 * 1024))),
+      (e: unknown) => e instanceof LoaderError && e.code === "TRUNCATED" && e.offset === 100 * 1024,
+    );
+    assert.throws(
+      () =>
+        setupLinuxImages({
+          ram: makeRam(),
+          kernel: image.subarray(0, 100 * 1024),
+          dtb: readDtbFixture("virt"),
+          patchDtb: true,
+        }),
+      (e: unknown) => e instanceof LoaderError && e.code === "TRUNCATED",
+    );
   },
 });

@@ -12,11 +12,11 @@ import { type GuestRange, KERNEL_BASE_ALIGN, planLinuxPlacement } from "./placem
 
 function sizeOf(src: Uint8Array, size: number, what: string): Uint8Array {
   if (!(src instanceof Uint8Array)) {
-    throw new LoaderError("bad-argument", `${what} source is not a Uint8Array`);
+    throw new LoaderError("INVALID_ARGUMENT", `${what} source is not a Uint8Array`);
   }
   if (!Number.isSafeInteger(size) || size < 0 || size > src.length) {
     throw new LoaderError(
-      "bad-argument",
+      "INVALID_ARGUMENT",
       `${what}_size ${size} is not a byte count within its ${src.length}-byte source`,
     );
   }
@@ -25,7 +25,7 @@ function sizeOf(src: Uint8Array, size: number, what: string): Uint8Array {
 
 function address(value: number, what: string): number {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new LoaderError("bad-argument", `${what} ${value} is not a guest-physical address`);
+    throw new LoaderError("INVALID_ARGUMENT", `${what} ${value} is not a guest-physical address`);
   }
   return value;
 }
@@ -37,7 +37,7 @@ function address(value: number, what: string): number {
  * thrown by `onError` itself is the caller's and propagates).
  *
  * - The kernel must be an arm64 Image (full header validation, as {@linkcode parseImageHeader});
- *   `ram_start.base` must be 2 MiB aligned (`unaligned-ram-base`); the kernel goes to
+ *   `ram_start.base` must be 2 MiB aligned (`UNALIGNED_RAM_BASE`); the kernel goes to
  *   `ram_start.base + text_offset` and max(image_size, kernel_size) bytes from there must be in
  *   RAM.
  * - The DTB (`dtb_size` bytes of `dtb_src`) must parse, be at most 2 MiB, and go to the 8-byte
@@ -88,7 +88,7 @@ export function linux_setup_images(
     const header = parseImageHeader(kernelBytes);
     if (ram_start.base % KERNEL_BASE_ALIGN !== 0) {
       throw new LoaderError(
-        "unaligned-ram-base",
+        "UNALIGNED_RAM_BASE",
         `guest RAM starts at ${
           hex(ram_start.base)
         }, not 2 MiB aligned: the kernel goes at RAM start + text_offset`,
@@ -120,7 +120,7 @@ export function linux_setup_images(
     return placement.kernel.start;
   } catch (e) {
     failure = e instanceof LoaderError ? e : new LoaderError(
-      "bad-argument",
+      "INVALID_ARGUMENT",
       `linux_setup_images: ${e instanceof Error ? e.message : String(e)}`,
       { cause: e },
     );

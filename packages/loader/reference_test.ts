@@ -141,64 +141,64 @@ Deno.test("reference: only *_size bytes of each source are used", () => {
 });
 
 Deno.test("reference: kernel errors give -1 with the reason", () => {
-  failsWith({ kernel: makeImage({ magic: 0x41524d65 }) }, "bad-magic");
-  failsWith({ kernelSize: 10 }, "truncated");
-  failsWith({ kernel: makeImage({ flags: 0x1n }) }, "big-endian");
-  failsWith({ kernel: makeImage({ flags: 0x20n }) }, "reserved-flags");
-  failsWith({ kernel: makeImage({ res3: 4n }) }, "reserved-field");
-  failsWith({ kernel: makeImage({ textOffset: 0x80010n }) }, "bad-text-offset");
-  failsWith({ kernel: makeImage({ imageSize: 1n << 60n }) }, "unsafe-integer");
-  failsWith({ kernel: makeImage({ imageSize: 0x100n }) }, "bad-image-size");
+  failsWith({ kernel: makeImage({ magic: 0x41524d65 }) }, "BAD_MAGIC");
+  failsWith({ kernelSize: 10 }, "TRUNCATED");
+  failsWith({ kernel: makeImage({ flags: 0x1n }) }, "BIG_ENDIAN");
+  failsWith({ kernel: makeImage({ flags: 0x20n }) }, "RESERVED_FLAGS");
+  failsWith({ kernel: makeImage({ res3: 4n }) }, "RESERVED_FIELD");
+  failsWith({ kernel: makeImage({ textOffset: 0x80010n }) }, "BAD_TEXT_OFFSET");
+  failsWith({ kernel: makeImage({ imageSize: 1n << 60n }) }, "UNSAFE_INTEGER");
+  failsWith({ kernel: makeImage({ imageSize: 0x100n }) }, "BAD_IMAGE_SIZE");
   failsWith(
     { ram: makeRam(0x4000_0000, 2 * MiB), initrdSize: 0 },
-    "kernel-outside-ram",
+    "KERNEL_OUTSIDE_RAM",
   );
 });
 
-Deno.test("reference: a gzip kernel gives compressed-image", async () => {
-  failsWith({ kernel: await gzip(kernel) }, "compressed-image");
+Deno.test("reference: a gzip kernel gives COMPRESSED_IMAGE", async () => {
+  failsWith({ kernel: await gzip(kernel) }, "COMPRESSED_IMAGE");
 });
 
 Deno.test("reference: RAM must start 2 MiB aligned", () => {
-  const e = failsWith({ ram: makeRam(0x4010_0000) }, "unaligned-ram-base");
+  const e = failsWith({ ram: makeRam(0x4010_0000) }, "UNALIGNED_RAM_BASE");
   assert.equal(e.address, 0x4010_0000);
 });
 
 Deno.test("reference: DTB errors", () => {
-  let e = failsWith({ dtb: new Uint8Array(128).fill(0xab) }, "bad-dtb");
-  assert.match(e.message, /bad-magic/);
-  failsWith({ dtbSize: 40 }, "bad-dtb");
-  failsWith({ dtb: new Uint8Array(2 * MiB + 8) }, "dtb-too-large");
-  failsWith({ dtbDest: 0x4800_0002 }, "dtb-misaligned");
-  failsWith({ dtbDest: 0x3800_0000 }, "dtb-outside-ram");
-  failsWith({ dtbDest: 0x5000_0000 - 16 }, "dtb-outside-ram");
-  e = failsWith({ dtbDest: 0x4010_0000 }, "overlap");
+  let e = failsWith({ dtb: new Uint8Array(128).fill(0xab) }, "BAD_DTB");
+  assert.match(e.message, /BAD_MAGIC/);
+  failsWith({ dtbSize: 40 }, "BAD_DTB");
+  failsWith({ dtb: new Uint8Array(2 * MiB + 8) }, "DTB_TOO_LARGE");
+  failsWith({ dtbDest: 0x4800_0002 }, "DTB_MISALIGNED");
+  failsWith({ dtbDest: 0x3800_0000 }, "DTB_OUTSIDE_RAM");
+  failsWith({ dtbDest: 0x5000_0000 - 16 }, "DTB_OUTSIDE_RAM");
+  e = failsWith({ dtbDest: 0x4010_0000 }, "OVERLAP");
   assert.match(e.message, /overlaps the kernel/);
 });
 
 Deno.test("reference: initrd errors", () => {
-  failsWith({ initrdDest: 0x4d00_0000 - 0x1000 }, "initrd-mismatch");
-  failsWith({ initrdSize: 0x8000 }, "initrd-mismatch");
-  failsWith({ initrd: none, initrdSize: 0 }, "initrd-mismatch");
-  failsWith({ dtb: readDtbFixture("virt") }, "initrd-mismatch");
-  failsWith({ initrdDest: 0x4010_0000 }, "overlap");
-  failsWith({ initrdDest: 0x4800_0000 - 0x100 }, "overlap");
-  failsWith({ initrdDest: 0x5000_0000 - 0x100 }, "initrd-outside-ram");
+  failsWith({ initrdDest: 0x4d00_0000 - 0x1000 }, "INITRD_MISMATCH");
+  failsWith({ initrdSize: 0x8000 }, "INITRD_MISMATCH");
+  failsWith({ initrd: none, initrdSize: 0 }, "INITRD_MISMATCH");
+  failsWith({ dtb: readDtbFixture("virt") }, "INITRD_MISMATCH");
+  failsWith({ initrdDest: 0x4010_0000 }, "OVERLAP");
+  failsWith({ initrdDest: 0x4800_0000 - 0x100 }, "OVERLAP");
+  failsWith({ initrdDest: 0x5000_0000 - 0x100 }, "INITRD_OUTSIDE_RAM");
 });
 
 Deno.test("reference: /memory must agree with RAM", () => {
-  failsWith({ dtb: readDtbFixture("big-memory"), initrdSize: 0 }, "memory-mismatch");
-  failsWith({ dtb: readDtbFixture("no-memory"), initrdSize: 0 }, "memory-mismatch");
+  failsWith({ dtb: readDtbFixture("big-memory"), initrdSize: 0 }, "MEMORY_MISMATCH");
+  failsWith({ dtb: readDtbFixture("no-memory"), initrdSize: 0 }, "MEMORY_MISMATCH");
 });
 
-Deno.test("reference: sizes beyond their sources and bad addresses are bad-argument", () => {
-  failsWith({ kernelSize: kernel.length + 1 }, "bad-argument");
-  failsWith({ dtbSize: -1 }, "bad-argument");
-  failsWith({ initrdSize: initrd.length + 1 }, "bad-argument");
-  failsWith({ initrdSize: 1.5 }, "bad-argument");
-  failsWith({ dtbDest: NaN }, "bad-argument");
-  failsWith({ initrdDest: -4 }, "bad-argument");
-  failsWith({ ram: { base: 1.5, bytes: new Uint8Array(16) } }, "bad-ram");
+Deno.test("reference: sizes beyond their sources and bad addresses are INVALID_ARGUMENT", () => {
+  failsWith({ kernelSize: kernel.length + 1 }, "INVALID_ARGUMENT");
+  failsWith({ dtbSize: -1 }, "INVALID_ARGUMENT");
+  failsWith({ initrdSize: initrd.length + 1 }, "INVALID_ARGUMENT");
+  failsWith({ initrdSize: 1.5 }, "INVALID_ARGUMENT");
+  failsWith({ dtbDest: NaN }, "INVALID_ARGUMENT");
+  failsWith({ initrdDest: -4 }, "INVALID_ARGUMENT");
+  failsWith({ ram: { base: 1.5, bytes: new Uint8Array(16) } }, "BAD_RAM");
 });
 
 Deno.test("reference: never throws, even on nonsense and without onError", () => {

@@ -44,7 +44,7 @@ export interface SetupLinuxImagesOptions extends ParseImageHeaderOptions {
   readonly patchMemory?: boolean;
   /**
    * Bytes reserved after a DTB that will be patched, for it to grow into; default
-   * {@linkcode DTB_PATCH_HEADROOM}. A patched DTB that outgrows its slot is `dtb-slot-overflow`.
+   * {@linkcode DTB_PATCH_HEADROOM}. A patched DTB that outgrows its slot is `DTB_SLOT_OVERFLOW`.
    */
   readonly dtbHeadroom?: number;
 }
@@ -93,7 +93,7 @@ export interface LinuxBootPlan {
 
 function requireBytes(value: unknown, what: string): void {
   if (!(value instanceof Uint8Array)) {
-    throw new LoaderError("bad-argument", `${what} is not a Uint8Array`);
+    throw new LoaderError("INVALID_ARGUMENT", `${what} is not a Uint8Array`);
   }
 }
 
@@ -103,11 +103,11 @@ function requireBytes(value: unknown, what: string): void {
  * `/memory`, and only then copies everything into `ram`: on any error RAM is left untouched.
  *
  * The DTB is copied byte for byte unless it is patched, in which case it is re-serialized and
- * must still fit its slot (`dtb-slot-overflow`) and 2 MiB (`dtb-too-large`).
+ * must still fit its slot (`DTB_SLOT_OVERFLOW`) and 2 MiB (`DTB_TOO_LARGE`).
  *
  * Throws {@linkcode LoaderError}: the header codes of {@linkcode parseImageHeader}, the placement
- * codes of {@linkcode planLinuxPlacement}, `bad-dtb` (wrapping the `FdtError` as `cause`),
- * `initrd-mismatch`, `memory-mismatch`, `dtb-slot-overflow`, `bad-argument`, `bad-ram`.
+ * codes of {@linkcode planLinuxPlacement}, `BAD_DTB` (wrapping the `FdtError` as `cause`),
+ * `INITRD_MISMATCH`, `MEMORY_MISMATCH`, `DTB_SLOT_OVERFLOW`, `INVALID_ARGUMENT`, `BAD_RAM`.
  *
  * @example
  * ```ts ignore
@@ -130,7 +130,7 @@ export function setupLinuxImages(options: SetupLinuxImagesOptions): LinuxBootPla
   const patching = options.patchDtb === true || options.patchMemory === true;
   const headroom = options.dtbHeadroom ?? DTB_PATCH_HEADROOM;
   if (!Number.isSafeInteger(headroom) || headroom < 0) {
-    throw new LoaderError("bad-argument", `dtbHeadroom ${headroom} is not a byte count`);
+    throw new LoaderError("INVALID_ARGUMENT", `dtbHeadroom ${headroom} is not a byte count`);
   }
   const reservation = patching ? Math.min(DTB_MAX_SIZE, dtb.length + headroom) : dtb.length;
   const ramRange: GuestRange = { start: ram.base, end: guestRamEnd(ram) };
@@ -165,14 +165,14 @@ export function setupLinuxImages(options: SetupLinuxImagesOptions): LinuxBootPla
     }
     if (dtbOut.length > DTB_MAX_SIZE) {
       throw new LoaderError(
-        "dtb-too-large",
+        "DTB_TOO_LARGE",
         `patched DTB is ${dtbOut.length} bytes; the kernel accepts at most ${DTB_MAX_SIZE}`,
         { address: placement.dtb.start },
       );
     }
     if (placement.dtb.start + dtbOut.length > placement.dtb.end) {
       throw new LoaderError(
-        "dtb-slot-overflow",
+        "DTB_SLOT_OVERFLOW",
         `patched DTB is ${dtbOut.length} bytes but its slot at ${hex(placement.dtb.start)}..${
           hex(placement.dtb.end)
         } holds ${placement.dtb.end - placement.dtb.start}`,

@@ -87,27 +87,27 @@ Deno.test("setup: a DTB that already names the initrd is copied unchanged (64- a
   }
 });
 
-Deno.test("setup: /chosen contradicting the placement is initrd-mismatch", () => {
+Deno.test("setup: /chosen contradicting the placement is INITRD_MISMATCH", () => {
   const dtb = readDtbFixture("virt-initrd");
   let e = fails(
     { ram: failureRam(), kernel, dtb, initrd: makeInitrd(0x2_0000), initrdAddress: 0x4d00_0000 },
-    "initrd-mismatch",
+    "INITRD_MISMATCH",
   );
   assert.match(e.message, /0x4d000000\.\.0x4d010000/);
   assert.match(e.message, /0x4d000000\.\.0x4d020000/);
   fails(
     { ram: failureRam(), kernel, dtb, initrd: makeInitrd(0x1_0000), initrdAddress: 0x4d00_1000 },
-    "initrd-mismatch",
+    "INITRD_MISMATCH",
   );
   // The loader's own choice differs from what the DTB says.
-  fails({ ram: failureRam(), kernel, dtb, initrd: makeInitrd(0x1_0000) }, "initrd-mismatch");
+  fails({ ram: failureRam(), kernel, dtb, initrd: makeInitrd(0x1_0000) }, "INITRD_MISMATCH");
   // The DTB names an initrd but none is given.
-  e = fails({ ram: failureRam(), kernel, dtb }, "initrd-mismatch");
+  e = fails({ ram: failureRam(), kernel, dtb }, "INITRD_MISMATCH");
   assert.match(e.message, /no initrd was given/);
   // An initrd is given but the DTB does not name one and patching is off.
   e = fails(
     { ram: failureRam(), kernel, dtb: readDtbFixture("virt"), initrd: makeInitrd(16) },
-    "initrd-mismatch",
+    "INITRD_MISMATCH",
   );
   assert.match(e.message, /patchDtb/);
 });
@@ -138,15 +138,15 @@ Deno.test("setup: patchDtb rewrites a contradicting /chosen, and removes it when
 Deno.test("setup: /memory must lie in RAM and cover everything placed", () => {
   let e = fails(
     { ram: failureRam(), kernel, dtb: readDtbFixture("big-memory") },
-    "memory-mismatch",
+    "MEMORY_MISMATCH",
   );
   assert.match(e.message, /0x40000000\.\.0x80000000 is outside RAM/);
-  e = fails({ ram: failureRam(), kernel, dtb: readDtbFixture("no-memory") }, "memory-mismatch");
+  e = fails({ ram: failureRam(), kernel, dtb: readDtbFixture("no-memory") }, "MEMORY_MISMATCH");
   assert.match(e.message, /no \/memory/);
   // 128 MiB described: the DTB at the top of the 256 MiB bank is outside it.
   const fdt = parseFdt(readDtbFixture("virt"));
   setMemoryRegions(fdt, [{ address: 0x4000_0000, size: 128 * MiB }]);
-  e = fails({ ram: failureRam(), kernel, dtb: serializeFdt(fdt) }, "memory-mismatch");
+  e = fails({ ram: failureRam(), kernel, dtb: serializeFdt(fdt) }, "MEMORY_MISMATCH");
   assert.equal(e.address, 0x4fe0_0000);
   assert.match(e.message, /DTB at 0x4fe00000/);
   // Adjacent banks merge: an initrd straddling them is fine.
@@ -173,16 +173,16 @@ Deno.test("setup: patchMemory replaces /memory with the RAM bank", () => {
 
 Deno.test("setup: bad, oversized and misplaced DTBs", () => {
   const ram = makeRam();
-  let e = fails({ ram, kernel, dtb: new Uint8Array(64) }, "bad-dtb");
+  let e = fails({ ram, kernel, dtb: new Uint8Array(64) }, "BAD_DTB");
   assert.ok(e.cause instanceof FdtError);
-  assert.equal((e.cause as FdtError).code, "bad-magic");
-  e = fails({ ram, kernel, dtb: readDtbFixture("virt").subarray(0, 100) }, "bad-dtb");
+  assert.equal((e.cause as FdtError).code, "BAD_MAGIC");
+  e = fails({ ram, kernel, dtb: readDtbFixture("virt").subarray(0, 100) }, "BAD_DTB");
   assert.ok(e.cause instanceof FdtError);
-  fails({ ram, kernel, dtb: new Uint8Array(2 * MiB + 1) }, "dtb-too-large");
+  fails({ ram, kernel, dtb: new Uint8Array(2 * MiB + 1) }, "DTB_TOO_LARGE");
   const dtb = readDtbFixture("virt");
-  fails({ ram, kernel, dtb, dtbAddress: 0x4800_0004 }, "dtb-misaligned");
-  fails({ ram, kernel, dtb, dtbAddress: 0x4000_1000 }, "overlap");
-  fails({ ram, kernel, dtb, dtbAddress: 0x5000_0000 - 8 }, "dtb-outside-ram");
+  fails({ ram, kernel, dtb, dtbAddress: 0x4800_0004 }, "DTB_MISALIGNED");
+  fails({ ram, kernel, dtb, dtbAddress: 0x4000_1000 }, "OVERLAP");
+  fails({ ram, kernel, dtb, dtbAddress: 0x5000_0000 - 8 }, "DTB_OUTSIDE_RAM");
 });
 
 Deno.test("setup: a patched DTB must still fit its slot and 2 MiB", () => {
@@ -198,7 +198,7 @@ Deno.test("setup: a patched DTB must still fit its slot and 2 MiB", () => {
       patchDtb: true,
       dtbHeadroom: 0,
     },
-    "dtb-slot-overflow",
+    "DTB_SLOT_OVERFLOW",
   );
   assert.equal(e.address, 0x4800_0000);
   // Default headroom is enough.
@@ -215,39 +215,39 @@ Deno.test("setup: a patched DTB must still fit its slot and 2 MiB", () => {
   fdt.root.setBytes("padding", new Uint8Array(2 * MiB - dtb.length - 64));
   const nearly = serializeFdt(fdt);
   assert.ok(nearly.length <= 2 * MiB);
-  fails({ ram: failureRam(), kernel, dtb: nearly, initrd, patchDtb: true }, "dtb-too-large");
-  fails({ ram: failureRam(), kernel, dtb, patchDtb: true, dtbHeadroom: -1 }, "bad-argument");
+  fails({ ram: failureRam(), kernel, dtb: nearly, initrd, patchDtb: true }, "DTB_TOO_LARGE");
+  fails({ ram: failureRam(), kernel, dtb, patchDtb: true, dtbHeadroom: -1 }, "INVALID_ARGUMENT");
 });
 
 Deno.test("setup: initrd placement errors", () => {
   const dtb = readDtbFixture("virt");
   const initrd = makeInitrd(0x1000);
-  fails({ ram: failureRam(), kernel, dtb, initrd, initrdAddress: 0x4010_0000 }, "overlap");
+  fails({ ram: failureRam(), kernel, dtb, initrd, initrdAddress: 0x4010_0000 }, "OVERLAP");
   fails(
     { ram: failureRam(), kernel, dtb, initrd, initrdAddress: 0x4800_0000, dtbAddress: 0x4800_0800 },
-    "overlap",
+    "OVERLAP",
   );
   fails(
     { ram: failureRam(), kernel, dtb, initrd, initrdAddress: 0x5000_0000 },
-    "initrd-outside-ram",
+    "INITRD_OUTSIDE_RAM",
   );
 });
 
 Deno.test("setup: kernel problems", () => {
   const dtb = readDtbFixture("virt");
-  fails({ ram: makeRam(0x4000_0000, MiB), kernel, dtb }, "kernel-outside-ram");
-  fails({ ram: failureRam(), kernel: makeImage({ magic: 1 }), dtb }, "bad-magic");
+  fails({ ram: makeRam(0x4000_0000, MiB), kernel, dtb }, "KERNEL_OUTSIDE_RAM");
+  fails({ ram: failureRam(), kernel: makeImage({ magic: 1 }), dtb }, "BAD_MAGIC");
   fails(
     { ram: failureRam(), kernel: makeImage({ flags: 0x4n }), dtb, supportedPageSizes: [4096] },
-    "unsupported-page-size",
+    "UNSUPPORTED_PAGE_SIZE",
   );
-  fails({ ram: failureRam(), kernel: makeImage({ flags: 0x100n }), dtb }, "reserved-flags");
+  fails({ ram: failureRam(), kernel: makeImage({ flags: 0x100n }), dtb }, "RESERVED_FLAGS");
 });
 
 Deno.test("setup: a gzip kernel is refused with a pointer to readKernelImage", async () => {
   const e = fails(
     { ram: failureRam(), kernel: await gzip(kernel), dtb: readDtbFixture("virt") },
-    "compressed-image",
+    "COMPRESSED_IMAGE",
   );
   assert.match(e.message, /readKernelImage/);
 });
@@ -264,9 +264,33 @@ Deno.test("setup: an unaligned RAM base moves the kernel up to the next 2 MiB li
 
 Deno.test("setup: arguments of the wrong kind", () => {
   const dtb = readDtbFixture("virt");
-  fails({ ram: failureRam(), kernel: [] as unknown as Uint8Array, dtb }, "bad-argument");
-  fails({ ram: failureRam(), kernel, dtb: "x" as unknown as Uint8Array }, "bad-argument");
-  fails({ ram: failureRam(), kernel, dtb, initrd: {} as unknown as Uint8Array }, "bad-argument");
-  fails({ ram: { base: -2, bytes: new Uint8Array(8) }, kernel, dtb }, "bad-ram");
-  fails({ ram: failureRam(), kernel, dtb, dtbAddress: 0.5 }, "bad-argument");
+  fails({ ram: failureRam(), kernel: [] as unknown as Uint8Array, dtb }, "INVALID_ARGUMENT");
+  fails({ ram: failureRam(), kernel, dtb: "x" as unknown as Uint8Array }, "INVALID_ARGUMENT");
+  fails(
+    { ram: failureRam(), kernel, dtb, initrd: {} as unknown as Uint8Array },
+    "INVALID_ARGUMENT",
+  );
+  fails({ ram: { base: -2, bytes: new Uint8Array(8) }, kernel, dtb }, "BAD_RAM");
+  fails({ ram: failureRam(), kernel, dtb, dtbAddress: 0.5 }, "INVALID_ARGUMENT");
+});
+
+Deno.test("setup: patching /memory keeps a /chosen that also claims device_type memory", () => {
+  // Found by the fuzzer: a bit flip made /chosen's bootargs swallow the memory node's properties;
+  // patchMemory then deleted /chosen with the initrd range patchDtb had just written.
+  const fdt = parseFdt(readDtbFixture("virt"));
+  fdt.getNode("/chosen").setString("device_type", "memory");
+  const ram = makeRam(0x4000_0000, 64 * MiB);
+  const initrd = makeInitrd(0x1000);
+  const plan = setupLinuxImages({
+    ram,
+    kernel,
+    dtb: serializeFdt(fdt),
+    initrd,
+    patchDtb: true,
+    patchMemory: true,
+  });
+  const placed = parseFdt(at(ram, plan.dtb.start, plan.dtb.end - plan.dtb.start));
+  assert.deepEqual(getInitrdRange(placed), plan.initrd);
+  assert.equal(getBootargs(placed), "console=ttyAMA0 earlycon");
+  assert.deepEqual(getMemoryRegions(placed), [{ address: 0x4000_0000, size: 64 * MiB }]);
 });

@@ -35,7 +35,7 @@ Deno.test("configuration: CPU and interrupt counts, GICD_TYPER agrees", () => {
   }
   for (const bad of [{ cpus: 0 }, { cpus: 9 }, { cpus: 1.5 }, { irqs: 1021 }, { irqs: -1 }]) {
     assert.throws(() => new Gicv2(bad), (e: unknown) => {
-      return e instanceof VgicError && e.code === "invalid-config";
+      return e instanceof VgicError && e.code === "BAD_CONFIG";
     });
   }
 });
@@ -210,14 +210,14 @@ Deno.test("setLevel/pulse/line check their wiring and throw VgicError", () => {
   const gic = new Gicv2({ cpus: 2 });
   const code = (f: () => unknown, c: string) =>
     assert.throws(f, (e: unknown) => e instanceof VgicError && e.code === c);
-  code(() => gic.setLevel(5, true), "invalid-irq");
-  code(() => gic.setLevel(256, true), "invalid-irq");
-  code(() => gic.setLevel(27, true), "invalid-cpu");
-  code(() => gic.setLevel(27, true, 2), "invalid-cpu");
-  code(() => gic.pulse(1.5), "invalid-irq");
-  code(() => gic.line(20), "invalid-cpu");
-  code(() => gic.interruptState(256), "invalid-irq");
-  code(() => gic.interruptState(3, 7), "invalid-cpu");
+  code(() => gic.setLevel(5, true), "INVALID_IRQ");
+  code(() => gic.setLevel(256, true), "INVALID_IRQ");
+  code(() => gic.setLevel(27, true), "INVALID_CPU");
+  code(() => gic.setLevel(27, true, 2), "INVALID_CPU");
+  code(() => gic.pulse(1.5), "INVALID_IRQ");
+  code(() => gic.line(20), "INVALID_CPU");
+  code(() => gic.interruptState(256), "INVALID_IRQ");
+  code(() => gic.interruptState(3, 7), "INVALID_CPU");
   const line = gic.line(27, 1);
   assert.equal(line.intid, 27);
   assert.equal(line.cpu, 1);

@@ -10,13 +10,13 @@
 /** Why a {@link VgicError} was raised. */
 export type VgicErrorCode =
   /** A constructor option is out of range (CPU count, interrupt count). */
-  | "invalid-config"
+  | "BAD_CONFIG"
   /** An interrupt number is not implemented or not usable for the requested operation. */
-  | "invalid-irq"
+  | "INVALID_IRQ"
   /** A CPU index is out of range, or missing where a banked (SGI/PPI) interrupt needs one. */
-  | "invalid-cpu"
+  | "INVALID_CPU"
   /** A single-owner hook (such as the deactivation hook) is already taken. */
-  | "hook-in-use";
+  | "HOOK_IN_USE";
 
 /** Details attached to a {@link VgicError}, saying where the mistake is. */
 export interface VgicErrorDetails {

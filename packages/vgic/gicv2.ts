@@ -101,16 +101,16 @@ export class Gicv2 {
    * Create a GIC in its power-on state.
    *
    * @param options CPU and interrupt counts, output callbacks
-   * @throws {VgicError} `invalid-config` for a CPU count outside 1–8 or a bad interrupt count
+   * @throws {VgicError} `BAD_CONFIG` for a CPU count outside 1–8 or a bad interrupt count
    */
   constructor(options: Gicv2Options = {}) {
     const cpus = options.cpus ?? 1;
     if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) {
-      throw new VgicError("invalid-config", `cpus must be an integer in 1..${MAX_CPUS}: ${cpus}`);
+      throw new VgicError("BAD_CONFIG", `cpus must be an integer in 1..${MAX_CPUS}: ${cpus}`);
     }
     const irqs = options.irqs ?? DEFAULT_IRQS;
     if (!Number.isInteger(irqs) || irqs < 0 || irqs > MAX_INTIDS) {
-      throw new VgicError("invalid-config", `irqs must be an integer up to ${MAX_INTIDS}: ${irqs}`);
+      throw new VgicError("BAD_CONFIG", `irqs must be an integer up to ${MAX_INTIDS}: ${irqs}`);
     }
     const lines = Math.ceil(Math.max(irqs, DEFAULT_IRQS) / 32) * 32;
     const s = new GicState(cpus, lines);
@@ -163,7 +163,7 @@ export class Gicv2 {
    *
    * @param intid 16–31 (PPI, needs `cpu`) or 32 up to {@link Gicv2.irqs} − 1 (SPI)
    * @param cpu the CPU whose PPI this is; ignored for SPIs
-   * @throws {VgicError} `invalid-irq` / `invalid-cpu` for a wiring mistake
+   * @throws {VgicError} `INVALID_IRQ` / `INVALID_CPU` for a wiring mistake
    */
   setLevel(intid: number, high: boolean, cpu?: number): void {
     this.#s.setLine(intid, this.#checkLine(intid, cpu), high);
@@ -172,7 +172,7 @@ export class Gicv2 {
   /**
    * Make a PPI or SPI pending once, as a rising edge (or a GICD_ISPENDR write) would.
    *
-   * @throws {VgicError} `invalid-irq` / `invalid-cpu` for a wiring mistake
+   * @throws {VgicError} `INVALID_IRQ` / `INVALID_CPU` for a wiring mistake
    */
   pulse(intid: number, cpu?: number): void {
     this.#s.latchPending(intid, this.#checkLine(intid, cpu));
@@ -181,7 +181,7 @@ export class Gicv2 {
   /**
    * Resolve an input line once, for a device model to drive without per-call checks.
    *
-   * @throws {VgicError} `invalid-irq` / `invalid-cpu` for a wiring mistake
+   * @throws {VgicError} `INVALID_IRQ` / `INVALID_CPU` for a wiring mistake
    */
   line(intid: number, cpu?: number): IrqLine {
     const c = this.#checkLine(intid, cpu);
@@ -204,12 +204,12 @@ export class Gicv2 {
    *
    * @param intid 0 up to {@link Gicv2.irqs} − 1
    * @param cpu the banked view for INTIDs 0–31 (default 0)
-   * @throws {VgicError} `invalid-irq` / `invalid-cpu`
+   * @throws {VgicError} `INVALID_IRQ` / `INVALID_CPU`
    */
   interruptState(intid: number, cpu = 0): InterruptState {
     const s = this.#s;
     if (!Number.isInteger(intid) || intid < 0 || intid >= s.irqs) {
-      throw new VgicError("invalid-irq", `no such interrupt: ${intid}`, { intid });
+      throw new VgicError("INVALID_IRQ", `no such interrupt: ${intid}`, { intid });
     }
     this.#checkCpu(cpu, intid);
     const w = s.wordOf(intid, cpu);
@@ -244,14 +244,14 @@ export class Gicv2 {
     const s = this.#s;
     if (!Number.isInteger(intid) || intid < SGI_COUNT || intid >= s.irqs) {
       throw new VgicError(
-        "invalid-irq",
+        "INVALID_IRQ",
         `not a PPI or SPI of this GIC (16..${s.irqs - 1}): ${intid}`,
         { intid },
       );
     }
     if (intid >= PRIVATE_IRQS) return 0;
     if (cpu === undefined) {
-      throw new VgicError("invalid-cpu", `PPI ${intid} needs a CPU index`, { intid });
+      throw new VgicError("INVALID_CPU", `PPI ${intid} needs a CPU index`, { intid });
     }
     this.#checkCpu(cpu, intid);
     return cpu;
@@ -259,7 +259,7 @@ export class Gicv2 {
 
   #checkCpu(cpu: number, intid: number): void {
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.#s.cpus) {
-      throw new VgicError("invalid-cpu", `no such CPU interface: ${cpu}`, { intid, cpu });
+      throw new VgicError("INVALID_CPU", `no such CPU interface: ${cpu}`, { intid, cpu });
     }
   }
 }

@@ -72,11 +72,11 @@ export class VirqController {
    *
    * @param gic the interrupt controller to drive
    * @param options how passthrough channels are acknowledged
-   * @throws {VgicError} `hook-in-use` when the GIC already has a deactivation hook
+   * @throws {VgicError} `HOOK_IN_USE` when the GIC already has a deactivation hook
    */
   constructor(gic: Gicv2, options: VirqControllerOptions = {}) {
     if (gic.onDeactivate !== undefined) {
-      throw new VgicError("hook-in-use", "the GIC's deactivation hook is already taken");
+      throw new VgicError("HOOK_IN_USE", "the GIC's deactivation hook is already taken");
     }
     this.gic = gic;
     this.#ackChannel = options.ackChannel;

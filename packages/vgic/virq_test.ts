@@ -193,7 +193,7 @@ Deno.test("the controller owns the deactivation hook", () => {
   const gic = new Gicv2({ onDeactivate: () => {} });
   assert.throws(
     () => new VirqController(gic),
-    (e: unknown) => e instanceof VgicError && e.code === "hook-in-use",
+    (e: unknown) => e instanceof VgicError && e.code === "HOOK_IN_USE",
   );
   const free = new Gicv2();
   new VirqController(free);
