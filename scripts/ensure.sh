@@ -353,11 +353,15 @@ ensure_unicorn() {
   fi
 }
 
-# What the tests need beyond the runtime: dtc for golden device trees and a
-# cross compiler for the bare-metal guests.
+# What the tests need beyond the runtime: dtc for golden device trees, a
+# cross compiler for the bare-metal guests, QEMU for its virt board's device
+# tree (and the boot benchmark's reference), file(1) to check kernel headers
+# against.
 ensure_test_tools() {
   missing=""
   command -v dtc >/dev/null 2>&1 || missing="$missing device-tree-compiler"
+  command -v qemu-system-aarch64 >/dev/null 2>&1 || missing="$missing qemu-system-arm"
+  command -v file >/dev/null 2>&1 || missing="$missing file"
   command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing="$missing gcc-aarch64-linux-gnu"
   command -v aarch64-linux-gnu-objcopy >/dev/null 2>&1 || missing="$missing binutils-aarch64-linux-gnu"
   command -v make >/dev/null 2>&1 || missing="$missing make"
@@ -373,11 +377,6 @@ ensure_fetch_tools() {
   command -v xz >/dev/null 2>&1 || missing="$missing xz-utils"
   # shellcheck disable=SC2086
   [ -z "$missing" ] || apt_install $missing
-}
-
-# The reference emulator that the boot benchmark compares against.
-ensure_qemu() {
-  command -v qemu-system-aarch64 >/dev/null 2>&1 || apt_install qemu-system-arm
 }
 
 # Builds the bare-metal test guests (sources in guests/).
