@@ -9,7 +9,7 @@
 import { VirtualMachine } from "@vmkit/vmm";
 import { UnicornLibrary } from "@vmkit/vcpu";
 import { busybox, linuxKernel } from "../tests/helpers/assets.ts";
-import { busyboxInitramfs, INIT_MARKER } from "../tests/helpers/initramfs.ts";
+import { busyboxInitramfs, INIT_MARKER } from "../scripts/_initramfs.ts";
 
 async function vmkitToInit(library: UnicornLibrary, kernel: Uint8Array, initrd: Uint8Array) {
   const t = performance.now();

@@ -4,13 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { runFuzz } from "./engine.ts";
+import { assetsRequired } from "../testing/requirements.ts";
 import { TARGET_NAMES } from "./targets/mod.ts";
 import { fromHex } from "./target.ts";
 import { TRIGGER } from "./testdata/planted.ts";
 
 const SECONDS = 2;
 const SEED = 20240601;
-const required = Deno.env.get("VMKIT_REQUIRE_ASSETS") === "1";
+const required = assetsRequired();
 const planted = new URL("./testdata/planted.ts", import.meta.url).href;
 
 for (const name of TARGET_NAMES) {

@@ -11,7 +11,7 @@
  * Usage: deno run --allow-net --allow-read --allow-write --allow-run=dpkg-deb,xz scripts/fetch_guests.ts [--quiet] [--force]
  */
 import { parseArgs } from "node:util";
-import { busyboxInitramfs } from "../tests/helpers/initramfs.ts";
+import { busyboxInitramfs } from "./_initramfs.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { busybox, linuxKernel } from "./helpers/assets.ts";
 import { CliProcess } from "./helpers/cli.ts";
-import { busyboxInitramfs } from "./helpers/initramfs.ts";
+import { busyboxInitramfs } from "../scripts/_initramfs.ts";
 
 const kernel = linuxKernel();
 const box = busybox();
@@ -23,10 +23,13 @@ function timerCount(text: string): number {
 }
 
 Deno.test({
-  name: "linux: boots to a shell, runs commands, keeps time and powers off with exit status 0",
+  name: "linux: boots to a shell, runs commands, keeps time and powers off with exit status 0" +
+    kernel.label + box.label,
   ignore: kernel.ignore || box.ignore,
   sanitizeResources: false,
   fn: async () => {
+    kernel.assert();
+    box.assert();
     const dir = await Deno.makeTempDir();
     try {
       const initrd = `${dir}/initrd.cpio`;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { VirtualMachine } from "@vmkit/vmm";
 import { busybox, linuxKernel } from "./helpers/assets.ts";
-import { busyboxInitramfs, INIT_MARKER } from "./helpers/initramfs.ts";
+import { busyboxInitramfs, INIT_MARKER } from "../scripts/_initramfs.ts";
 
 const kernel = linuxKernel();
 const box = busybox();

@@ -11,6 +11,7 @@ import { parseMemorySize, VirtualMachine, type VmConfig, type VmExit, VmmError }
 import { ConsoleSession } from "./terminal.ts";
 import type { ConsoleIo } from "./terminal.ts";
 import { DemoGuestError, loadDemoGuest } from "./demo_guest.ts";
+import { versionReport } from "./version.ts";
 
 /** What the command needs from its host; the real one uses Deno's stdio. */
 export interface CliHost extends ConsoleIo {
@@ -36,6 +37,7 @@ const MAIN_HELP = `vmkit — boot AArch64 guests on the Unicorn CPU emulator
 Usage:
   vmkit run --kernel FILE [options]   boot an arm64 Linux kernel
   vmkit demo [options]                boot the built-in demo guest
+  vmkit version                       versions of VMKit, Deno and the Unicorn engine
   vmkit help [COMMAND]                show help
 
 Run "vmkit COMMAND --help" for a command's options.
@@ -81,6 +83,16 @@ ${COMMON_OPTIONS}
 Exit status: 0 when the guest powers off and all its checks passed, 1 when
 one failed (the demo reports it through the exit-status device) or on a
 crash, 128 + N when signal N ends the run.
+`;
+
+const VERSION_HELP = `Usage: vmkit version  (or vmkit --version)
+
+Prints VMKit's version, Deno's, and the Unicorn engine's with the file it
+was loaded from ($VMKIT_UNICORN_PATH when set, else the usual library
+names; ./vmkit sets it to the engine it chose). Warns when the engine is
+older than 2.1. Only loads the engine; runs nothing on it.
+
+Exit status: 0, or 1 when the engine cannot be loaded.
 `;
 
 /** What went wrong with a command line. */
@@ -318,6 +330,18 @@ async function demoCommand(host: CliHost, args: string[]): Promise<number> {
   });
 }
 
+function versionCommand(host: CliHost, args: string[]): number {
+  const values = parse(args, { help: { type: "boolean", short: "h" } });
+  if (values.help) {
+    host.stdout(new TextEncoder().encode(VERSION_HELP));
+    return EXIT.OK;
+  }
+  const report = versionReport();
+  host.stdout(new TextEncoder().encode(report.stdout.map((l) => l + "\n").join("")));
+  for (const line of report.stderr) host.stderr(`vmkit: ${line}`);
+  return report.ok ? EXIT.OK : EXIT.FAILED;
+}
+
 /**
  * Runs the `vmkit` command line and returns the exit status. Nothing is
  * thrown: every failure becomes one line on stderr.
@@ -330,12 +354,21 @@ export async function runCli(host: CliHost, args: string[]): Promise<number> {
         return await runCommand(host, rest);
       case "demo":
         return await demoCommand(host, rest);
+      case "version":
+      case "--version":
+        return versionCommand(host, rest);
       case undefined:
       case "help":
       case "--help":
       case "-h": {
         const topic = rest[0];
-        const text = topic === "run" ? RUN_HELP : topic === "demo" ? DEMO_HELP : MAIN_HELP;
+        const text = topic === "run"
+          ? RUN_HELP
+          : topic === "demo"
+          ? DEMO_HELP
+          : topic === "version"
+          ? VERSION_HELP
+          : MAIN_HELP;
         host.stdout(new TextEncoder().encode(text));
         return command === undefined ? EXIT.BAD_INPUT : EXIT.OK;
       }

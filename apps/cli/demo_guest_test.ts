@@ -4,9 +4,9 @@ import { VirtualMachine } from "@vmkit/vmm";
 import { type CliHost, EXIT, runCli } from "./cli.ts";
 import { DEMO_GUEST_URL, DemoGuestError, loadDemoGuest } from "./demo_guest.ts";
 import { assertDemoOutput, DEMO_TICKS } from "./testdata/demo_output.ts";
+import { requirement } from "../../testing/requirements.ts";
 
 const ROOT = new URL("../../", import.meta.url);
-const REQUIRE_ASSETS = Deno.env.get("VMKIT_REQUIRE_ASSETS") === "1";
 
 function capturingHost() {
   let out = "";
@@ -108,18 +108,18 @@ const BUILD_TOOLS = [
   "aarch64-linux-gnu-objcopy",
 ];
 const missingTools = BUILD_TOOLS.filter((tool) => !onPath(tool));
-if (missingTools.length > 0 && !REQUIRE_ASSETS) {
-  console.warn(
-    `skipping the demo rebuild test: ${missingTools.join(", ")} not found; ` +
-      "install gcc-aarch64-linux-gnu (Debian/Ubuntu) and make",
-  );
-}
+const buildTools = requirement(
+  missingTools.length > 0 ? missingTools.join(", ") : "the cross binutils and make",
+  missingTools.length === 0,
+  "sudo apt-get install binutils-aarch64-linux-gnu make",
+);
 
 Deno.test({
-  name: "demo: guests/demo rebuilds byte-identical to the committed apps/cli/assets/demo.bin",
-  ignore: missingTools.length > 0 && !REQUIRE_ASSETS,
+  name: "demo: guests/demo rebuilds byte-identical to the committed apps/cli/assets/demo.bin" +
+    buildTools.label,
+  ignore: buildTools.ignore,
   fn: async () => {
-    assert.deepEqual(missingTools, [], "the cross binutils and make are needed to build the demo");
+    buildTools.assert();
     const dir = await Deno.makeTempDir({ prefix: "vmkit-demo-" });
     try {
       const make = await new Deno.Command("make", {

@@ -18,6 +18,7 @@ export {
   type DemoGuestErrorCode,
   loadDemoGuest,
 } from "./demo_guest.ts";
+export { slowEngineWarning, versionReport, VMKIT_VERSION } from "./version.ts";
 export {
   type ConsoleHandlers,
   type ConsoleIo,

@@ -8,54 +8,31 @@ import { linux_setup_images } from "./reference.ts";
 import { setupLinuxImages } from "./setup.ts";
 import { gzip, makeImage } from "./testdata/images.ts";
 import { at, makeInitrd, makeRam, readDtbFixture } from "./testdata/load.ts";
+import { fileRequirement, toolRequirement } from "../../testing/requirements.ts";
 
-const FETCH = "deno run -A scripts/fetch_guests.ts (from the repository root)";
 const guestDir = Deno.env.get("VMKIT_GUEST_DIR") ??
   new URL("../../.cache/guests", import.meta.url).pathname;
 const imagePath = `${guestDir}/Image`;
-const required = Deno.env.get("VMKIT_REQUIRE_ASSETS") === "1";
-
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-const present = exists(imagePath);
-const ignore = !present && !required;
-const suffix = present ? "" : ` [${imagePath} missing: run ${FETCH}]`;
+const kernel = fileRequirement(
+  imagePath,
+  "deno run -A scripts/fetch_guests.ts (from the repository root)",
+);
+const file = toolRequirement("file", "sudo apt-get install file");
+const ignore = kernel.ignore;
+const suffix = kernel.label;
 
 function readKernel(): Uint8Array {
-  if (!present) {
-    throw new Error(`VMKIT_REQUIRE_ASSETS=1 but ${imagePath} is missing: run ${FETCH}`);
-  }
+  kernel.assert();
   return Deno.readFileSync(imagePath);
 }
 
-/** What file(1) said about the kernel when these tests were written (file 5.x, Debian 6.1). */
-const RECORDED_FILE_OUTPUT = "Linux kernel ARM64 boot executable Image, little-endian, 4K pages";
-
+/** What the real file(1) says about `path`. */
 function fileDescription(path: string): string {
-  try {
-    const out = new Deno.Command("file", { args: ["-b", path], stdout: "piped", stderr: "null" })
-      .outputSync();
-    if (out.success) return new TextDecoder().decode(out.stdout).trim();
-  } catch {
-    // file(1) is not installed: compare against the recorded output instead.
-  }
-  console.warn(`file(1) did not run; comparing with its recorded output for ${path}`);
-  return RECORDED_FILE_OUTPUT;
-}
-
-function hasFile(): boolean {
-  try {
-    return new Deno.Command("file", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
+  file.assert();
+  const out = new Deno.Command("file", { args: ["-b", path], stdout: "piped", stderr: "piped" })
+    .outputSync();
+  assert.ok(out.success, `file -b ${path}: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout).trim();
 }
 
 /** The header as file(1)'s magic describes it. */
@@ -66,8 +43,8 @@ function describe(header: ImageHeader): string {
 }
 
 Deno.test({
-  name: "synthetic headers decode to what file(1) reports",
-  ignore: !hasFile(),
+  name: `synthetic headers decode to what file(1) reports${file.label}`,
+  ignore: file.ignore,
   fn() {
     // Flags values 3 << 1 (64 KiB pages) are left out: file 5.44's magic reads the field as
     // separate bits and prints "4K pages, 16K pages, 32K pages" for it.
@@ -93,8 +70,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: `real kernel: header agrees with file(1)${suffix}`,
-  ignore,
+  name: `real kernel: header agrees with file(1)${suffix}${file.label}`,
+  ignore: ignore || file.ignore,
   fn() {
     const image = readKernel();
     const header = parseImageHeader(image);

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { getBootargs, getInitrdRange, getMemoryRegions, getStdoutPath, parseFdt } from "@vmkit/fdt";
 import { UnicornLibrary } from "@vmkit/vcpu";
+import { toolRequirement } from "../../testing/requirements.ts";
 import { UART_NODE } from "./device_tree.ts";
 import { VirtualMachine } from "./virtual_machine.ts";
 
 const library = UnicornLibrary.open();
+
+const dtc = toolRequirement("dtc", "sudo apt-get install device-tree-compiler");
 
 const options = {
   memoryBase: 0x4000_0000,
@@ -74,14 +77,11 @@ Deno.test("device tree: describes memory, CPUs, PSCI, GIC, timer, UART and /chos
   assert.deepEqual(uart.getCells("clocks"), [clk.phandle, clk.phandle]);
 });
 
-Deno.test("device tree: dtc reads the generated blob back without complaint", async () => {
-  const dtc = await new Deno.Command("dtc", { args: ["--version"], stdout: "null", stderr: "null" })
-    .output().then(() => true, () => false);
-  if (!dtc) {
-    if (Deno.env.get("VMKIT_REQUIRE_ASSETS") === "1") throw new Error("dtc is not installed");
-    console.warn("skipped: install device-tree-compiler to run this check");
-    return;
-  }
+Deno.test({
+  name: `device tree: dtc reads the generated blob back without complaint${dtc.label}`,
+  ignore: dtc.ignore,
+}, async () => {
+  dtc.assert();
   const bytes = blob();
   const child = new Deno.Command("dtc", {
     args: ["-I", "dtb", "-O", "dts", "-"],

@@ -1,16 +1,15 @@
 /**
  * Locates the test guests (Debian's kernel and busybox, the bare-metal
- * programs) and decides what a test does when one is missing: ignored with a
- * message naming the command that provides it, or failed when
- * `VMKIT_REQUIRE_ASSETS=1` (CI).
+ * programs). A missing one is a requirement not met (`testing/requirements.ts`):
+ * its tests are ignored with a message naming the command that provides it,
+ * or fail when `VMKIT_REQUIRE_ASSETS=1` (CI).
  *
  * @module
  */
 
-const root = new URL("../../", import.meta.url);
+import { fileRequirement, type Requirement } from "../../testing/requirements.ts";
 
-/** Whether missing assets must fail tests instead of skipping them. */
-export const REQUIRE_ASSETS: boolean = Deno.env.get("VMKIT_REQUIRE_ASSETS") === "1";
+const root = new URL("../../", import.meta.url);
 
 /** The repository root path. */
 export const ROOT: string = decodeURIComponent(root.pathname);
@@ -18,34 +17,13 @@ export const ROOT: string = decodeURIComponent(root.pathname);
 /** Directory of the downloaded Linux guest. */
 export const GUEST_DIR: string = Deno.env.get("VMKIT_GUEST_DIR") ?? `${ROOT}.cache/guests`;
 
-function exists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-/** An asset for a test: its path if present, and a note for `ignore` otherwise. */
-export interface Asset {
+/** An asset for a test: where it is, and whether the tests that need it run. */
+export interface Asset extends Requirement {
   readonly path: string;
-  readonly present: boolean;
-  /** True when the test must be skipped (missing and not required). */
-  readonly ignore: boolean;
 }
 
 function asset(path: string, howToGet: string): Asset {
-  const present = exists(path);
-  if (!present) {
-    const note = `missing test asset ${path}; provide it with: ${howToGet}`;
-    if (REQUIRE_ASSETS) {
-      // Fail loudly in CI: the test will run and fail on the missing file.
-      console.error(note);
-    } else {
-      console.warn(`skipping tests that need it: ${note}`);
-    }
-  }
-  return { path, present, ignore: !present && !REQUIRE_ASSETS };
+  return { ...fileRequirement(path, howToGet), path };
 }
 
 /** Debian's arm64 kernel Image. */

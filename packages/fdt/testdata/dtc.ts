@@ -1,32 +1,21 @@
 /**
  * Access to the real `dtc` for tests. Tests that need it are ignored with a message when it is
- * missing, unless VMKIT_REQUIRE_ASSETS=1, in which case they run and fail.
+ * missing, unless VMKIT_REQUIRE_ASSETS=1, in which case they run and fail
+ * (`testing/requirements.ts` at the workspace root decides).
  */
+import { type Requirement, toolRequirement } from "../../../testing/requirements.ts";
 
-/** Whether `dtc` runs on this machine. */
-export function hasDtc(): boolean {
-  try {
-    return new Deno.Command("dtc", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
+/** The command that installs dtc. */
+export const DTC_INSTALL = "sudo apt-get install device-tree-compiler";
+
+/** dtc, as a requirement of the tests that run it. */
+export function dtcRequirement(): Requirement {
+  return toolRequirement("dtc", DTC_INSTALL);
 }
 
-/** Whether missing assets must fail rather than be ignored. */
-export function assetsRequired(): boolean {
-  return Deno.env.get("VMKIT_REQUIRE_ASSETS") === "1";
-}
-
-/**
- * `ignore` for a Deno.test that needs dtc; prints once per call site why the test is ignored.
- */
-export function ignoreWithoutDtc(what: string): boolean {
-  if (hasDtc() || assetsRequired()) return false;
-  console.warn(
-    `ignoring ${what}: dtc not found. Install it with: sudo apt-get install device-tree-compiler`,
-  );
-  return true;
+/** `ignore` for the Deno.tests that need dtc; says once why they are ignored. */
+export function ignoreWithoutDtc(): boolean {
+  return dtcRequirement().ignore;
 }
 
 /** Runs dtc asynchronously with `args`, feeding `input`; returns stdout. */
@@ -40,10 +29,7 @@ export async function dtcAsync(args: string[], input?: Uint8Array | string): Pro
       stderr: "piped",
     }).spawn();
   } catch (e) {
-    throw new Error(
-      `dtc is required (VMKIT_REQUIRE_ASSETS=1) but could not run: ${e}. ` +
-        "Install it with: sudo apt-get install device-tree-compiler",
-    );
+    throw new Error(`dtc could not run: ${e}. Install it with: ${DTC_INSTALL}`);
   }
   if (input !== undefined) {
     const writer = child.stdin.getWriter();

@@ -16,4 +16,8 @@ dtc -q -I dts -O dtb -o phandles-edited.dtb phandles-edited.dts
 if [ "${1:-}" = "--qemu" ]; then
   qemu-system-aarch64 -M virt,dumpdtb=qemu-virt.dtb -cpu cortex-a72 -nographic -nic none
   dtc -I dtb -O dts -o qemu-virt.dts qemu-virt.dtb
+  # qemu_test.ts compares against the release recorded here.
+  release=$(qemu-system-aarch64 --version | sed -n 's/^QEMU emulator version \([0-9]*\.[0-9]*\).*/\1/p')
+  printf '{\n  "qemuRelease": "%s",\n  "command": "%s"\n}\n' "$release" \
+    "qemu-system-aarch64 -M virt,dumpdtb=qemu-virt.dtb -cpu cortex-a72 -nographic -nic none" >qemu-virt.json
 fi

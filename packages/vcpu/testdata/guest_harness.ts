@@ -11,6 +11,7 @@
  */
 
 import assert from "node:assert/strict";
+import { assetsRequired } from "../../../testing/requirements.ts";
 import type { UnicornLibrary } from "../library.ts";
 import { COUNTER_FREQUENCY_HZ, type SliceCounter, Vcpu } from "../vcpu.ts";
 import type { MmioAccess, VcpuExit, VcpuExitReason, VcpuStats } from "../exits.ts";
@@ -332,7 +333,7 @@ function waitForInterrupt(vcpu: Vcpu, deadline: bigint | undefined, clock: Guest
 export const GUEST_BUILD_DIR: URL = new URL("../../../guests/build/vcpu/", import.meta.url);
 
 /** Whether missing assets must fail tests instead of being ignored (CI sets it). */
-export const REQUIRE_ASSETS: boolean = Deno.env.get("VMKIT_REQUIRE_ASSETS") === "1";
+export const REQUIRE_ASSETS: boolean = assetsRequired();
 
 /** A built program: where it is, and whether a test that needs it is ignored. */
 export interface GuestProgram {

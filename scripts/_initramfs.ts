@@ -1,6 +1,8 @@
 /**
- * Builds initramfs images (cpio "newc" archives) for the Linux tests: a
- * busybox userland with an `/init` script, assembled in memory.
+ * Builds initramfs images (cpio "newc" archives): a busybox userland with an
+ * `/init` script, assembled in memory. `scripts/fetch_guests.ts` (what
+ * `./vmkit linux` runs) builds the shell initramfs with it, and the Linux
+ * tests and benchmarks build theirs.
  *
  * @module
  */
