@@ -5,14 +5,15 @@
  */
 
 /**
- * A block of memory-mapped registers as a VMM's bus sees it.
+ * A block of memory-mapped registers as a VMM's bus sees it: the one device
+ * shape of VMKit (`@vmkit/vmm` calls it `MmioDevice`).
  *
  * Offsets are relative to the start of the block; `cpu` is the index of the accessing vCPU
  * (GICv2 banks several registers per CPU). Accesses never throw.
  */
 export interface MmioRegion {
-  /** Size of the block in bytes; accesses at or beyond it are RAZ/WI and counted. */
-  readonly size: number;
+  /** Size of the block in bytes, when the block knows it; accesses beyond it are RAZ/WI and counted. */
+  readonly size?: number;
   /**
    * Read `size` bytes (1, 2 or 4) at `offset` on behalf of vCPU `cpu`.
    *

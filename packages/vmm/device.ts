@@ -4,16 +4,30 @@
  * node. `@vmkit/virtio`'s transports and the GIC, UART and exit device here
  * all fit it; nothing in it knows the CPU engine, so devices test on their own.
  *
+ * Asynchronous completion. `read` and `write` run synchronously inside the
+ * engine, on the vCPU's stack, and must never block or await. A device whose
+ * work takes host I/O (a file read, a flush, a network send) starts it there
+ * and returns; the I/O completes later in the host's event loop, which the
+ * VM's run loop yields to every few milliseconds and sleeps in while the
+ * guest idles. From that completion the device may update guest memory and
+ * raise its interrupt line: raising a line ends the VM's idle wait at once,
+ * and the guest takes the interrupt at its next instruction boundary. A
+ * device must drop completions that belong to before a `reset()` (a reboot
+ * may come between the request and its answer). `lifecycle_vm_test.ts` holds
+ * a device whose backend answers 50 ms later while the guest waits in WFI.
+ *
  * @module
  */
 
 import type { FdtNode } from "@vmkit/fdt";
+import type { MmioRegion } from "@vmkit/vgic";
 
 /**
- * A block of memory-mapped registers. `cpu` is the index of the vCPU making
- * the access (banked registers need it; most devices ignore it). Neither
- * method may throw for any guest access: a bad access reads as zero or is
- * ignored, and is counted by the device.
+ * A block of memory-mapped registers: the same type as `@vmkit/vgic`'s
+ * `MmioRegion`, so the GIC's register blocks are devices as they are. `cpu`
+ * is the index of the vCPU making the access (banked registers need it;
+ * most devices ignore it). Neither method may throw for any guest access: a
+ * bad access reads as zero or is ignored, and is counted by the device.
  *
  * @example
  * ```ts
@@ -30,12 +44,7 @@ import type { FdtNode } from "@vmkit/fdt";
  * console.log(register.read(0, 4, 0)); // 7
  * ```
  */
-export interface MmioDevice {
-  /** A guest read of `size` bytes (1, 2 or 4) at `offset`; returns the value zero-extended. */
-  read(offset: number, size: number, cpu: number): number;
-  /** A guest write of the low `size` bytes (1, 2 or 4) of `value` at `offset`. */
-  write(offset: number, size: number, value: number, cpu: number): void;
-}
+export type MmioDevice = MmioRegion;
 
 /**
  * Where the registry put a device: its register window and its interrupt
