@@ -17,7 +17,7 @@ type Callback = Deno.UnsafeCallback<any>;
 
 /** What the map reports to its vCPU. */
 export interface MemoryMapHooks {
-  /** The vCPU's counters (MMIO and unbacked accesses are counted here). */
+  /** The running vCPU's counters (MMIO and unbacked accesses are counted here). */
   readonly stats: VcpuStats;
   /** The one record every access is decoded into. */
   readonly access: MmioAccess;
@@ -67,7 +67,7 @@ export class MemoryMap {
     }
     this.#space.add({ base, size, kind: "mmio" });
     this.#dropCovers();
-    const { access, stats } = this.#hooks;
+    const { access } = this.#hooks;
     const hooks = this.#hooks;
     // Offsets, values and the result are declared 32-bit although the C
     // signature says 64: regions are at most 4 GiB, the engine never moves
@@ -82,7 +82,7 @@ export class MemoryMap {
         access.size = size;
         access.write = false;
         access.value = 0;
-        stats.mmioReads++;
+        hooks.stats.mmioReads++;
         try {
           handler(access);
         } catch (e) {
@@ -100,7 +100,7 @@ export class MemoryMap {
         access.size = size;
         access.write = true;
         access.value = value;
-        stats.mmioWrites++;
+        hooks.stats.mmioWrites++;
         try {
           handler(access);
         } catch (e) {
@@ -126,7 +126,7 @@ export class MemoryMap {
   }
 
   #installCovers(): void {
-    const { access, stats } = this.#hooks;
+    const { access } = this.#hooks;
     const hooks = this.#hooks;
     const record = (address: bigint, size: number, write: boolean, value: number) => {
       access.address = Number(address);
@@ -134,6 +134,7 @@ export class MemoryMap {
       access.size = size;
       access.write = write;
       access.value = value;
+      const stats = hooks.stats;
       if (write) stats.unbackedWrites++;
       else stats.unbackedReads++;
       stats.lastUnbackedAddress = access.address;

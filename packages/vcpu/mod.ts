@@ -33,6 +33,7 @@ export {
   Vcpu,
 } from "./vcpu.ts";
 export type { SliceCounter, VcpuOptions } from "./vcpu.ts";
+export { VcpuGroup, type VcpuGroupOptions } from "./vcpu_group.ts";
 export type { CpuModel } from "./engine.ts";
 export type { MmioAccess, MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } from "./exits.ts";
 export { VcpuError } from "./errors.ts";

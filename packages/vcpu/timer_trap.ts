@@ -5,7 +5,11 @@
  *
  * The engine drops guest writes to the timer registers (its timers are
  * compiled out), so the vCPU traps them and hands them here; guest reads are
- * served by the engine from the values written back through CP_REG.
+ * served by the engine from the values written back through CP_REG. Several
+ * vCPUs can share one engine, each with its own CPU state swapped in and out
+ * (`_core.ts`): a timer is evaluated from its own state and a counter value
+ * at any time, and its engine copy is brought up to date whenever its vCPU is
+ * the one in the engine.
  *
  * @module
  */
@@ -14,10 +18,8 @@ import type { Engine } from "./engine.ts";
 import { GenericTimer } from "./generic_timer.ts";
 import type { SysReg } from "./sysregs.ts";
 
-/** The registers of one timer: its counter, control and compare value. */
+/** The registers of one timer: its control and compare value. */
 export interface TimerRegisters {
-  /** The counter it compares against (CNTVCT_EL0 or CNTPCT_EL0). */
-  readonly counter: SysReg;
   /** CNTx_CTL_EL0. */
   readonly control: SysReg;
   /** CNTx_CVAL_EL0. */
@@ -31,7 +33,8 @@ export class TimerTrap {
   readonly #engine: Engine;
   readonly #regs: TimerRegisters;
   readonly #onLevel: ((level: boolean) => void) | undefined;
-  // What the engine's copy of the control register holds (ISTATUS included).
+  // What the engine's copy of the control register holds (ISTATUS included),
+  // or -1 when it is not known to match (the vCPU was out of the engine).
   #engineControl = 0;
   #level = false;
 
@@ -48,14 +51,15 @@ export class TimerTrap {
   }
 
   /**
-   * A guest write to TVAL (`op2` 0), CTL (1) or CVAL (2); returns false for
+   * A guest write to TVAL (`op2` 0), CTL (1) or CVAL (2) at counter value
+   * `now`, made while the timer's vCPU is in the engine; returns false for
    * any other `op2`, which the engine then executes itself.
    */
-  write(op2: number, value: bigint): boolean {
+  write(op2: number, value: bigint, now: bigint): boolean {
     const t = this.timer;
     switch (op2) {
       case 0:
-        t.writeTimerValue(value, this.#engine.readSys(this.#regs.counter));
+        t.writeTimerValue(value, now);
         this.#engine.writeSys(this.#regs.compare, t.compare);
         break;
       case 1:
@@ -68,24 +72,28 @@ export class TimerTrap {
       default:
         return false;
     }
-    this.update();
+    this.update(now, true);
     return true;
   }
 
   /**
-   * Re-evaluates the timer against its counter: ISTATUS as the guest reads it,
-   * and the output, reported when it changes.
+   * Re-evaluates the timer at counter value `now`: its output, reported when
+   * it changes, and — when `inEngine`, its vCPU being the one in the engine —
+   * ISTATUS as the guest reads it.
    */
-  update(): void {
+  update(now: bigint, inEngine: boolean): void {
     const t = this.timer;
     if (t.control === 0 && this.#engineControl === 0 && !this.#level) return;
     // One counter reading decides both ISTATUS and the output, so the two can
     // never disagree.
-    const now = this.#engine.readSys(this.#regs.counter);
-    const control = t.controlRegister(now);
-    if (control !== this.#engineControl) {
-      this.#engine.writeSys(this.#regs.control, BigInt(control));
-      this.#engineControl = control;
+    if (inEngine) {
+      const control = t.controlRegister(now);
+      if (control !== this.#engineControl) {
+        this.#engine.writeSys(this.#regs.control, BigInt(control));
+        this.#engineControl = control;
+      }
+    } else {
+      this.#engineControl = -1;
     }
     const level = t.level(now);
     if (level !== this.#level) {

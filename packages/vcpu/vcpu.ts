@@ -1,7 +1,9 @@
 /**
- * An AArch64 vCPU on one Unicorn engine: guest-physical map, register access,
- * an IRQ input line, the EL1 virtual and physical timers, delivery of synchronous exceptions into
- * the guest's own EL1 vectors, and a run loop that returns typed exits.
+ * An AArch64 vCPU on a Unicorn engine: register access, an IRQ input line,
+ * the EL1 virtual and physical timers, delivery of synchronous exceptions
+ * into the guest's own EL1 vectors, and a run loop that returns typed exits.
+ * The vCPUs of one guest share one engine and its memory map, taking turns
+ * in it (`_core.ts`).
  *
  * How it regains control: only at block boundaries and through the engine's
  * interrupt hook. Unicorn 2.0.1 rewinds the PC to the start of the translated
@@ -27,77 +29,36 @@ import {
   UC_HOOK_INTR,
   ucErrName,
 } from "./constants.ts";
-import type { BlockBudget } from "./block_budget.ts";
 import type { Region } from "./address_space.ts";
-import { type CpuModel, Engine, HCR_EL2_BOOT, HCR_EL2_VI } from "./engine.ts";
+import { HCR_EL2_BOOT, HCR_EL2_VI } from "./engine.ts";
 import { VcpuError } from "./errors.ts";
-import type { MmioAccess, MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } from "./exits.ts";
-import type { EngineLayout } from "./calibration.ts";
-import type { UnicornLibrary } from "./library.ts";
-import { MemoryMap } from "./_memory_map.ts";
-import { ExceptionEntry, ExceptionState } from "./_exception_entry.ts";
+import type { MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } from "./exits.ts";
+import { ExceptionEntry } from "./_exception_entry.ts";
 import { SystemTraps } from "./_system_traps.ts";
-import { LAST_PAGE, LastPageAccess, UC_HOOK_MEM_UNMAPPED } from "./_last_page.ts";
+import { LAST_PAGE, UC_HOOK_MEM_UNMAPPED } from "./_last_page.ts";
+import { type CoreTenant, VcpuCore } from "./_core.ts";
+import { TimerMsr } from "./_timer_msr.ts";
 import { type SysReg, SYSREGS } from "./sysregs.ts";
 import type { GenericTimer } from "./generic_timer.ts";
 import { TimerTrap } from "./timer_trap.ts";
+import {
+  COUNTER_FREQUENCY_HZ,
+  DEFAULT_SLICE_INSTRUCTIONS,
+  type SliceCounter,
+  translationBuffer,
+  type VcpuOptions,
+} from "./vcpu_options.ts";
 
-/** The frequency of the engine's generic counter: QEMU derives it from the host clock in 16 ns steps. */
-export const COUNTER_FREQUENCY_HZ = 62_500_000;
-
-/**
- * Default host memory for translated code where the engine lets it be set
- * (2.1 and later): the engine's own 1 GiB is never needed, and emptying a
- * buffer that large the first time costs seconds.
- */
-export const DEFAULT_TRANSLATION_BUFFER_BYTES = 128 * 1024 * 1024;
+export {
+  COUNTER_FREQUENCY_HZ,
+  DEFAULT_SLICE_INSTRUCTIONS,
+  DEFAULT_TRANSLATION_BUFFER_BYTES,
+  type SliceCounter,
+  type VcpuOptions,
+} from "./vcpu_options.ts";
 
 /** Translated code beyond which a reboot empties the engine's buffer (see `invalidateAllCode`). */
 const REBOOT_FLUSH_BYTES = 16 * 1024 * 1024;
-
-/** Default instructions per slice: the longest a guest runs before the VMM regains control. */
-export const DEFAULT_SLICE_INSTRUCTIONS = 200_000;
-
-/** Options for a {@link Vcpu}. */
-export interface VcpuOptions {
-  /** The loaded engine library (share one between vCPUs). */
-  library: UnicornLibrary;
-  /** Index of this vCPU; also its MPIDR affinity 0. Default 0. */
-  id?: number;
-  /** CPU model. Default `cortex-a72`. `max` is refused (it aborts the process under Linux). */
-  cpuModel?: CpuModel | "max";
-  /** Instructions per slice, 1000 to 2^31. Default {@link DEFAULT_SLICE_INSTRUCTIONS}. */
-  sliceInstructions?: number;
-  /** Called when the virtual timer's output changes (route it to PPI 27). */
-  onTimerLevel?: (level: boolean) => void;
-  /** Called when the EL1 physical timer's output changes (route it to PPI 30). */
-  onPhysicalTimerLevel?: (level: boolean) => void;
-  /** Called for each access to a guest-physical address with nothing behind it. */
-  onUnbackedAccess?: (access: Readonly<MmioAccess>) => void;
-  /**
-   * How slices are counted. `native`: a few bytes of machine code run at the
-   * start of each translated block (x86-64 Linux); `engine`: Unicorn's own
-   * count, which calls a hook before every instruction and runs tight loops
-   * at a quarter of the speed. Default: `native` where available.
-   */
-  sliceCounter?: SliceCounter;
-  /**
-   * Trap the guest's instruction-cache maintenance (IC IVAU, IC IALLU) and
-   * drop the code translated from the pages it names. Default: where the
-   * engine needs it to stay coherent (`UnicornLibrary.storesInvalidateCode`
-   * is false, as on 2.1.x).
-   */
-  trapCacheMaintenance?: boolean;
-  /**
-   * Host memory for translated code, 16 MiB to 1 GiB. Settable on Unicorn
-   * 2.1 and later (where the default is {@link DEFAULT_TRANSLATION_BUFFER_BYTES});
-   * 2.0.1 always uses 1 GiB.
-   */
-  translationBufferBytes?: number;
-}
-
-/** How a vCPU counts its instruction slices (see {@link VcpuOptions.sliceCounter}). */
-export type SliceCounter = "native" | "engine";
 
 // What the interrupt hook decided, read by run() after uc_emu_start returns.
 const HOOK_NONE = 0;
@@ -108,18 +69,30 @@ const HOOK_UNHANDLED = 4;
 const HOOK_LOOP = 5;
 const HOOK_FAILED = 6;
 
-const PSTATE_EL = 0xcn;
-/** CNTKCTL_EL1.EL0VTEN: EL0 may access the virtual timer's registers. */
-const CNTKCTL_EL0VTEN = 0x100n;
-/** CNTKCTL_EL1.EL0PTEN: EL0 may access the physical timer's registers. */
-const CNTKCTL_EL0PTEN = 0x200n;
+interface VcpuTenant extends CoreTenant {
+  readonly vcpu: Vcpu;
+}
 
 /**
  * One AArch64 vCPU. Create it, map RAM and MMIO regions, set the entry state,
  * then call {@link run} in a loop and react to each {@link VcpuExit}.
  *
- * Release it with `close()` or a `using` declaration: the engine, its
- * callbacks and saved states are freed deterministically.
+ * Release it with `close()` or a `using` declaration: the engine (once its
+ * last vCPU is closed), its callbacks and saved states are freed
+ * deterministically.
+ *
+ * @example
+ * ```ts ignore
+ * import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * const ram = new Uint8Array(0x10_0000);
+ * ram.set([0x02, 0x00, 0x00, 0xd4]); // hvc #0
+ * vcpu.mapRam(0x4000_0000, ram);
+ * vcpu.setEntry(0x4000_0000, 0);
+ * console.log(vcpu.run().reason); // "hvc"
+ * ```
  */
 export class Vcpu implements Disposable {
   /** Index of this vCPU (MPIDR affinity 0). */
@@ -148,31 +121,19 @@ export class Vcpu implements Disposable {
   /** How this vCPU counts slices. */
   readonly sliceCounter: SliceCounter;
 
-  readonly #library: UnicornLibrary;
-  readonly #engine: Engine;
-  readonly #layout: EngineLayout;
+  readonly #core: VcpuCore;
+  readonly #tenant: VcpuTenant;
   readonly #slice: number;
   readonly #virtualTimer: TimerTrap;
   readonly #physicalTimer: TimerTrap;
-  // The native hook's counter, or undefined when the engine counts.
-  readonly #budget: BlockBudget | undefined;
-  // deno-lint-ignore no-explicit-any
-  readonly #callbacks: Deno.UnsafeCallback<any>[] = [];
   readonly #exit: VcpuExit;
-  readonly #memory: MemoryMap;
-  readonly #engineView: Deno.UnsafePointerView;
-  readonly #exceptionState: ExceptionState;
   readonly #entry: ExceptionEntry;
   readonly #traps: SystemTraps;
-  // Engines that end the run on the last page of the address space (2.0.1).
-  readonly #lastPage: LastPageAccess | undefined;
+  readonly #timerMsr = new TimerMsr();
   // HCR_EL2 as this vCPU runs the guest, without VI.
   readonly #hcr: bigint;
-  readonly #pristine: Deno.PointerObject;
-  readonly #msrBuf = new Uint8Array(32);
-  readonly #msrWords = new Uint32Array(this.#msrBuf.buffer);
-  readonly #msrValue = new BigUint64Array(this.#msrBuf.buffer, 24, 1);
 
+  #counterOffset = 0n;
   #irqLine = false;
   #stopRequested = false;
   #running = false;
@@ -199,25 +160,7 @@ export class Vcpu implements Disposable {
         `sliceInstructions must be an integer from 1000 to 2^31, got ${slice}`,
       );
     }
-    const layout = options.library.layout;
-    const blockHook = options.sliceCounter === "engine" ? undefined : options.library.blockHook;
-    if (options.sliceCounter === "native" && blockHook === undefined) {
-      throw new VcpuError(
-        "INVALID_ARGUMENT",
-        `sliceCounter "native" is unavailable here: ${options.library.sliceCounterUnavailable}`,
-      );
-    }
-    if (blockHook === undefined && layout.instructionCounterOffset === undefined) {
-      throw options.library.calibrationFailure(
-        "could not locate the engine's instruction counter, and without the native slice " +
-          `counter (${options.library.sliceCounterUnavailable ?? "not chosen"}) ` +
-          "WFI cannot be told apart from the end of a slice",
-      );
-    }
-    this.sliceCounter = blockHook ? "native" : "engine";
     this.id = id;
-    this.#library = options.library;
-    this.#layout = layout;
     this.#slice = slice;
     this.#exit = {
       reason: "preempted",
@@ -228,96 +171,113 @@ export class Vcpu implements Disposable {
       syndrome: 0,
       instructions: 0,
     };
-
-    const uc = options.library.symbols;
-    const trapCacheMaintenance = options.trapCacheMaintenance ??
-      !options.library.storesInvalidateCode;
-    this.#engine = Engine.open(uc, options.cpuModel ?? "cortex-a72", {
-      translationBufferBytes: translationBuffer(options),
-      watchTranslations: true,
-    });
-    this.#virtualTimer = new TimerTrap(this.#engine, {
-      counter: SYSREGS.CNTVCT_EL0,
+    const shared = options.shareWith;
+    if (shared && shared.#closed) throw new VcpuError("CLOSED", `vCPU ${shared.id} is closed`);
+    const core = shared ? shared.#core : Vcpu.#openCore(options);
+    this.#core = core;
+    this.sliceCounter = core.budget ? "native" : "engine";
+    const engine = core.engine;
+    this.#virtualTimer = new TimerTrap(engine, {
       control: SYSREGS.CNTV_CTL_EL0,
       compare: SYSREGS.CNTV_CVAL_EL0,
     }, options.onTimerLevel);
-    this.#physicalTimer = new TimerTrap(this.#engine, {
-      counter: SYSREGS.CNTPCT_EL0,
+    this.#physicalTimer = new TimerTrap(engine, {
       control: SYSREGS.CNTP_CTL_EL0,
       compare: SYSREGS.CNTP_CVAL_EL0,
     }, options.onPhysicalTimerLevel);
     this.timer = this.#virtualTimer.timer;
     this.physicalTimer = this.#physicalTimer.timer;
-    this.#memory = new MemoryMap(this.#engine, {
-      stats: this.stats,
-      access: { cpu: id, address: 0, offset: 0, size: 0, write: false, value: 0 },
-      onUnbacked: options.onUnbackedAccess,
-      fail: (e) => this.#fail(e),
-    });
-    this.#entry = new ExceptionEntry(this.#engine);
-    this.#traps = new SystemTraps(this.#engine, this.stats, {
-      cacheMaintenance: trapCacheMaintenance,
-      stateFollowsSysregWrites: options.library.atLeast(2, 1, 0),
-      ram: () => this.#memory.regions.filter((r) => r.kind === "ram"),
+    this.#entry = new ExceptionEntry(engine);
+    const library = core.library;
+    this.#traps = new SystemTraps(engine, this.stats, {
+      cacheMaintenance: shared
+        ? shared.#traps.hcrBits !== 0n
+        : options.trapCacheMaintenance ?? !library.storesInvalidateCode,
+      stateFollowsSysregWrites: library.atLeast(2, 1, 0),
+      ram: () => core.memory.regions.filter((r) => r.kind === "ram"),
     });
     this.#hcr = HCR_EL2_BOOT | this.#traps.hcrBits;
-    this.#lastPage = options.library.atLeast(2, 1, 0) ? undefined : new LastPageAccess();
-    let state: ExceptionState | undefined;
-    let pristine: Deno.PointerObject | undefined;
-    let budget: BlockBudget | undefined;
+    let context: Deno.PointerObject | undefined;
     try {
-      if (blockHook) {
-        budget = blockHook.budget();
-        this.#engine.hookAdd(UC_HOOK_BLOCK, blockHook.pointer, undefined, budget.pointer);
-      }
-      state = new ExceptionState(uc, this.#engine, layout);
-      const out = new BigUint64Array(1);
-      if (uc.uc_context_alloc(this.#engine.handle, out) !== 0 || out[0] === 0n) {
-        throw new VcpuError("ENGINE_ERROR", "uc_context_alloc failed");
-      }
-      pristine = Deno.UnsafePointer.create(out[0])!;
-      this.#engineView = new Deno.UnsafePointerView(this.#engine.handle);
-      this.#engine.writeSys(SYSREGS.HCR_EL2, this.#hcr);
-      this.#engine.writeSys(
-        SYSREGS.MDCR_EL2,
-        this.#engine.readSys(SYSREGS.MDCR_EL2) | this.#traps.mdcrBits,
-      );
-      this.#engine.writeSys(SYSREGS.VMPIDR_EL2, 0x8000_0000n | BigInt(id));
-      this.#engine.writeSys(SYSREGS.CNTFRQ_EL0, BigInt(COUNTER_FREQUENCY_HZ));
-      this.#installHooks();
-      if (uc.uc_context_save(this.#engine.handle, pristine) !== 0) {
-        throw new VcpuError("ENGINE_ERROR", "uc_context_save failed");
-      }
-      // Guest time starts at 0.
-      this.counterOffset = this.#engine.readSys(SYSREGS.CNTPCT_EL0);
+      context = core.allocContext();
+      this.#tenant = {
+        id,
+        stats: this.stats,
+        context,
+        vcpu: this,
+        swappedIn: () => this.#swappedIn(),
+        fail: (e) => this.#fail(e),
+      };
+      if (!shared) this.#setUpCore();
+      core.adopt(this.#tenant);
+      // Guest time starts at 0; the vCPUs of one guest share it.
+      this.#counterOffset = shared ? shared.#counterOffset : engine.readSys(SYSREGS.CNTPCT_EL0);
+      engine.writeSys(SYSREGS.CNTVOFF_EL2, this.#counterOffset);
     } catch (e) {
-      state?.close();
-      if (pristine) uc.uc_context_free(pristine);
-      for (const cb of this.#callbacks) cb.close();
-      this.#engine.close();
-      this.#memory.close();
-      budget?.close();
+      if (context) library.symbols.uc_context_free(context);
+      if (!shared) core.close();
       throw e;
     }
-    this.#budget = budget;
-    this.#exceptionState = state;
-    this.#pristine = pristine;
+    core.users++;
   }
 
-  #installHooks(): void {
+  static #openCore(options: VcpuOptions): VcpuCore {
+    const library = options.library;
+    const blockHook = options.sliceCounter === "engine" ? undefined : library.blockHook;
+    if (options.sliceCounter === "native" && blockHook === undefined) {
+      throw new VcpuError(
+        "INVALID_ARGUMENT",
+        `sliceCounter "native" is unavailable here: ${library.sliceCounterUnavailable}`,
+      );
+    }
+    if (blockHook === undefined && library.layout.instructionCounterOffset === undefined) {
+      throw library.calibrationFailure(
+        "could not locate the engine's instruction counter, and without the native slice " +
+          `counter (${library.sliceCounterUnavailable ?? "not chosen"}) ` +
+          "WFI cannot be told apart from the end of a slice",
+      );
+    }
+    const core = new VcpuCore({
+      library,
+      cpuModel: options.cpuModel ?? "cortex-a72",
+      translationBufferBytes: translationBuffer(options),
+      onUnbackedAccess: options.onUnbackedAccess,
+    });
+    try {
+      if (blockHook) {
+        core.budget = blockHook.budget();
+        core.engine.hookAdd(UC_HOOK_BLOCK, blockHook.pointer, undefined, core.budget.pointer);
+      }
+    } catch (e) {
+      core.close();
+      throw e;
+    }
+    return core;
+  }
+
+  // The first vCPU of an engine: the EL2 and EL3 state every vCPU starts
+  // from, the hooks (which serve whichever vCPU is in the engine), and the
+  // saved set-up state a reset returns to.
+  #setUpCore(): void {
+    const core = this.#core;
+    const engine = core.engine;
+    engine.writeSys(SYSREGS.HCR_EL2, this.#hcr);
+    engine.writeSys(SYSREGS.MDCR_EL2, engine.readSys(SYSREGS.MDCR_EL2) | this.#traps.mdcrBits);
+    engine.writeSys(SYSREGS.CNTFRQ_EL0, BigInt(COUNTER_FREQUENCY_HZ));
+    const tenant = () => (core.tenant as VcpuTenant).vcpu;
     const intr = new Deno.UnsafeCallback(
       { parameters: ["pointer", "u32", "pointer"], result: "void" } as const,
-      (_uc, intno) => this.#onException(intno),
+      (_uc, intno) => tenant().#onException(intno),
     );
-    this.#callbacks.push(intr);
-    this.#engine.hookAdd(UC_HOOK_INTR, intr.pointer);
+    core.callbacks.push(intr);
+    engine.hookAdd(UC_HOOK_INTR, intr.pointer);
     const msr = new Deno.UnsafeCallback(
       { parameters: ["pointer", "i32", "pointer", "pointer"], result: "u32" } as const,
-      (_uc, _reg, cpReg) => this.#onMsr(cpReg),
+      (_uc, _reg, cpReg) => tenant().#onMsr(cpReg),
     );
-    this.#callbacks.push(msr);
-    this.#engine.hookAdd(UC_HOOK_INSN, msr.pointer, UC_ARM64_INS_MSR);
-    const lastPage = this.#lastPage;
+    core.callbacks.push(msr);
+    engine.hookAdd(UC_HOOK_INSN, msr.pointer, UC_ARM64_INS_MSR);
+    const lastPage = core.lastPage;
     if (lastPage) {
       // Over the last page only: it holds no RAM, so no store takes a slower path for it.
       const unmapped = new Deno.UnsafeCallback(
@@ -330,44 +290,67 @@ export class Vcpu implements Disposable {
           return false;
         },
       );
-      this.#callbacks.push(unmapped);
-      this.#engine.hookAdd(UC_HOOK_MEM_UNMAPPED, unmapped.pointer, undefined, null, {
+      core.callbacks.push(unmapped);
+      engine.hookAdd(UC_HOOK_MEM_UNMAPPED, unmapped.pointer, undefined, null, {
         begin: LAST_PAGE,
         end: 0xffff_ffff_ffff_ffffn,
       });
     }
+    core.save(core.pristine);
+  }
+
+  // Back in the engine: what changed while this vCPU was out (its IRQ line,
+  // guest time, the timers' ISTATUS) reaches its registers.
+  #swappedIn(): void {
+    const engine = this.#core.engine;
+    engine.writeSys(SYSREGS.HCR_EL2, this.#hcr | (this.#irqLine ? HCR_EL2_VI : 0n));
+    engine.writeSys(SYSREGS.CNTVOFF_EL2, this.#counterOffset);
+    this.updateTimer();
+  }
+
+  /** Puts this vCPU in the engine, for an operation on its registers. */
+  #enter(): void {
+    this.#assertOpen();
+    this.#core.activate(this.#tenant);
   }
 
   // ---------------------------------------------------------------------------
-  // Memory
+  // Memory (shared by every vCPU of the engine)
 
   /**
-   * Maps guest RAM at a guest-physical address. The engine reads and writes
-   * `bytes` directly (no copies), so the same buffer can be shared by several
-   * vCPUs, the loader and device models. The vCPU keeps `bytes` alive.
+   * Maps guest RAM at a guest-physical address, for every vCPU of this
+   * engine. The engine reads and writes `bytes` directly (no copies), so the
+   * same buffer can be shared by the loader and device models. The vCPU keeps
+   * `bytes` alive.
    *
    * @throws {VcpuError} `BAD_REGION` for misaligned, overlapping or oversized regions.
    */
   mapRam(base: number, bytes: Uint8Array<ArrayBuffer>): void {
-    this.#assertIdle("map RAM");
-    this.#memory.mapRam(base, bytes);
+    this.#assertMapIdle("map RAM");
+    this.#core.memory.mapRam(base, bytes);
   }
 
   /**
-   * Maps a device region. Each guest access calls `handler` with a decoded,
-   * reused {@link MmioAccess} record.
+   * Maps a device region, for every vCPU of this engine. Each guest access
+   * calls `handler` with a decoded, reused {@link MmioAccess} record whose
+   * `cpu` is the accessing vCPU.
    *
    * @throws {VcpuError} `BAD_REGION` for misaligned or overlapping regions or
    *   regions larger than 4 GiB.
    */
   mapMmio(base: number, size: number, handler: MmioHandler): void {
-    this.#assertIdle("map MMIO");
-    this.#memory.mapMmio(base, size, handler);
+    this.#assertMapIdle("map MMIO");
+    this.#core.memory.mapMmio(base, size, handler);
   }
 
   /** The guest-physical map, sorted by address. */
   get regions(): readonly Region[] {
-    return this.#memory.regions;
+    return this.#core.memory.regions;
+  }
+
+  /** Context swaps between the vCPUs of this engine so far. */
+  get contextSwitches(): number {
+    return this.#core.swaps;
   }
 
   /**
@@ -379,27 +362,30 @@ export class Vcpu implements Disposable {
    */
   invalidateAllCode(): void {
     this.#assertIdle("invalidate code");
-    const cache = this.#engine.translations;
+    this.#enter();
+    const engine = this.#core.engine;
+    const cache = engine.translations;
     if (cache?.usedAtLeast(REBOOT_FLUSH_BYTES)) {
-      this.#engine.flushCode();
+      engine.flushCode();
       cache.release();
       this.stats.translationFlushes++;
       return;
     }
-    for (const r of this.#memory.regions) {
-      if (r.kind === "ram") this.#engine.flushCode(r.base, r.size);
+    for (const r of this.#core.memory.regions) {
+      if (r.kind === "ram") engine.flushCode(r.base, r.size);
     }
   }
 
   /**
    * Drops translated code for a range the VMM rewrote behind the engine's back
-   * (images loaded into RAM, for instance). The range is taken through the
-   * guest's current MMU state, so call it while the MMU is off (after
+   * (images loaded into RAM, for instance). The range is taken through this
+   * vCPU's current MMU state, so call it while the MMU is off (after
    * {@link reset}).
    */
   invalidateCode(base: number, size: number): void {
     this.#assertIdle("invalidate code");
-    if (size > 0) this.#engine.flushCode(base, size);
+    this.#enter();
+    if (size > 0) this.#core.engine.flushCode(base, size);
   }
 
   // ---------------------------------------------------------------------------
@@ -407,52 +393,52 @@ export class Vcpu implements Disposable {
 
   /** Reads general-purpose register `Xn` (0–30). */
   getX(n: number): bigint {
-    this.#assertOpen();
+    this.#enter();
     checkGpr(n);
-    return this.#engine.readX(n);
+    return this.#core.engine.readX(n);
   }
 
   /** Writes general-purpose register `Xn` (0–30). */
   setX(n: number, value: bigint | number): void {
-    this.#assertOpen();
+    this.#enter();
     checkGpr(n);
-    this.#engine.writeX(n, BigInt.asUintN(64, BigInt(value)));
+    this.#core.engine.writeX(n, BigInt.asUintN(64, BigInt(value)));
   }
 
   /** The program counter. */
   getPc(): bigint {
-    this.#assertOpen();
-    return this.#engine.readPc();
+    this.#enter();
+    return this.#core.engine.readPc();
   }
 
   /** Sets the program counter. */
   setPc(value: bigint | number): void {
-    this.#assertOpen();
-    this.#engine.writeReg(REG.PC, BigInt.asUintN(64, BigInt(value)));
+    this.#enter();
+    this.#core.engine.writeReg(REG.PC, BigInt.asUintN(64, BigInt(value)));
   }
 
   /** The stack pointer of the current exception level. */
   getSp(): bigint {
-    this.#assertOpen();
-    return this.#engine.readReg(REG.SP);
+    this.#enter();
+    return this.#core.engine.readReg(REG.SP);
   }
 
   /** PSTATE (NZCV, DAIF, EL and SP selection, as SPSR encodes them). */
   getPstate(): bigint {
-    this.#assertOpen();
-    return this.#engine.readReg(REG.PSTATE);
+    this.#enter();
+    return this.#core.engine.readReg(REG.PSTATE);
   }
 
   /** Reads a system register. */
   readSysReg(reg: SysReg): bigint {
-    this.#assertOpen();
-    return this.#engine.readSys(reg);
+    this.#enter();
+    return this.#core.engine.readSys(reg);
   }
 
   /** Writes a system register. */
   writeSysReg(reg: SysReg, value: bigint): void {
-    this.#assertOpen();
-    this.#engine.writeSys(reg, BigInt.asUintN(64, value));
+    this.#enter();
+    this.#core.engine.writeSys(reg, BigInt.asUintN(64, value));
   }
 
   /**
@@ -472,19 +458,18 @@ export class Vcpu implements Disposable {
    */
   reset(): void {
     this.#assertIdle("reset");
-    const offset = this.counterOffset;
-    const uc = this.#library.symbols;
-    if (uc.uc_context_restore(this.#engine.handle, this.#pristine) !== 0) {
-      throw new VcpuError("ENGINE_ERROR", "uc_context_restore failed");
-    }
-    this.counterOffset = offset;
+    this.#enter();
+    const core = this.#core;
+    core.restore(core.pristine);
+    core.engine.writeSys(SYSREGS.VMPIDR_EL2, 0x8000_0000n | BigInt(this.id));
+    core.engine.writeSys(SYSREGS.CNTVOFF_EL2, this.#counterOffset);
     this.#virtualTimer.reset();
     this.#physicalTimer.reset();
     this.#irqLine = false;
     this.#stopRequested = false;
     this.#entry.reset();
     this.#traps.debug.reset();
-    this.#engine.writeSys(SYSREGS.HCR_EL2, this.#hcr);
+    core.engine.writeSys(SYSREGS.HCR_EL2, this.#hcr);
   }
 
   // ---------------------------------------------------------------------------
@@ -497,28 +482,40 @@ export class Vcpu implements Disposable {
 
   /**
    * Drives the IRQ input (the interrupt controller's output for this vCPU).
-   * The guest takes the interrupt at its IRQ vector when PSTATE.I is clear; a
-   * change is noticed at the guest's next DAIF write, exception return or at
-   * the end of the slice.
+   * The guest takes the interrupt at its IRQ vector when PSTATE.I is clear.
+   * Raised while this vCPU runs, the run ends at the next block boundary so
+   * the interrupt is taken at once; raised while another vCPU of the engine
+   * runs, that one's run ends there, so the VMM can let this one take it.
    */
   setIrqLine(level: boolean): void {
     if (level === this.#irqLine) return;
     this.#irqLine = level;
     this.#assertOpen();
+    const core = this.#core;
+    if (core.tenant !== this.#tenant) {
+      // Applied when this vCPU is next in the engine.
+      if (level && core.running) core.budget?.exhaust();
+      return;
+    }
     // During an exception delivery VI is in use; the line is applied after it.
     if (this.#hook !== HOOK_DELIVERED) {
-      this.#engine.writeSys(SYSREGS.HCR_EL2, this.#hcr | (level ? HCR_EL2_VI : 0n));
+      core.engine.writeSys(SYSREGS.HCR_EL2, this.#hcr | (level ? HCR_EL2_VI : 0n));
     }
     // The engine only looks at VI between blocks it returns to its main loop
     // for; ending the run at the next block boundary (run() goes on at once)
     // lets a raised line be taken without waiting for the slice to end.
-    if (level && this.#running) this.#budget?.exhaust();
+    if (level && this.#running) core.budget?.exhaust();
+  }
+
+  // The physical counter is the engine's clock, the same whichever vCPU is in it.
+  #physicalNow(): bigint {
+    return this.#core.engine.readSys(SYSREGS.CNTPCT_EL0);
   }
 
   /** The counter the guest reads (CNTVCT_EL0), in ticks of {@link COUNTER_FREQUENCY_HZ}. */
   counter(): bigint {
     this.#assertOpen();
-    return this.#engine.readSys(SYSREGS.CNTVCT_EL0);
+    return BigInt.asUintN(64, this.#physicalNow() - this.#counterOffset);
   }
 
   /**
@@ -527,12 +524,15 @@ export class Vcpu implements Disposable {
    */
   get counterOffset(): bigint {
     this.#assertOpen();
-    return this.#engine.readSys(SYSREGS.CNTVOFF_EL2);
+    return this.#counterOffset;
   }
 
   set counterOffset(value: bigint) {
     this.#assertOpen();
-    this.#engine.writeSys(SYSREGS.CNTVOFF_EL2, BigInt.asUintN(64, value));
+    this.#counterOffset = BigInt.asUintN(64, value);
+    if (this.#core.tenant === this.#tenant) {
+      this.#core.engine.writeSys(SYSREGS.CNTVOFF_EL2, this.#counterOffset);
+    }
   }
 
   /** The virtual timer's output level. */
@@ -548,12 +548,15 @@ export class Vcpu implements Disposable {
   /**
    * Re-evaluates both timers against their counters: updates ISTATUS as the
    * guest reads it and reports changes of the output levels. Called at every
-   * slice end; call it also when the guest acknowledges interrupts.
+   * slice end; call it also when the guest acknowledges interrupts. Works
+   * whether or not this vCPU is the one in the engine.
    */
   updateTimer(): void {
     this.#assertOpen();
-    this.#virtualTimer.update();
-    this.#physicalTimer.update();
+    const physical = this.#physicalNow();
+    const inEngine = this.#core.tenant === this.#tenant;
+    this.#virtualTimer.update(BigInt.asUintN(64, physical - this.#counterOffset), inEngine);
+    this.#physicalTimer.update(physical, inEngine);
   }
 
   /**
@@ -568,7 +571,7 @@ export class Vcpu implements Disposable {
     const physical = this.#physicalTimer.level ? undefined : this.physicalTimer.deadline();
     if (physical !== undefined) {
       // The physical timer compares against CNTPCT = CNTVCT + CNTVOFF.
-      const inGuestTicks = physical - this.#engine.readSys(SYSREGS.CNTVOFF_EL2);
+      const inGuestTicks = physical - this.#counterOffset;
       if (due === undefined || inGuestTicks < due) due = inGuestTicks;
     }
     return due;
@@ -578,29 +581,21 @@ export class Vcpu implements Disposable {
   #onMsr(cpReg: Deno.PointerValue): number {
     this.stats.sysregWrites++;
     if (cpReg === null) return 0;
-    Deno.UnsafePointerView.copyInto(cpReg, this.#msrBuf);
-    const w = this.#msrWords;
-    // uc_arm64_cp_reg: crn, crm, op0, op1, op2, pad, val. CNTP_*: 14, 2, 3, 3, op2;
-    // CNTV_*: 14, 3, 3, 3, op2.
-    if (w[0] !== 14 || w[2] !== 3 || w[3] !== 3) return 0;
-    const trap = w[1] === 3 ? this.#virtualTimer : w[1] === 2 ? this.#physicalTimer : undefined;
-    if (trap === undefined) return 0;
     try {
-      // The hook runs before the engine's access check. EL0 may only write a
-      // timer when CNTKCTL_EL1 allows it; otherwise the engine's own MSR must
-      // run so that it traps into the guest's EL1.
-      if (
-        (this.#engine.readReg(REG.PSTATE) & PSTATE_EL) === 0n &&
-        (this.#engine.readSys(SYSREGS.CNTKCTL_EL1) &
-            (trap === this.#virtualTimer ? CNTKCTL_EL0VTEN : CNTKCTL_EL0PTEN)) === 0n
-      ) {
-        return 0;
-      }
-      if (!trap.write(w[4], this.#msrValue[0])) return 0;
+      return this.#timerMsr.handle(
+          cpReg,
+          this.#core.engine,
+          this.#virtualTimer,
+          this.#physicalTimer,
+          () => BigInt.asUintN(64, this.#physicalNow() - this.#counterOffset),
+          () => this.#physicalNow(),
+        )
+        ? 1
+        : 0;
     } catch (e) {
       this.#fail(e);
+      return 1;
     }
-    return 1;
   }
 
   // ---------------------------------------------------------------------------
@@ -608,8 +603,9 @@ export class Vcpu implements Disposable {
 
   #onException(intno: number): void {
     const exit = this.#exit;
+    const core = this.#core;
     try {
-      const state = this.#exceptionState;
+      const state = core.exceptionState;
       state.capture();
       const syndrome = state.syndrome;
       switch (intno) {
@@ -617,7 +613,7 @@ export class Vcpu implements Disposable {
         case EXCP.SMC:
           this.#hook = intno === EXCP.HVC ? HOOK_HVC : HOOK_SMC;
           exit.imm = syndrome & 0xffff;
-          for (let n = 0; n < 8; n++) exit.args[n] = this.#engine.readX(n);
+          for (let n = 0; n < 8; n++) exit.args[n] = core.engine.readX(n);
           break;
         case EXCP.UDEF:
           // Instructions trapped for the VMM are carried out and stepped over
@@ -640,7 +636,7 @@ export class Vcpu implements Disposable {
       this.#fail(e);
       return;
     }
-    this.#engine.stop();
+    core.engine.stop();
   }
 
   #deliver(intno: number, syndrome: number, faultAddress: bigint): void {
@@ -659,7 +655,7 @@ export class Vcpu implements Disposable {
     if (this.#hookError === undefined) this.#hookError = e;
     this.#hook = HOOK_FAILED;
     // Unsafe mid-block, but the run is being abandoned with an error anyway.
-    this.#engine.stop();
+    this.#core.engine.stop();
   }
 
   // ---------------------------------------------------------------------------
@@ -668,11 +664,12 @@ export class Vcpu implements Disposable {
   /**
    * Asks the vCPU to stop. Safe from any callback: the run ends with a
    * `stopped` exit at the next block boundary (with the native slice counter)
-   * or when the current slice ends.
+   * or when the current slice ends; a vCPU that is not running reports it at
+   * its next run.
    */
   requestStop(): void {
     this.#stopRequested = true;
-    if (this.#running) this.#budget?.exhaust();
+    if (this.#running) this.#core.budget?.exhaust();
   }
 
   /** Whether a stop was requested and not yet reported. */
@@ -688,11 +685,14 @@ export class Vcpu implements Disposable {
    * @returns the exit record (reused; valid until the next call)
    * @throws {VcpuError} `CALLBACK_FAILED` if an MMIO handler or listener
    *   threw (the error is the `cause`), `EXCEPTION_DELIVERY_FAILED`,
-   *   `ENGINE_ERROR`, `CLOSED`.
+   *   `ENGINE_ERROR`, `CLOSED`, `INVALID_STATE` (another vCPU of the
+   *   engine runs).
    */
   run(): VcpuExit {
     this.#assertIdle("run");
-    this.#memory.ensureCovers();
+    this.#enter();
+    const core = this.#core;
+    core.memory.ensureCovers();
     const exit = this.#exit;
     exit.instructions = 0;
     exit.deadline = undefined;
@@ -700,103 +700,113 @@ export class Vcpu implements Disposable {
     // Time may have moved (host sleep, skipped idle time) since the last run.
     this.updateTimer();
     this.#running = true;
+    core.running = true;
     try {
-      let budget = this.#slice;
-      for (;;) {
-        if (this.#stopRequested) {
-          this.#stopRequested = false;
-          return this.#finish("stopped");
-        }
-        this.#hook = HOOK_NONE;
-        let err: number;
-        let ran: number;
-        let usedUp: boolean;
-        const counter = this.#budget;
-        if (counter) {
-          counter.arm(budget);
-          err = this.#engine.start(this.#engine.readPc(), 0);
-          // Whole blocks are counted when entered; the one the hook stopped
-          // in front of is not.
-          ran = counter.counted;
-          usedUp = counter.stopped;
-        } else {
-          err = this.#engine.start(this.#engine.readPc(), budget);
-          // The count hook stops the engine when its counter passes the
-          // budget, so a used-up slice reads budget + 1.
-          const counted = this.#engineView.getUint32(this.#layout.instructionCounterOffset!);
-          ran = Math.min(counted, budget);
-          usedUp = counted > budget;
-        }
-        const hook = this.#hook;
-        this.#hook = HOOK_NONE;
-        exit.instructions += ran;
-        this.stats.instructions += ran;
-        if (hook === HOOK_FAILED) {
-          const cause = this.#hookError;
-          this.#hookError = undefined;
-          throw new VcpuError(
-            "CALLBACK_FAILED",
-            `a callback failed while vCPU ${this.id} ran: ${(cause as Error)?.message ?? cause}`,
-            { cause },
-          );
-        }
-        if (hook === HOOK_DELIVERED) {
-          this.#entry.finish(this.#hcr | (this.#irqLine ? HCR_EL2_VI : 0n));
-        }
-        this.#keepTranslationsBounded();
-        this.updateTimer();
-        if (
-          err !== 0 && this.#lastPage?.pending && err >= UC_ERR_READ_UNMAPPED &&
-          err <= UC_ERR_FETCH_UNMAPPED
-        ) {
-          const outcome = this.#faultLastPage();
-          if (outcome !== undefined) return this.#finish(outcome);
-          budget -= ran;
-          if (budget <= 0) return this.#finish("preempted");
-          continue;
-        }
-        if (err !== 0) {
-          throw new VcpuError(
-            "ENGINE_ERROR",
-            `vCPU ${this.id} stopped with ${ucErrName(err)} at pc 0x${
-              this.#engine.readPc().toString(16)
-            }`,
-          );
-        }
-        switch (hook) {
-          case HOOK_HVC:
-            this.stats.hvc++;
-            return this.#finish("hvc");
-          case HOOK_SMC:
-            this.stats.smc++;
-            return this.#finish("smc");
-          case HOOK_UNHANDLED:
-            return this.#finish("unhandled-exception");
-          case HOOK_LOOP:
-            return this.#finish("exception-loop");
-        }
-        budget -= ran;
-        if (usedUp || hook === HOOK_DELIVERED) {
-          // The slice was used up, or a stop request, a raised IRQ line or an
-          // exception delivery ended the run early: the loop reports the stop,
-          // or goes on with what is left of the slice.
-          if (budget <= 0) return this.#finish("preempted");
-          continue;
-        }
-        // Nothing stopped the engine and the budget was not used up: the guest
-        // executed WFI with no interrupt pending, which halts the engine. A
-        // timer that fired since (updateTimer above) may have raised the IRQ
-        // line already: then the wait is over before it began.
-        if (this.#irqLine) {
-          if (budget <= 0) return this.#finish("preempted");
-          continue;
-        }
-        this.stats.wfi++;
-        exit.deadline = this.timerDeadline();
-        return this.#finish("wfi");
-      }
+      return this.#slices();
     } finally {
       this.#running = false;
+      core.running = false;
+    }
+  }
+
+  #slices(): VcpuExit {
+    const core = this.#core;
+    const engine = core.engine;
+    const exit = this.#exit;
+    let budget = this.#slice;
+    for (;;) {
+      if (this.#stopRequested) {
+        this.#stopRequested = false;
+        return this.#finish("stopped");
+      }
+      this.#hook = HOOK_NONE;
+      let err: number;
+      let ran: number;
+      let usedUp: boolean;
+      const counter = core.budget;
+      if (counter) {
+        counter.arm(budget);
+        err = engine.start(engine.readPc(), 0);
+        // Whole blocks are counted when entered; the one the hook stopped
+        // in front of is not.
+        ran = counter.counted;
+        usedUp = counter.stopped;
+      } else {
+        err = engine.start(engine.readPc(), budget);
+        // The count hook stops the engine when its counter passes the
+        // budget, so a used-up slice reads budget + 1.
+        const counted = core.engineView.getUint32(core.layout.instructionCounterOffset!);
+        ran = Math.min(counted, budget);
+        usedUp = counted > budget;
+      }
+      const hook = this.#hook;
+      this.#hook = HOOK_NONE;
+      exit.instructions += ran;
+      this.stats.instructions += ran;
+      if (hook === HOOK_FAILED) {
+        const cause = this.#hookError;
+        this.#hookError = undefined;
+        throw new VcpuError(
+          "CALLBACK_FAILED",
+          `a callback failed while vCPU ${this.id} ran: ${(cause as Error)?.message ?? cause}`,
+          { cause },
+        );
+      }
+      if (hook === HOOK_DELIVERED) {
+        this.#entry.finish(this.#hcr | (this.#irqLine ? HCR_EL2_VI : 0n));
+      }
+      this.#keepTranslationsBounded();
+      this.updateTimer();
+      if (
+        err !== 0 && core.lastPage?.pending && err >= UC_ERR_READ_UNMAPPED &&
+        err <= UC_ERR_FETCH_UNMAPPED
+      ) {
+        const outcome = this.#faultLastPage();
+        if (outcome !== undefined) return this.#finish(outcome);
+        budget -= ran;
+        if (budget <= 0) return this.#finish("preempted");
+        continue;
+      }
+      if (err !== 0) {
+        throw new VcpuError(
+          "ENGINE_ERROR",
+          `vCPU ${this.id} stopped with ${ucErrName(err)} at pc 0x${engine.readPc().toString(16)}`,
+        );
+      }
+      switch (hook) {
+        case HOOK_HVC:
+          this.stats.hvc++;
+          return this.#finish("hvc");
+        case HOOK_SMC:
+          this.stats.smc++;
+          return this.#finish("smc");
+        case HOOK_UNHANDLED:
+          return this.#finish("unhandled-exception");
+        case HOOK_LOOP:
+          return this.#finish("exception-loop");
+      }
+      budget -= ran;
+      if (usedUp || hook === HOOK_DELIVERED) {
+        // The slice was used up, or a stop request, a raised IRQ line or an
+        // exception delivery ended the run early: the loop reports the stop,
+        // or goes on with what is left of the slice. An interrupt raised for
+        // another vCPU of the engine ends the slice: the VMM schedules it.
+        if (budget <= 0 || (usedUp && !this.#stopRequested && !this.#irqLine)) {
+          return this.#finish("preempted");
+        }
+        continue;
+      }
+      // Nothing stopped the engine and the budget was not used up: the guest
+      // executed WFI with no interrupt pending, which halts the engine. A
+      // timer that fired since (updateTimer above) may have raised the IRQ
+      // line already: then the wait is over before it began.
+      if (this.#irqLine) {
+        if (budget <= 0) return this.#finish("preempted");
+        continue;
+      }
+      this.stats.wfi++;
+      exit.deadline = this.timerDeadline();
+      return this.#finish("wfi");
     }
   }
 
@@ -808,14 +818,15 @@ export class Vcpu implements Disposable {
    * be delivered.
    */
   #faultLastPage(): VcpuExitReason | undefined {
-    const fault = this.#lastPage!.take(this.#engine);
-    const counter = this.#budget;
+    const core = this.#core;
+    const fault = core.lastPage!.take(core.engine);
+    const counter = core.budget;
     if (counter === undefined) {
       throw new VcpuError(
         "ENGINE_ERROR",
         `vCPU ${this.id} accessed the last page of the address space (0x${
           fault.address.toString(16)
-        }); ${this.#library.description} cannot fault that into the guest without the native ` +
+        }); ${core.library.description} cannot fault that into the guest without the native ` +
           "slice counter. Use Unicorn 2.1 or newer.",
       );
     }
@@ -825,7 +836,7 @@ export class Vcpu implements Disposable {
     if (outcome === "loop") return "exception-loop";
     if (outcome === "unhandled") return "unhandled-exception";
     counter.arm(0);
-    this.#engine.start(this.#engine.readPc(), 0);
+    core.engine.start(core.engine.readPc(), 0);
     this.#entry.finish(this.#hcr | (this.#irqLine ? HCR_EL2_VI : 0n));
     this.stats.exceptions++;
     return undefined;
@@ -835,9 +846,10 @@ export class Vcpu implements Disposable {
   // `_translation_cache.ts`): between runs, where no translated code is on
   // the stack.
   #keepTranslationsBounded(): void {
-    const cache = this.#engine.translations;
+    const engine = this.#core.engine;
+    const cache = engine.translations;
     if (cache === undefined || !cache.nearlyFull()) return;
-    this.#engine.flushCode();
+    engine.flushCode();
     cache.release();
     this.stats.translationFlushes++;
   }
@@ -866,8 +878,16 @@ export class Vcpu implements Disposable {
     }
   }
 
+  #assertMapIdle(what: string): void {
+    this.#assertOpen();
+    if (this.#core.running) {
+      throw new VcpuError("INVALID_STATE", `cannot ${what} while a vCPU of this engine runs`);
+    }
+  }
+
   /**
-   * Frees the engine, its callbacks and saved states. Idempotent.
+   * Frees this vCPU's saved state, and the engine with its callbacks when
+   * this is its last vCPU. Idempotent.
    *
    * @throws {VcpuError} `INVALID_STATE` when called from inside one of this
    *   vCPU's callbacks while it runs: the engine cannot be freed under itself.
@@ -881,39 +901,16 @@ export class Vcpu implements Disposable {
       );
     }
     this.#closed = true;
-    const uc = this.#library.symbols;
-    this.#engine.close();
-    this.#exceptionState.close();
-    uc.uc_context_free(this.#pristine);
-    this.#budget?.close();
-    for (const cb of this.#callbacks) cb.close();
-    this.#callbacks.length = 0;
-    this.#memory.close();
+    const core = this.#core;
+    if (core.tenant === this.#tenant) core.tenant = undefined;
+    core.library.symbols.uc_context_free(this.#tenant.context);
+    if (--core.users === 0) core.close();
   }
 
   /** Same as {@link close}. */
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-function translationBuffer(options: VcpuOptions): number | undefined {
-  const bytes = options.translationBufferBytes;
-  const settable = options.library.canSizeTranslationBuffer;
-  if (bytes === undefined) return settable ? DEFAULT_TRANSLATION_BUFFER_BYTES : undefined;
-  if (!Number.isInteger(bytes) || bytes < 16 * 1024 * 1024 || bytes > 1024 * 1024 * 1024) {
-    throw new VcpuError(
-      "INVALID_ARGUMENT",
-      `translationBufferBytes must be an integer from 16 MiB to 1 GiB, got ${bytes}`,
-    );
-  }
-  if (!settable) {
-    throw new VcpuError(
-      "INVALID_ARGUMENT",
-      `translationBufferBytes cannot be set on ${options.library.description}; it needs Unicorn 2.1 or newer`,
-    );
-  }
-  return bytes;
 }
 
 function checkGpr(n: number): void {

@@ -1,0 +1,92 @@
+/**
+ * How a {@link Vcpu} is built: its options, their defaults and their checks.
+ *
+ * @module
+ */
+
+import type { MmioAccess } from "./exits.ts";
+import type { CpuModel } from "./engine.ts";
+import { VcpuError } from "./errors.ts";
+import type { UnicornLibrary } from "./library.ts";
+import type { Vcpu } from "./vcpu.ts";
+
+/** The frequency of the engine's generic counter: QEMU derives it from the host clock in 16 ns steps. */
+export const COUNTER_FREQUENCY_HZ = 62_500_000;
+
+/**
+ * Default host memory for translated code where the engine lets it be set
+ * (2.1 and later): the engine's own 1 GiB is never needed, and emptying a
+ * buffer that large the first time costs seconds.
+ */
+export const DEFAULT_TRANSLATION_BUFFER_BYTES = 128 * 1024 * 1024;
+
+/** Default instructions per slice: the longest a guest runs before the VMM regains control. */
+export const DEFAULT_SLICE_INSTRUCTIONS = 200_000;
+
+/** Options for a {@link Vcpu}. */
+export interface VcpuOptions {
+  /**
+   * Run on the same engine as this vCPU: the vCPUs of one guest time-share
+   * one engine (see `VcpuGroup`). The engine's settings (model, slice
+   * counter, translation buffer, cache-maintenance trap, unbacked-access
+   * listener) are the first vCPU's; this vCPU's are ignored.
+   */
+  shareWith?: Vcpu;
+  /** The loaded engine library (share one between vCPUs). */
+  library: UnicornLibrary;
+  /** Index of this vCPU; also its MPIDR affinity 0. Default 0. */
+  id?: number;
+  /** CPU model. Default `cortex-a72`. `max` is refused (it aborts the process under Linux). */
+  cpuModel?: CpuModel | "max";
+  /** Instructions per slice, 1000 to 2^31. Default {@link DEFAULT_SLICE_INSTRUCTIONS}. */
+  sliceInstructions?: number;
+  /** Called when the virtual timer's output changes (route it to PPI 27). */
+  onTimerLevel?: (level: boolean) => void;
+  /** Called when the EL1 physical timer's output changes (route it to PPI 30). */
+  onPhysicalTimerLevel?: (level: boolean) => void;
+  /** Called for each access to a guest-physical address with nothing behind it. */
+  onUnbackedAccess?: (access: Readonly<MmioAccess>) => void;
+  /**
+   * How slices are counted. `native`: a few bytes of machine code run at the
+   * start of each translated block (x86-64 Linux); `engine`: Unicorn's own
+   * count, which calls a hook before every instruction and runs tight loops
+   * at a quarter of the speed. Default: `native` where available.
+   */
+  sliceCounter?: SliceCounter;
+  /**
+   * Trap the guest's instruction-cache maintenance (IC IVAU, IC IALLU) and
+   * drop the code translated from the pages it names. Default: where the
+   * engine needs it to stay coherent (`UnicornLibrary.storesInvalidateCode`
+   * is false, as on 2.1.x).
+   */
+  trapCacheMaintenance?: boolean;
+  /**
+   * Host memory for translated code, 16 MiB to 1 GiB. Settable on Unicorn
+   * 2.1 and later (where the default is {@link DEFAULT_TRANSLATION_BUFFER_BYTES});
+   * 2.0.1 always uses 1 GiB.
+   */
+  translationBufferBytes?: number;
+}
+
+/** How a vCPU counts its instruction slices (see {@link VcpuOptions.sliceCounter}). */
+export type SliceCounter = "native" | "engine";
+
+/** Checks `translationBufferBytes`; the engine's default where it is not given. */
+export function translationBuffer(options: VcpuOptions): number | undefined {
+  const bytes = options.translationBufferBytes;
+  const settable = options.library.canSizeTranslationBuffer;
+  if (bytes === undefined) return settable ? DEFAULT_TRANSLATION_BUFFER_BYTES : undefined;
+  if (!Number.isInteger(bytes) || bytes < 16 * 1024 * 1024 || bytes > 1024 * 1024 * 1024) {
+    throw new VcpuError(
+      "INVALID_ARGUMENT",
+      `translationBufferBytes must be an integer from 16 MiB to 1 GiB, got ${bytes}`,
+    );
+  }
+  if (!settable) {
+    throw new VcpuError(
+      "INVALID_ARGUMENT",
+      `translationBufferBytes cannot be set on ${options.library.description}; it needs Unicorn 2.1 or newer`,
+    );
+  }
+  return bytes;
+}
