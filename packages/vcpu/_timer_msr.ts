@@ -17,8 +17,22 @@ const PSTATE_EL = 0xcn;
 const CNTKCTL_EL0VTEN = 0x100n;
 /** CNTKCTL_EL1.EL0PTEN: EL0 may access the physical timer's registers. */
 const CNTKCTL_EL0PTEN = 0x200n;
+/** CNTKCTL_EL1.EL0PCTEN: EL0 may read CNTPCT_EL0. */
+const CNTKCTL_EL0PCTEN = 0x1n;
+/** CNTKCTL_EL1.EL0VCTEN: EL0 may read CNTVCT_EL0. */
+const CNTKCTL_EL0VCTEN = 0x2n;
 
-/** Decodes the hook's `uc_arm64_cp_reg` and hands timer writes to their trap. */
+/** Which counter an MRS reads, as {@link TimerMsr.counterRead} reports it. */
+export const COUNTER_NONE = 0;
+/** CNTVCT_EL0. */
+export const COUNTER_VIRTUAL = 1;
+/** CNTPCT_EL0. */
+export const COUNTER_PHYSICAL = 2;
+
+/**
+ * Decodes the hook's `uc_arm64_cp_reg`: hands timer writes to their trap and,
+ * for a VMM that keeps its own guest clock, recognises counter reads.
+ */
 export class TimerMsr {
   readonly #buf = new Uint8Array(32);
   readonly #words = new Uint32Array(this.#buf.buffer);
@@ -58,5 +72,28 @@ export class TimerMsr {
     return isVirtual
       ? virtual.write(w[4], this.#value[0], virtualNow())
       : physical.write(w[4], this.#value[0], physicalNow());
+  }
+
+  /**
+   * Which counter the MRS the hook reports at `cpReg` reads:
+   * {@link COUNTER_VIRTUAL}, {@link COUNTER_PHYSICAL}, or {@link COUNTER_NONE}
+   * for any other register and for an EL0 read CNTKCTL_EL1 forbids (the
+   * engine's own MRS must then run, so that it traps into the guest's EL1).
+   */
+  counterRead(cpReg: Deno.PointerObject, engine: Engine): number {
+    Deno.UnsafePointerView.copyInto(cpReg, this.#buf);
+    const w = this.#words;
+    // CNTPCT_EL0 is op0 3, op1 3, CRn 14, CRm 0, op2 1; CNTVCT_EL0 op2 2.
+    if (w[0] !== 14 || w[1] !== 0 || w[2] !== 3 || w[3] !== 3) return COUNTER_NONE;
+    const kind = w[4] === 2 ? COUNTER_VIRTUAL : w[4] === 1 ? COUNTER_PHYSICAL : COUNTER_NONE;
+    if (kind === COUNTER_NONE) return kind;
+    if (
+      (engine.readReg(REG.PSTATE) & PSTATE_EL) === 0n &&
+      (engine.readSys(SYSREGS.CNTKCTL_EL1) &
+          (kind === COUNTER_VIRTUAL ? CNTKCTL_EL0VCTEN : CNTKCTL_EL0PCTEN)) === 0n
+    ) {
+      return COUNTER_NONE;
+    }
+    return kind;
   }
 }

@@ -23,6 +23,8 @@ export const UC_HOOK_BLOCK = 8;
 
 /** Instruction ids for `UC_HOOK_INSN` on AArch64 (`uc_arm64_insn`). */
 export const UC_ARM64_INS_MSR = 2;
+/** `UC_ARM64_INS_MRS`. */
+export const UC_ARM64_INS_MRS = 1;
 
 /** AArch64 register ids (`uc_arm64_reg`). */
 export const REG = {

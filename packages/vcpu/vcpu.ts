@@ -21,6 +21,7 @@
 import {
   EXCP,
   REG,
+  UC_ARM64_INS_MRS,
   UC_ARM64_INS_MSR,
   UC_ERR_FETCH_UNMAPPED,
   UC_ERR_READ_UNMAPPED,
@@ -37,7 +38,7 @@ import { ExceptionEntry } from "./_exception_entry.ts";
 import { SystemTraps } from "./_system_traps.ts";
 import { LAST_PAGE, UC_HOOK_MEM_UNMAPPED } from "./_last_page.ts";
 import { type CoreTenant, VcpuCore } from "./_core.ts";
-import { TimerMsr } from "./_timer_msr.ts";
+import { COUNTER_NONE, COUNTER_PHYSICAL, TimerMsr } from "./_timer_msr.ts";
 import { type SysReg, SYSREGS } from "./sysregs.ts";
 import type { GenericTimer } from "./generic_timer.ts";
 import { TimerTrap } from "./timer_trap.ts";
@@ -130,6 +131,7 @@ export class Vcpu implements Disposable {
   readonly #entry: ExceptionEntry;
   readonly #traps: SystemTraps;
   readonly #timerMsr = new TimerMsr();
+  readonly #clock: ((retiredInRun: number) => bigint) | undefined;
   // HCR_EL2 as this vCPU runs the guest, without VI.
   readonly #hcr: bigint;
 
@@ -162,6 +164,7 @@ export class Vcpu implements Disposable {
     }
     this.id = id;
     this.#slice = slice;
+    this.#clock = options.clock;
     this.#exit = {
       reason: "preempted",
       imm: 0,
@@ -277,6 +280,15 @@ export class Vcpu implements Disposable {
     );
     core.callbacks.push(msr);
     engine.hookAdd(UC_HOOK_INSN, msr.pointer, UC_ARM64_INS_MSR);
+    if (this.#clock) {
+      // Only for a VMM clock: every MRS then leaves the translated code.
+      const mrs = new Deno.UnsafeCallback(
+        { parameters: ["pointer", "i32", "pointer", "pointer"], result: "u32" } as const,
+        (_uc, reg, cpReg) => tenant().#onMrs(reg, cpReg),
+      );
+      core.callbacks.push(mrs);
+      engine.hookAdd(UC_HOOK_INSN, mrs.pointer, UC_ARM64_INS_MRS);
+    }
     const lastPage = core.lastPage;
     if (lastPage) {
       // Over the last page only: it holds no RAM, so no store takes a slower path for it.
@@ -512,10 +524,32 @@ export class Vcpu implements Disposable {
     return this.#core.engine.readSys(SYSREGS.CNTPCT_EL0);
   }
 
-  /** The counter the guest reads (CNTVCT_EL0), in ticks of {@link COUNTER_FREQUENCY_HZ}. */
+  /** The engine's physical counter (CNTPCT_EL0), which follows the host clock: the same for every vCPU. */
+  physicalCounter(): bigint {
+    this.#assertOpen();
+    return this.#physicalNow();
+  }
+
+  /**
+   * The guest counter (CNTVCT_EL0) in ticks of {@link COUNTER_FREQUENCY_HZ}:
+   * the `clock` option's when given, the engine's otherwise.
+   */
   counter(): bigint {
     this.#assertOpen();
-    return BigInt.asUintN(64, this.#physicalNow() - this.#counterOffset);
+    const clock = this.#clock;
+    if (clock === undefined) return BigInt.asUintN(64, this.#physicalNow() - this.#counterOffset);
+    return clock(this.#running ? this.#retiredInRun() : 0);
+  }
+
+  // Instructions retired in the current run so far, as the slice counter has
+  // counted them: whole blocks, when entered.
+  #retiredInRun(): number {
+    const core = this.#core;
+    const counter = core.budget;
+    const now = counter
+      ? counter.counted
+      : core.engineView.getUint32(core.layout.instructionCounterOffset!);
+    return this.#exit.instructions + now;
   }
 
   /**
@@ -553,10 +587,10 @@ export class Vcpu implements Disposable {
    */
   updateTimer(): void {
     this.#assertOpen();
-    const physical = this.#physicalNow();
     const inEngine = this.#core.tenant === this.#tenant;
-    this.#virtualTimer.update(BigInt.asUintN(64, physical - this.#counterOffset), inEngine);
-    this.#physicalTimer.update(physical, inEngine);
+    const virtual = this.counter();
+    this.#virtualTimer.update(virtual, inEngine);
+    this.#physicalTimer.update(BigInt.asUintN(64, virtual + this.#counterOffset), inEngine);
   }
 
   /**
@@ -587,11 +621,31 @@ export class Vcpu implements Disposable {
           this.#core.engine,
           this.#virtualTimer,
           this.#physicalTimer,
-          () => BigInt.asUintN(64, this.#physicalNow() - this.#counterOffset),
-          () => this.#physicalNow(),
+          () => this.counter(),
+          () => BigInt.asUintN(64, this.counter() + this.#counterOffset),
         )
         ? 1
         : 0;
+    } catch (e) {
+      this.#fail(e);
+      return 1;
+    }
+  }
+
+  // Counter reads under a VMM clock return its time.
+  #onMrs(reg: number, cpReg: Deno.PointerValue): number {
+    if (cpReg === null) return 0;
+    try {
+      const engine = this.#core.engine;
+      const kind = this.#timerMsr.counterRead(cpReg, engine);
+      if (kind === COUNTER_NONE) return 0;
+      let value = this.counter();
+      if (kind === COUNTER_PHYSICAL) value = BigInt.asUintN(64, value + this.#counterOffset);
+      // The hook names the destination; XZR (and anything else) is not written.
+      if ((reg >= REG.X0 && reg < REG.X0 + 29) || reg === REG.X29 || reg === REG.X30) {
+        engine.writeReg(reg, value);
+      }
+      return 1;
     } catch (e) {
       this.#fail(e);
       return 1;

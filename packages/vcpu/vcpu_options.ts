@@ -40,6 +40,16 @@ export interface VcpuOptions {
   cpuModel?: CpuModel | "max";
   /** Instructions per slice, 1000 to 2^31. Default {@link DEFAULT_SLICE_INSTRUCTIONS}. */
   sliceInstructions?: number;
+  /**
+   * A guest clock kept by the VMM instead of the engine's, which follows the
+   * host's: the counter (CNTVCT_EL0) the timers are evaluated against, TVAL
+   * writes count from and the guest's counter reads return (CNTPCT_EL0 reads
+   * it plus the counter offset). Called with the instructions this vCPU has
+   * retired in its current run (counted a block at a time; 0 outside a run),
+   * so a clock that moves only with retired instructions makes runs
+   * reproducible. Every counter read then costs a callback.
+   */
+  clock?: (retiredInRun: number) => bigint;
   /** Called when the virtual timer's output changes (route it to PPI 27). */
   onTimerLevel?: (level: boolean) => void;
   /** Called when the EL1 physical timer's output changes (route it to PPI 30). */

@@ -5,7 +5,7 @@ import { UnicornLibrary } from "@vmkit/vcpu";
 import { PSCI_FN } from "./psci.ts";
 import { VirtualMachine } from "./virtual_machine.ts";
 import type { VmConfig } from "./config.ts";
-import { Asm, GICC, GICD, guest, LOAD, print, psci, SYSREGS, UART } from "./testdata/guest.ts";
+import { type Asm, GICC, GICD, guest, LOAD, print, psci, SYSREGS, UART } from "./testdata/guest.ts";
 
 const library = UnicornLibrary.open();
 

@@ -35,6 +35,8 @@ export {
   type VmRunOptions,
 } from "./config.ts";
 export { Lifecycle, type VmRequest, type VmState } from "./lifecycle.ts";
+export { type CpuPower, CpuStates } from "./cpu_states.ts";
+export { GuestTime } from "./run_loop.ts";
 export type { Device, DevicePlacement, InterruptLine, MmioDevice } from "./device.ts";
 export {
   DeviceRegistry,

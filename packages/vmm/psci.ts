@@ -44,8 +44,8 @@ export const PSCI_VERSION_1_1 = 0x0001_0001;
 export interface PsciPlatform {
   /** Number of vCPUs; MPIDR affinity 0 is the vCPU index. */
   readonly cpuCount: number;
-  /** Whether vCPU `index` is on. */
-  isOn(index: number): boolean;
+  /** vCPU `index`'s state as AFFINITY_INFO reports it: 0 on, 1 off, 2 on pending. */
+  affinity(index: number): 0 | 1 | 2;
   /** Powers on vCPU `index` at `entry` with x0 = `context`; returns a PSCI code. */
   cpuOn(index: number, entry: bigint, context: bigint): number;
   /** Powers off the calling vCPU; returns a PSCI code only on failure. */
@@ -147,7 +147,9 @@ export function handlePsci(
     case PSCI_FN.CPU_ON_64: {
       const target = mpidrToIndex(arg(1), platform.cpuCount);
       if (target < 0) return ret(PSCI_RET.INVALID_PARAMETERS);
-      if (platform.isOn(target)) return ret(PSCI_RET.ALREADY_ON);
+      const state = platform.affinity(target);
+      if (state === 0) return ret(PSCI_RET.ALREADY_ON);
+      if (state === 2) return ret(PSCI_RET.ON_PENDING);
       return ret(platform.cpuOn(target, arg(2), arg(3)));
     }
     case PSCI_FN.CPU_OFF: {
@@ -160,7 +162,7 @@ export function handlePsci(
       if (level !== 0) return ret(PSCI_RET.INVALID_PARAMETERS);
       const target = mpidrToIndex(arg(1), platform.cpuCount);
       if (target < 0) return ret(PSCI_RET.INVALID_PARAMETERS);
-      return ret(platform.isOn(target) ? 0 : 1);
+      return ret(platform.affinity(target));
     }
     case PSCI_FN.SYSTEM_OFF:
       platform.systemOff();

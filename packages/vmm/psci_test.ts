@@ -14,7 +14,7 @@ function platform(cpuCount = 2) {
   const log: string[] = [];
   const p: PsciPlatform = {
     cpuCount,
-    isOn: (i) => on.has(i),
+    affinity: (i) => (on.has(i) ? 0 : 1),
     cpuOn: (i, entry, ctx) => {
       log.push(`on ${i} 0x${entry.toString(16)} ${ctx}`);
       on.add(i);

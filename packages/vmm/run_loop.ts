@@ -1,7 +1,8 @@
 /**
- * The run loop: runs the vCPU slice after slice, answers its exits, carries
- * out the pending lifecycle request at each safe point, sleeps while the
- * guest idles, and yields to the host's event loop every few milliseconds.
+ * The run loop: schedules the vCPUs round-robin, one slice at a time,
+ * answers their exits, carries out the pending lifecycle request at each
+ * safe point, sleeps while every vCPU waits for an interrupt, and yields to
+ * the host's event loop every few milliseconds.
  *
  * @module
  */
@@ -9,6 +10,7 @@
 import type { Vcpu, VcpuExit } from "@vmkit/vcpu";
 import { COUNTER_FREQUENCY_HZ } from "@vmkit/vcpu";
 import type { VmExitReason } from "./config.ts";
+import type { CpuStates } from "./cpu_states.ts";
 import type { EventLoopYield } from "./event_loop.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 
@@ -24,17 +26,17 @@ export interface RunOutcome {
 
 /** What the loop needs from its VM. */
 export interface RunLoopHost {
-  /** The vCPU to run. */
-  vcpu(): Vcpu;
+  /** The vCPUs, by id. */
+  readonly vcpus: readonly Vcpu[];
+  /** Their power and wait states. */
+  readonly cpus: CpuStates;
   /** The VM's lifecycle, whose pending request the loop carries out. */
   readonly life: Lifecycle;
   /** Yielding and sleeping. */
   readonly events: EventLoopYield;
-  /** The clock policy. */
-  clock(): "host" | "virtual";
-  /** Whether the guest entered PSCI standby (clears it). */
-  takeStandby(): boolean;
-  /** Answers an HVC or SMC exit. */
+  /** The guest's clock. */
+  readonly time: GuestTime;
+  /** Answers an HVC or SMC exit of `vcpu`. */
   guestCall(vcpu: Vcpu, exit: VcpuExit): void;
   /** Reboots (a guest reset or a host restart). */
   reboot(clear?: { offset: number; length: number }): void;
@@ -49,57 +51,137 @@ export interface RunLoopHost {
 }
 
 const YIELD_EVERY_MS = 10;
+const MAX_CALLS_PER_TURN = 16;
 const TICKS_PER_MS = COUNTER_FREQUENCY_HZ / 1000;
+/** Guest time under the virtual clock: one counter tick per this many instructions. */
+const INSTRUCTIONS_PER_TICK = 4;
+
+/**
+ * The guest's time. `host`: the counter follows the host's clock and idle
+ * periods are slept through. `virtual`: it moves only with the instructions
+ * the vCPUs retire (one tick per four) and jumps over idle periods, so runs
+ * of the same guest read the same times and are interrupted at the same
+ * points; the vCPUs' timers are evaluated and their counter reads answered
+ * from it.
+ *
+ * @example
+ * ```ts
+ * import { GuestTime } from "@vmkit/vmm";
+ *
+ * const time = new GuestTime("virtual");
+ * time.retired(400);
+ * console.log(time.ticks, time.now(8)); // 100n 102n
+ * ```
+ */
+export class GuestTime {
+  /** The policy. */
+  readonly mode: "host" | "virtual";
+  #ticks = 0n;
+  // Instructions retired towards the next tick.
+  #partial = 0;
+
+  /** A clock of the given policy, at 0. */
+  constructor(mode: "host" | "virtual") {
+    this.mode = mode;
+  }
+
+  /** Virtual guest time in counter ticks, between runs (meaningful under the virtual clock). */
+  get ticks(): bigint {
+    return this.#ticks;
+  }
+
+  /**
+   * The time a vCPU sees that has retired `retiredInRun` instructions of the
+   * run in progress: never less than any earlier reading, and what
+   * {@link retired} makes of the run's end.
+   */
+  now(retiredInRun: number): bigint {
+    return this.#ticks + BigInt(Math.floor((this.#partial + retiredInRun) / INSTRUCTIONS_PER_TICK));
+  }
+
+  /** `count` more instructions retired (a run ended). */
+  retired(count: number): void {
+    const total = this.#partial + count;
+    const ticks = Math.floor(total / INSTRUCTIONS_PER_TICK);
+    this.#partial = total - ticks * INSTRUCTIONS_PER_TICK;
+    this.#ticks += BigInt(ticks);
+  }
+
+  /** Skips idle guest time up to `ticks`. */
+  skipTo(ticks: bigint): void {
+    if (ticks > this.#ticks) {
+      this.#ticks = ticks;
+      this.#partial = 0;
+    }
+  }
+}
 
 /**
  * Runs until the guest or the host ends the run, or `deadline`
  * (`performance.now()` milliseconds; `Infinity` for none) passes.
  */
 export async function runLoop(host: RunLoopHost, deadline: number): Promise<RunOutcome> {
-  const { life, events } = host;
+  const { life, events, vcpus, cpus, time } = host;
   let yieldAt = performance.now() + YIELD_EVERY_MS;
+  let next = 0;
+  // Guest calls in a row the current vCPU made without giving up its turn,
+  // and whether its turn goes on.
+  let calls = 0;
+  let goesOn = false;
   for (;;) {
-    const vcpu = host.vcpu();
     const ended = serviceRequest(host);
     if (ended) return ended;
-    life.executing = true;
-    let exit: VcpuExit;
-    try {
-      exit = vcpu.run();
-    } finally {
-      life.executing = false;
-    }
-    switch (exit.reason) {
-      case "preempted":
-      case "stopped":
-        break;
-      case "hvc":
-      case "smc":
-        host.guestCall(vcpu, exit);
-        // PSCI standby: idle as after WFI, then go on.
-        if (host.takeStandby()) {
-          host.flushConsole();
-          await idle(host, vcpu, deadline);
-          yieldAt = performance.now() + YIELD_EVERY_MS;
-        }
-        break;
-      case "wfi":
-        host.flushConsole();
-        await idle(host, vcpu, deadline);
-        yieldAt = performance.now() + YIELD_EVERY_MS;
-        break;
-      case "exception-loop":
-        return crash(
-          `the guest crashed: it keeps faulting on its exception vector at pc 0x${
-            vcpu.getPc().toString(16)
-          } (exception ${exit.exception}, ESR 0x${exit.syndrome.toString(16)})`,
-        );
-      case "unhandled-exception":
-        return crash(
-          `the guest crashed: exception ${exit.exception} (ESR 0x${
-            exit.syndrome.toString(16)
-          }) at pc 0x${vcpu.getPc().toString(16)} cannot be delivered`,
-        );
+    const i = pickRunnable(host, next);
+    if (i < 0) {
+      host.flushConsole();
+      await idle(host, deadline);
+      yieldAt = performance.now() + YIELD_EVERY_MS;
+    } else {
+      if (!goesOn) calls = 0;
+      goesOn = false;
+      next = (i + 1) % vcpus.length;
+      const vcpu = vcpus[i];
+      cpus.started(i);
+      life.executing = true;
+      let exit: VcpuExit;
+      try {
+        exit = vcpu.run();
+      } finally {
+        life.executing = false;
+      }
+      time.retired(exit.instructions);
+      switch (exit.reason) {
+        case "preempted":
+        case "stopped":
+          break;
+        case "hvc":
+        case "smc":
+          // PSCI may start, stop or suspend vCPUs (CPU_SUSPEND marks it waiting).
+          host.guestCall(vcpu, exit);
+          // A call is not the end of a turn: the caller goes on (a few times
+          // in a row at most, so callers in a loop still share the engine).
+          if (cpus.power(i) === "on" && !cpus.waiting(i) && ++calls < MAX_CALLS_PER_TURN) {
+            next = i;
+            goesOn = true;
+            continue;
+          }
+          break;
+        case "wfi":
+          cpus.wait(i);
+          break;
+        case "exception-loop":
+          return crash(
+            `the guest crashed: CPU ${i} keeps faulting on its exception vector at pc 0x${
+              vcpu.getPc().toString(16)
+            } (exception ${exit.exception}, ESR 0x${exit.syndrome.toString(16)})`,
+          );
+        case "unhandled-exception":
+          return crash(
+            `the guest crashed: exception ${exit.exception} (ESR 0x${
+              exit.syndrome.toString(16)
+            }) on CPU ${i} at pc 0x${vcpu.getPc().toString(16)} cannot be delivered`,
+          );
+      }
     }
     const now = performance.now();
     if (now >= deadline) {
@@ -116,6 +198,28 @@ export async function runLoop(host: RunLoopHost, deadline: number): Promise<RunO
       yieldAt = performance.now() + YIELD_EVERY_MS;
     }
   }
+}
+
+/**
+ * The next vCPU to run, round-robin from `from`: on, and not waiting — a
+ * waiting one whose interrupt line rose (or whose timer fired) stops waiting.
+ * -1 when none can run.
+ */
+function pickRunnable(host: RunLoopHost, from: number): number {
+  const { vcpus, cpus } = host;
+  const n = vcpus.length;
+  for (let k = 0; k < n; k++) {
+    const j = (from + k) % n;
+    if (cpus.power(j) === "off") continue;
+    if (cpus.waiting(j)) {
+      const v = vcpus[j];
+      v.updateTimer();
+      if (!v.irqLine) continue;
+      cpus.wake(j);
+    }
+    return j;
+  }
+  return -1;
 }
 
 /** Carries out the pending request; returns how the run ends, if it does. */
@@ -157,23 +261,32 @@ function crash(message: string): RunOutcome {
   return { reason: "crash", status: 0, message };
 }
 
-async function idle(host: RunLoopHost, vcpu: Vcpu, deadline: number): Promise<void> {
-  // The timer may have fired since the run ended.
-  vcpu.updateTimer();
-  // An interrupt that arrived after the engine halted wakes it right away.
-  if (vcpu.irqLine || host.life.pending !== undefined) return;
+/** Every vCPU waits (or is off): sleep until the next timer or a host event. */
+async function idle(host: RunLoopHost, deadline: number): Promise<void> {
+  const { vcpus, cpus, life, time } = host;
+  if (life.pending !== undefined) return;
   // A timer whose output is already high and still left the IRQ line low is
   // one the GIC does not deliver (disabled, masked, or its priority too
   // low): it cannot end this wait, and waking for it would spin, so only
   // timers yet to fire count.
-  const due = vcpu.timerDeadline();
-  const now = vcpu.counter();
-  if (due !== undefined && due <= now) return;
-  if (host.clock() === "virtual" && due !== undefined) {
-    vcpu.counterOffset -= due - now;
-    return;
+  let due: bigint | undefined;
+  for (let i = 0; i < vcpus.length; i++) {
+    if (cpus.power(i) === "off") continue;
+    const v = vcpus[i];
+    v.updateTimer();
+    if (v.irqLine) return;
+    const d = v.timerDeadline();
+    if (d !== undefined && (due === undefined || d < due)) due = d;
   }
-  const timerMs = due === undefined ? Infinity : Number(due - now) / TICKS_PER_MS;
-  // The sleep is at most a few weeks long: the loop comes back and sleeps again.
-  await host.events.sleep(Math.min(timerMs, deadline - performance.now()));
+  const now = vcpus[0].counter();
+  if (due !== undefined && due <= now) return;
+  if (time.mode === "virtual" && due !== undefined) {
+    time.skipTo(due);
+    if (cpus.anyOn()) return;
+  }
+  if (time.mode === "host" || due === undefined) {
+    const timerMs = due === undefined ? Infinity : Number(due - now) / TICKS_PER_MS;
+    // The sleep is at most a few weeks long: the loop comes back and sleeps again.
+    await host.events.sleep(Math.min(timerMs, deadline - performance.now()));
+  }
 }

@@ -17,7 +17,7 @@ import {
   setupLinuxImages,
 } from "@vmkit/loader";
 import { Gicv2, VirqController } from "@vmkit/vgic";
-import { type CpuModel, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+import { type CpuModel, UnicornLibrary, type Vcpu, VcpuGroup } from "@vmkit/vcpu";
 import {
   type ConsoleSink,
   type GuestCall,
@@ -47,10 +47,11 @@ import {
   VIRTUAL_TIMER_INTID,
 } from "./platform.ts";
 import { Pl011 } from "./pl011.ts";
-import { handlePsci, PSCI_FN, PSCI_RET, type PsciPlatform } from "./psci.ts";
+import { handlePsci, PSCI_RET, type PsciPlatform } from "./psci.ts";
 import { RateLimitedLog } from "./rate_limited_log.ts";
 import { type ReferenceApi, referenceApi } from "./reference_api.ts";
-import { runLoop, type RunLoopHost, type RunOutcome } from "./run_loop.ts";
+import { GuestTime, runLoop, type RunLoopHost, type RunOutcome } from "./run_loop.ts";
+import { CpuStates } from "./cpu_states.ts";
 
 const CONSOLE_BUFFER = 4096;
 
@@ -83,8 +84,10 @@ export class VirtualMachine implements Disposable {
    * and resets. Add devices before the VM runs (while it is created or ready).
    */
   readonly devices: DeviceRegistry;
-  /** The vCPUs that run (the boot vCPU). */
+  /** The vCPUs, by id (MPIDR affinity 0). */
   readonly vcpus: readonly Vcpu[];
+  /** Their power and wait states (PSCI's view). */
+  readonly cpuStates: CpuStates;
   /** Number of CPUs described to the guest. */
   readonly cpus: number;
   /** The CPU model. */
@@ -107,6 +110,10 @@ export class VirtualMachine implements Disposable {
   readonly #onReset: "restart" | "exit";
   readonly #channelAcks = new Map<number, () => void>();
   readonly #psci: PsciPlatform;
+  readonly #group: VcpuGroup;
+  readonly #time: GuestTime;
+  // The vCPU a boot (and a reboot) starts.
+  #bootCpu = 0;
   #loader: ImageLoader | undefined;
   #plan: LinuxBootPlan | undefined;
   #reference: ReferenceApi | undefined;
@@ -132,7 +139,9 @@ export class VirtualMachine implements Disposable {
     this.#onCall = config.onCall;
     this.#ownsLibrary = config.library === undefined;
     this.#library = config.library ?? UnicornLibrary.open();
-    const created: Vcpu[] = [];
+    let group: VcpuGroup | undefined;
+    this.#time = new GuestTime(c.clock);
+    this.cpuStates = new CpuStates(c.cpus);
     try {
       this.ram = { base: c.memoryBase, bytes: new Uint8Array(c.memorySize) };
       this.gic = new Gicv2({
@@ -146,25 +155,34 @@ export class VirtualMachine implements Disposable {
       this.virq = new VirqController(this.gic, {
         ackChannel: (channel) => this.#channelAcks.get(channel)?.(),
       });
-      const vcpu = new Vcpu({
+      const gic = this.gic;
+      const timerLines = (intid: number) =>
+        Array.from({ length: c.cpus }, (_, cpu) => gic.line(intid, cpu));
+      const virtualLines = timerLines(VIRTUAL_TIMER_INTID);
+      const physicalLines = timerLines(PHYSICAL_TIMER_INTID);
+      const time = this.#time;
+      group = new VcpuGroup({
         library: this.#library,
-        id: 0,
+        count: c.cpus,
         cpuModel: c.cpuModel,
         sliceInstructions: config.sliceInstructions,
         sliceCounter: config.sliceCounter,
-        onTimerLevel: timerLine(this.gic, VIRTUAL_TIMER_INTID, 0),
-        onPhysicalTimerLevel: timerLine(this.gic, PHYSICAL_TIMER_INTID, 0),
+        // Several vCPUs share translated code; on engines whose stores
+        // through one address leave code translated at another stale, the
+        // guest's cache maintenance keeps them coherent.
+        clock: c.clock === "virtual" ? (retired) => time.now(retired) : undefined,
+        onTimerLevel: (cpu, level) => virtualLines[cpu].set(level),
+        onPhysicalTimerLevel: (cpu, level) => physicalLines[cpu].set(level),
       });
-      created.push(vcpu);
-      this.vcpus = [vcpu];
-      vcpu.mapRam(this.ram.base, this.ram.bytes as Uint8Array<ArrayBuffer>);
+      this.#group = group;
+      this.vcpus = group.vcpus;
+      group.mapRam(this.ram.base, this.ram.bytes as Uint8Array<ArrayBuffer>);
       // A timer re-armed in its interrupt handler is seen when the guest
       // completes the interrupt, not only at the end of the slice.
       this.gic.addDeactivateListener((cpu) => this.vcpus[cpu]?.updateTimer());
 
       this.devices = new DeviceRegistry(this.gic);
-      this.devices.attach(vcpu);
-      const gic = this.gic;
+      this.devices.attach(group);
       this.devices.addWindow({
         name: "gic-distributor",
         base: GICD_BASE,
@@ -198,7 +216,7 @@ export class VirtualMachine implements Disposable {
             ? { kind: "reset" }
             : { kind: "poweroff", status: request.status },
         );
-        this.vcpus[0].requestStop();
+        this.#stopRunning();
       });
       this.devices.add({
         name: "exit-status",
@@ -208,33 +226,36 @@ export class VirtualMachine implements Disposable {
         device: this.exitDevice,
       });
     } catch (e) {
-      for (const v of created) v.close();
+      group?.close();
       if (this.#ownsLibrary) this.#library.close();
       throw e;
     }
+    this.cpuStates.reset(0);
+    const states = this.cpuStates;
+    const ram = this.ram;
     this.#psci = {
       cpuCount: c.cpus,
-      isOn: (index) => index === 0,
-      cpuOn: (index) => {
-        this.#guestLog.log(
-          "cpu-on",
-          () =>
-            `guest asked to start CPU ${index} (PSCI CPU_ON): refused, VMKit runs one vCPU per VM for now`,
-        );
-        return PSCI_RET.INTERNAL_FAILURE;
+      affinity: (index) => states.affinity(index),
+      cpuOn: (index, entry, context) => {
+        // The entry point must be code in RAM the new CPU can run.
+        if (entry < BigInt(ram.base) || entry >= BigInt(ram.base + ram.bytes.byteLength)) {
+          return PSCI_RET.INVALID_PARAMETERS;
+        }
+        const vcpu = this.vcpus[index];
+        vcpu.reset();
+        vcpu.setEntry(entry, context);
+        states.turnOn(index);
+        return PSCI_RET.SUCCESS;
       },
-      // With one CPU, CPU_ON answers every call correctly (ALREADY_ON,
-      // INVALID_PARAMETERS); with more it would fail, so it is not advertised.
-      supports: (fid) => c.cpus === 1 || (fid !== PSCI_FN.CPU_ON && fid !== PSCI_FN.CPU_ON_64),
-      cpuOff: () => PSCI_RET.DENIED,
-      cpuStandby: () => this.#standby = true,
+      cpuOff: (index) => {
+        states.turnOff(index);
+        return PSCI_RET.SUCCESS;
+      },
+      cpuStandby: (index) => states.wait(index),
       systemOff: () => this.#life.request({ kind: "poweroff", status: 0 }),
       systemReset: () => this.#life.request({ kind: "reset" }),
     };
   }
-
-  // PSCI CPU_SUSPEND to a standby state: idle as after WFI before going on.
-  #standby = false;
 
   /** Where the VM is in its lifecycle (`lifecycle.ts`). */
   get state(): VmState {
@@ -340,6 +361,26 @@ export class VirtualMachine implements Disposable {
   }
 
   /**
+   * The vCPU that boots (and reboots) the guest; the others start through
+   * PSCI CPU_ON. Default 0.
+   *
+   * @throws {VmmError} `BAD_CONFIG` for a vCPU that does not exist;
+   *   `INVALID_STATE` while running or after close.
+   */
+  setBootCpu(cpu: number): void {
+    this.#life.require("choose the boot vCPU", "created", "ready");
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus) {
+      throw new VmmError("BAD_CONFIG", `boot vCPU ${cpu} does not exist (0 to ${this.cpus - 1})`);
+    }
+    this.#bootCpu = cpu;
+  }
+
+  /** The vCPU that boots the guest. */
+  get bootCpu(): number {
+    return this.#bootCpu;
+  }
+
+  /**
    * Boots the boot vCPU at `entry` with x0 = `x0` and a fresh register
    * context (EL1h, DAIF masked, MMU off, no translated code from before),
    * without loading anything. While running (also from a callback), the
@@ -351,8 +392,7 @@ export class VirtualMachine implements Disposable {
     this.#life.require("set the entry point", "created", "ready", "running");
     if (this.#life.state === "running") {
       this.#life.request({ kind: "boot", entry, x0 });
-      this.vcpus[0].requestStop();
-      this.#events.wake();
+      this.#stopRunning();
       return;
     }
     this.#boot(entry, x0);
@@ -399,7 +439,13 @@ export class VirtualMachine implements Disposable {
   stop(message = "stopped by the host"): void {
     if (this.#life.state !== "running") return;
     this.#life.request({ kind: "stop", message });
-    this.vcpus[0].requestStop();
+    this.#stopRunning();
+  }
+
+  // Ends the slice in progress (a request waits for the next safe point) and
+  // an idle wait.
+  #stopRunning(): void {
+    for (const v of this.vcpus) v.requestStop();
     this.#events.wake();
   }
 
@@ -419,8 +465,7 @@ export class VirtualMachine implements Disposable {
     }
     if (this.#life.state === "running") {
       this.#life.request({ kind: "restart", clear: options.clear });
-      this.vcpus[0].requestStop();
-      this.#events.wake();
+      this.#stopRunning();
       return;
     }
     this.#reboot(options.clear);
@@ -463,7 +508,7 @@ export class VirtualMachine implements Disposable {
     }
     this.#life.to("running");
     const started = performance.now();
-    const instructionsBefore = this.vcpus[0].stats.instructions;
+    const instructionsBefore = this.#instructions();
     let outcome: RunOutcome;
     try {
       outcome = await runLoop(this.#loopHost, timeout === undefined ? Infinity : started + timeout);
@@ -477,30 +522,35 @@ export class VirtualMachine implements Disposable {
     }
     return {
       ...outcome,
-      instructions: this.vcpus[0].stats.instructions - instructionsBefore,
+      instructions: this.#instructions() - instructionsBefore,
       seconds: (performance.now() - started) / 1000,
     };
   }
 
+  #instructions(): number {
+    let n = 0;
+    for (const v of this.vcpus) n += v.stats.instructions;
+    return n;
+  }
+
   // What the run loop needs from the VM, built once.
-  readonly #loopHost: RunLoopHost = {
-    vcpu: () => this.vcpus[0],
-    life: this.#life,
-    events: this.#events,
-    clock: () => this.clock,
-    takeStandby: () => {
-      const s = this.#standby;
-      this.#standby = false;
-      return s;
-    },
-    guestCall: (vcpu, exit) =>
-      this.#onGuestCall(vcpu, exit.reason as "hvc" | "smc", exit.imm, exit.args),
-    reboot: (clear) => this.#reboot(clear),
-    boot: (entry, x0) => this.#boot(entry, x0),
-    onReset: () => this.#onReset,
-    flushConsole: () => this.#flushConsole(),
-    log: (kind, message) => this.#guestLog.log(kind, message),
-  };
+  get #loopHost(): RunLoopHost {
+    return this.#loopHostCache ??= {
+      vcpus: this.vcpus,
+      cpus: this.cpuStates,
+      life: this.#life,
+      events: this.#events,
+      time: this.#time,
+      guestCall: (vcpu, exit) =>
+        this.#onGuestCall(vcpu, exit.reason as "hvc" | "smc", exit.imm, exit.args),
+      reboot: (clear) => this.#reboot(clear),
+      boot: (entry, x0) => this.#boot(entry, x0),
+      onReset: () => this.#onReset,
+      flushConsole: () => this.#flushConsole(),
+      log: (kind, message) => this.#guestLog.log(kind, message),
+    };
+  }
+  #loopHostCache: RunLoopHost | undefined;
 
   #onGuestCall(vcpu: Vcpu, conduit: "hvc" | "smc", imm: number, args: BigUint64Array): void {
     if (this.#onCall) {
@@ -518,20 +568,21 @@ export class VirtualMachine implements Disposable {
     if (result.returns) vcpu.setX(0, result.x0);
   }
 
-  // A fresh register context at `entry`: nothing of the previous boot's CPU
-  // state or translated code survives.
+  // A fresh register context at `entry` on the boot vCPU, every other vCPU
+  // off: nothing of the previous boot's CPU state or translated code survives.
   #boot(entry: number, x0: number): void {
-    const vcpu = this.vcpus[0];
-    vcpu.reset();
+    for (const v of this.vcpus) v.reset();
+    const vcpu = this.vcpus[this.#bootCpu];
     vcpu.invalidateAllCode();
     vcpu.setEntry(entry, x0);
+    this.cpuStates.reset(this.#bootCpu);
   }
 
   #reboot(clear?: { offset: number; length: number }): void {
     if (!this.#loader) throw new VmmError("INVALID_STATE", "cannot reboot: no images were loaded");
     if (clear) this.ram.bytes.fill(0, clear.offset, clear.offset + clear.length);
     else this.ram.bytes.fill(0);
-    this.vcpus[0].reset();
+    for (const v of this.vcpus) v.reset();
     this.devices.reset();
     const { entry, x0 } = this.#loader();
     this.#boot(entry, x0);
@@ -565,8 +616,7 @@ export class VirtualMachine implements Disposable {
     if (state === "running") {
       this.#closeAfterRun = true;
       this.#life.request({ kind: "close" });
-      this.vcpus[0].requestStop();
-      this.#events.wake();
+      this.#stopRunning();
       return;
     }
     this.#dispose();
@@ -576,7 +626,7 @@ export class VirtualMachine implements Disposable {
     if (this.#life.state === "closed") return;
     this.#life.to("closed");
     this.#events[Symbol.dispose]();
-    for (const v of this.vcpus) v.close();
+    this.#group.close();
     if (this.#ownsLibrary) this.#library.close();
   }
 
@@ -584,12 +634,6 @@ export class VirtualMachine implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-/** A timer's output driving its PPI on one CPU's interface. */
-function timerLine(gic: Gicv2, intid: number, cpu: number): (level: boolean) => void {
-  const line = gic.line(intid, cpu);
-  return (level) => line.set(level);
 }
 
 function loadError(e: unknown, what: string): VmmError {

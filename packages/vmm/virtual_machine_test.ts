@@ -79,24 +79,52 @@ Deno.test("vm: console input reaches the guest through the UART", async () => {
   }
 });
 
-Deno.test("vm: CPU_ON is refused with a message while only one vCPU runs", async () => {
+Deno.test("vm: CPU_ON starts a secondary with its context id, and every PSCI error code is given", async () => {
+  const FLAGS = LOAD + 0x8000;
+  const NEG = (code: number) => BigInt.asUintN(64, BigInt(code));
+  const on = (a: ReturnType<typeof guest>, target: number, entry: string | number, reg: number) => {
+    a.mov(0, PSCI_FN.CPU_ON_64).mov(1, target);
+    if (typeof entry === "string") a.adr(2, entry);
+    else a.mov(2, entry);
+    return a.mov(3, 0x55).hvc(0).mov(reg, 0).add(reg, reg, 0);
+  };
   const a = guest();
-  psci(a, PSCI_FN.CPU_ON_64, 1, LOAD, 0).mov(19, 0).add(19, 19, 0);
-  psci(a, PSCI_FN.AFFINITY_INFO_64, 1, 0).mov(20, 0).add(20, 20, 0);
-  psci(a, PSCI_FN.FEATURES, PSCI_FN.CPU_ON_64).mov(21, 0).add(21, 21, 0);
+  a.mov(9, FLAGS);
+  on(a, 1, "second", 19); // SUCCESS
+  on(a, 1, "second", 20); // ON_PENDING: the secondary has not run yet
+  psci(a, PSCI_FN.AFFINITY_INFO_64, 1, 0).mov(21, 0).add(21, 21, 0); // 2: on pending
+  on(a, 7, "second", 22); // INVALID_PARAMETERS: no such MPIDR
+  on(a, 2, 0x1000, 23); // INVALID_PARAMETERS: entry outside RAM
+  a.label("wait").ldr(6, 9, 0).cbz(6, "wait");
+  on(a, 1, "second", 24); // ALREADY_ON
+  a.mov(6, 1).str(6, 9, 24); // let the secondary turn itself off
+  a.label("off?");
+  psci(a, PSCI_FN.AFFINITY_INFO_64, 1, 0).cbz(0, "off?");
+  a.mov(25, 0).add(25, 25, 0);
   psci(a, PSCI_FN.SYSTEM_OFF);
-  const { machine, logs } = vm({ cpus: 2 });
+  // The secondary: records x0 and its MPIDR, then waits for leave to go.
+  a.label("second").mov(9, FLAGS).str(0, 9, 8).mrs(5, SYSREGS.MPIDR_EL1).str(5, 9, 16)
+    .mov(6, 1).str(6, 9, 0);
+  a.label("hold").ldr(6, 9, 24).cbz(6, "hold");
+  psci(a, PSCI_FN.CPU_OFF);
+  a.udf();
+  const { machine } = vm({ cpus: 2 });
   try {
     await machine.loadLinux({ kernel: a.assemble() });
-    await machine.run({ timeoutMs: 10_000 });
-    assert.equal(machine.vcpus[0].getX(19), BigInt.asUintN(64, BigInt(PSCI_RET.INTERNAL_FAILURE)));
-    assert.equal(machine.vcpus[0].getX(20), 1n, "CPU 1 is off");
-    assert.equal(
-      machine.vcpus[0].getX(21),
-      BigInt.asUintN(64, BigInt(PSCI_RET.NOT_SUPPORTED)),
-      "PSCI_FEATURES does not advertise a CPU_ON that fails",
-    );
-    assert.match(logs.join("\n"), /CPU_ON.*refused.*one vCPU/);
+    const exit = await machine.run({ timeoutMs: 10_000 });
+    assert.equal(exit.reason, "poweroff");
+    const x = (n: number) => machine.vcpus[0].getX(n);
+    assert.equal(x(19), 0n, "CPU_ON succeeds");
+    assert.equal(x(20), NEG(PSCI_RET.ON_PENDING));
+    assert.equal(x(21), 2n, "AFFINITY_INFO: on pending");
+    assert.equal(x(22), NEG(PSCI_RET.INVALID_PARAMETERS));
+    assert.equal(x(23), NEG(PSCI_RET.INVALID_PARAMETERS));
+    assert.equal(x(24), NEG(PSCI_RET.ALREADY_ON));
+    assert.equal(x(25), 1n, "AFFINITY_INFO: off after CPU_OFF");
+    const view = new DataView(machine.ram.bytes.buffer, machine.ram.bytes.byteOffset + 0x8000);
+    assert.equal(view.getBigUint64(8, true), 0x55n, "x0 is the context id");
+    assert.equal(view.getBigUint64(16, true) & 0xff_ffffn, 1n, "MPIDR Aff0 is the vCPU index");
+    assert.equal(view.getBigUint64(16, true) >> 31n & 1n, 1n, "MPIDR bit 31 (RES1)");
   } finally {
     machine.close();
   }
