@@ -115,7 +115,7 @@ export function parseResumeAddress(text: string, withSignal: boolean): bigint | 
   if (withSignal) {
     const semicolon = rest.indexOf(";");
     const signal = semicolon < 0 ? rest : rest.slice(0, semicolon);
-    if (parseHexInt(signal, 0xff) === undefined) return undefined;
+    if (signal.length !== 2 || parseHexInt(signal, 0xff) === undefined) return undefined;
     if (semicolon < 0) return null;
     rest = rest.slice(semicolon + 1);
   }

@@ -110,6 +110,12 @@ export class PacketClient {
     return replies[0];
   }
 
+  /** Sends a resume and returns the stop reply, whether it came at once or later. */
+  async resume(payload: string): Promise<string[]> {
+    const got = await this.send(payload);
+    return got.length > 0 ? got : await this.waitForReply();
+  }
+
   /** Waits (on the event loop) until a packet arrives; returns the payloads. */
   async waitForReply(timeoutMs = 5000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;

@@ -239,7 +239,7 @@ export class FakeMachine implements DebugTarget {
     this.#schedule();
   }
 
-  monitor(command: string): string {
+  monitor(command: string): string | Promise<string> {
     this.#check("monitor");
     this.monitorCommands.push(command);
     switch (command) {
@@ -289,10 +289,15 @@ export class FakeMachine implements DebugTarget {
       return this.#stop({ reason: "interrupt", thread: pending.actions[0].thread });
     }
     for (let n = 0; n < this.#batch; n++) {
+      // The vCPUs run side by side: a finished step ends the machine's run only once the
+      // others have executed their instruction of the same round.
+      let stepped: StopRecord | undefined;
       for (const action of pending.actions) {
         const stop = this.#execute(action.thread, true, action.step);
-        if (stop !== undefined) return this.#stop(stop);
+        if (stop?.reason === "step") stepped ??= stop;
+        else if (stop !== undefined) return this.#stop(stop);
       }
+      if (stepped !== undefined) return this.#stop(stepped);
     }
     this.#schedule();
   }
