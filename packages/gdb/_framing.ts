@@ -181,10 +181,14 @@ const enum State {
  * A streaming decoder: feed it whatever the transport delivers, in any split, and it appends
  * one {@link FrameEvent} per complete unit. A `$` inside a packet restarts the packet (a
  * client resynchronising after noise); a raw `#` always ends one (the protocol escapes it in
- * binary data).
+ * binary data). With {@link interruptAnywhere} set (while the target runs, when every packet
+ * is dropped anyway), 0x03 interrupts even inside a packet, which it abandons, so that a
+ * half-sent packet cannot keep Ctrl-C from getting through.
  */
 export class PacketDecoder {
   readonly stats: DecoderStats = { garbageBytes: 0, abandonedPackets: 0 };
+  /** Whether 0x03 inside a packet is an interrupt rather than data. */
+  interruptAnywhere = false;
   #buffer = new Uint8Array(MAX_PACKET_SIZE);
   #length = 0;
   #overflow = false;
@@ -192,9 +196,14 @@ export class PacketDecoder {
   #state = State.Idle;
   #check = 0;
 
-  /** Decodes `bytes`, appending events to `out`. */
-  push(bytes: Uint8Array, out: FrameEvent[]): void {
+  /**
+   * Decodes `bytes`, appending events to `out`; with `max`, stops after that many events.
+   * Returns how many bytes it consumed.
+   */
+  push(bytes: Uint8Array, out: FrameEvent[], max = Infinity): number {
+    const limit = out.length + max;
     for (let i = 0; i < bytes.length; i++) {
+      if (out.length >= limit) return i;
       const b = bytes[i];
       switch (this.#state) {
         case State.Idle:
@@ -210,6 +219,10 @@ export class PacketDecoder {
           } else if (b === DOLLAR) {
             this.stats.abandonedPackets++;
             this.#start();
+          } else if (b === INTERRUPT && this.interruptAnywhere) {
+            this.stats.abandonedPackets++;
+            this.#state = State.Idle;
+            out.push(INTERRUPT_EVENT);
           } else {
             this.#sum = (this.#sum + b) & 0xff;
             if (this.#length < this.#buffer.length) this.#buffer[this.#length++] = b;
@@ -238,6 +251,7 @@ export class PacketDecoder {
         }
       }
     }
+    return bytes.length;
   }
 
   #start(): void {

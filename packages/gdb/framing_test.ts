@@ -164,3 +164,23 @@ function frame(payload: string): Uint8Array {
   const sum = checksum(bytes(payload)).toString(16).padStart(2, "0");
   return bytes(`$${payload}#${sum}`);
 }
+
+Deno.test("decoder: while the target runs, 0x03 interrupts even inside a packet", () => {
+  const decoder = new PacketDecoder();
+  const events: FrameEvent[] = [];
+  decoder.interruptAnywhere = true;
+  decoder.push(bytes("$X0,1:\x03$?#3f"), events);
+  assert.deepEqual(show(events), ["interrupt", "packet:?"]);
+  assert.equal(decoder.stats.abandonedPackets, 1);
+});
+
+Deno.test("decoder: push stops after the events asked for and says how far it got", () => {
+  const decoder = new PacketDecoder();
+  const events: FrameEvent[] = [];
+  const stream = bytes("+$g#67-");
+  assert.equal(decoder.push(stream, events, 1), 1);
+  assert.equal(decoder.push(stream.subarray(1), events, 1), 5);
+  assert.equal(decoder.push(stream.subarray(6), events, 1), 1);
+  assert.equal(decoder.push(new Uint8Array(0), events, 1), 0);
+  assert.deepEqual(show(events), ["ack", "packet:g", "nack"]);
+});

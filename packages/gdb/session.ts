@@ -206,15 +206,18 @@ export class GdbSession {
   async #feedNow(bytes: Uint8Array): Promise<void> {
     await this.#startedPromise;
     if (this.#state === "ended") return;
-    const garbage = this.#decoder.stats.garbageBytes;
-    this.#decoder.push(bytes, this.#events);
-    if (this.#decoder.stats.garbageBytes !== garbage) {
-      this.#stats.garbageBytes = this.#decoder.stats.garbageBytes;
-      this.#fault("GARBAGE");
-    }
     const events = this.#events;
-    for (let i = 0; i < events.length && !this.#isEnded(); i++) {
-      const event = events[i];
+    // One event at a time, so that each is decoded in the state the one before left.
+    for (let at = 0; at < bytes.length && !this.#isEnded();) {
+      this.#decoder.interruptAnywhere = this.#state === "running";
+      const garbage = this.#decoder.stats.garbageBytes;
+      at += this.#decoder.push(bytes.subarray(at), events, 1);
+      if (this.#decoder.stats.garbageBytes !== garbage) {
+        this.#stats.garbageBytes = this.#decoder.stats.garbageBytes;
+        this.#fault("GARBAGE");
+      }
+      const event = events.pop();
+      if (event === undefined) continue;
       try {
         await this.#onEvent(event);
       } catch (e) {
@@ -224,7 +227,6 @@ export class GdbSession {
       }
       await this.#output;
     }
-    this.#events.length = 0;
   }
 
   async #onEvent(event: FrameEvent): Promise<void> {

@@ -78,6 +78,29 @@ Deno.test("malformed packets: empty, broken run-length encoding, binary junk", a
   await finish(fake, client);
 });
 
+Deno.test("a half-sent packet cannot keep Ctrl-C from a running target", async () => {
+  const fake = new FakeMachine();
+  const client = await PacketClient.connect(fake);
+  await client.send("vCont;c");
+  assert.deepEqual(await client.raw("$m400000,4"), [], "a packet left open");
+  assert.deepEqual(await client.raw("\x03"), []);
+  assert.deepEqual(await client.waitForReply(), ["T02thread:1;"]);
+  assert.equal(await client.ask("qC"), "QC1", "the stream is back in step");
+  await finish(fake, client);
+});
+
+Deno.test("a packet and the interrupt byte in one chunk: each is decoded in its own state", async () => {
+  const fake = new FakeMachine();
+  const client = await PacketClient.connect(fake);
+  // While stopped, 0x03 inside X data is data; the vCont in the same chunk then runs the
+  // machine, and the 0x03 after it interrupts.
+  const chunk = new Uint8Array([...frame("X401000,1:\x03"), ...frame("vCont;c"), 0x03]);
+  assert.deepEqual(payloads(await client.raw(chunk)), ["OK"]);
+  assert.deepEqual(await client.waitForReply(), ["T02thread:1;"]);
+  assert.equal(fake.memory[0x1000], 3);
+  await finish(fake, client);
+});
+
 Deno.test("closing while stopped removes the client's points and detaches", async () => {
   const fake = new FakeMachine();
   const client = await PacketClient.connect(fake);
