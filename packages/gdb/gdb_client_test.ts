@@ -90,7 +90,7 @@ Deno.test({
     assert.match(out, /^\* 1\s+Thread 1 "cpu0" \(running\) 0x000000000040001c in \?\? \(\)$/m);
     assert.match(
       out,
-      /^  2\s+Thread 2 "cpu1" \(running\) 0x00000000004001[0-9a-f]+ in \?\? \(\)$/m,
+      /^ {2}2\s+Thread 2 "cpu1" \(running\) 0x00000000004001[0-9a-f]+ in \?\? \(\)$/m,
     );
     assert.match(out, /^\[Inferior 1 \(Remote target\) killed\]$/m);
     assert.ok(fake.killed);
