@@ -70,8 +70,8 @@ export class GdbError extends Error {
  * - `OVERSIZED`: a packet longer than `MAX_PACKET_SIZE` (answered `E07`).
  * - `GARBAGE`: bytes between packets that mean nothing (dropped).
  * - `MALFORMED`: a packet the stub knows whose arguments do not parse, or whose run-length
- *   encoding or escaping is broken (answered `E22`).
- * - `NO_SUCH_THREAD`: a thread id that names no thread (answered `E03`).
+ *   encoding or escaping is broken (answered `E16`, EINVAL).
+ * - `NO_SUCH_THREAD`: a thread id that names no thread (answered `E03`, ESRCH).
  * - `WHILE_RUNNING`: a packet other than the interrupt byte while the target runs (acknowledged
  *   and dropped, as gdbserver does in all-stop mode).
  * - `RETRANSMIT_LIMIT`: more `-` for one reply than `MAX_RETRANSMISSIONS` (dropped).
