@@ -7,6 +7,7 @@
 
 import { gdbThreadId, REPLY, xmlEscape } from "./_commands.ts";
 import { escapeBinary } from "./_framing.ts";
+import { toHex } from "./_hex.ts";
 import { MAX_MEMORY_READ, MAX_PACKET_SIZE } from "./limits.ts";
 import type { DebugThread } from "./target.ts";
 
@@ -62,4 +63,22 @@ export function faultOf(reply: string): "MALFORMED" | "NO_SUCH_THREAD" | undefin
   if (reply === REPLY.MALFORMED) return "MALFORMED";
   if (reply === REPLY.NO_THREAD) return "NO_SUCH_THREAD";
   return undefined;
+}
+
+/** The most monitor output sent for one command; the rest is cut with a note. */
+const MAX_MONITOR_OUTPUT = 1 << 20;
+/** Console-output packets carry at most this many bytes (twice that in hex). */
+const O_PACKET_BYTES = 0x1000;
+
+/** Monitor output as console-output (`O`) packets, each within the packet size. */
+export function consoleOutput(text: string): string[] {
+  const cut = text.length > MAX_MONITOR_OUTPUT
+    ? text.slice(0, MAX_MONITOR_OUTPUT) + "\n[output cut]\n"
+    : text;
+  const bytes = new TextEncoder().encode(cut);
+  const packets: string[] = [];
+  for (let at = 0; at < bytes.length; at += O_PACKET_BYTES) {
+    packets.push("O" + toHex(bytes.subarray(at, at + O_PACKET_BYTES)));
+  }
+  return packets;
 }

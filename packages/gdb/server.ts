@@ -194,10 +194,12 @@ export class GdbServer implements AsyncDisposable {
       write: (bytes) => writeAll(conn, bytes),
       log: this.#log,
     });
-    const served = this.#readLoop(conn, session).finally(() => {
-      closeQuietly(conn);
-      if (this.#active?.session === session) this.#active = undefined;
-    });
+    const served = this.#readLoop(conn, session)
+      .catch((e) => this.#log(`gdb stub: internal error serving ${peer(conn)}: ${e}`))
+      .finally(() => {
+        closeQuietly(conn);
+        if (this.#active?.session === session) this.#active = undefined;
+      });
     this.#active = { conn, session, served };
     this.#log(`gdb stub: ${peer(conn)} attached`);
   }

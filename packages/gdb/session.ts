@@ -16,9 +16,10 @@ import {
   stopReply,
 } from "./_commands.ts";
 import { type FrameEvent, framePacket, PacketDecoder, rleDecode } from "./_framing.ts";
-import { ascii, fromHex, latin1, parseThreadId, textToHex, toHex } from "./_hex.ts";
+import { ascii, fromHex, latin1, parseThreadId, textToHex } from "./_hex.ts";
 import {
   clientKnowsBreakReasons,
+  consoleOutput,
   faultOf,
   SUPPORTED,
   threadList,
@@ -38,13 +39,8 @@ import type { DebugTarget, DebugThread, ResumeAction, StopRecord } from "./targe
 
 type MutableStats = { -readonly [K in keyof GdbSessionStats]: GdbSessionStats[K] };
 
-const ENCODER = new TextEncoder();
 const PLUS = Uint8Array.of(0x2b);
 const MINUS = Uint8Array.of(0x2d);
-/** The most monitor output sent for one command; the rest is cut with a note. */
-const MAX_MONITOR_OUTPUT = 1 << 20;
-/** Console-output packets carry at most this many bytes (twice that in hex). */
-const O_PACKET_BYTES = 0x1000;
 
 /**
  * The protocol engine for one client: framing and acknowledgements, every packet the stub
@@ -371,13 +367,7 @@ export class GdbSession {
       return this.#reply(REPLY.TARGET);
     }
     if (this.#state !== "stopped") return;
-    if (output.length > MAX_MONITOR_OUTPUT) {
-      output = output.slice(0, MAX_MONITOR_OUTPUT) + "\n[output cut]\n";
-    }
-    const encoded = ENCODER.encode(output);
-    for (let at = 0; at < encoded.length; at += O_PACKET_BYTES) {
-      this.#reply("O" + toHex(encoded.subarray(at, at + O_PACKET_BYTES)));
-    }
+    for (const packet of consoleOutput(output)) this.#reply(packet);
     this.#reply(REPLY.OK);
   }
 
