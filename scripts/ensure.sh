@@ -356,12 +356,13 @@ ensure_unicorn() {
 # What the tests need beyond the runtime: dtc for golden device trees, a
 # cross compiler for the bare-metal guests, QEMU for its virt board's device
 # tree (and the boot benchmark's reference), file(1) to check kernel headers
-# against.
+# against, gdb-multiarch as the real client of the GDB stub.
 ensure_test_tools() {
   missing=""
   command -v dtc >/dev/null 2>&1 || missing="$missing device-tree-compiler"
   command -v qemu-system-aarch64 >/dev/null 2>&1 || missing="$missing qemu-system-arm"
   command -v file >/dev/null 2>&1 || missing="$missing file"
+  command -v gdb-multiarch >/dev/null 2>&1 || missing="$missing gdb-multiarch"
   command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing="$missing gcc-aarch64-linux-gnu"
   command -v aarch64-linux-gnu-objcopy >/dev/null 2>&1 || missing="$missing binutils-aarch64-linux-gnu"
   command -v make >/dev/null 2>&1 || missing="$missing make"
