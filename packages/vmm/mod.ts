@@ -24,6 +24,7 @@
 export { VirtualMachine } from "./virtual_machine.ts";
 export {
   type ConsoleSink,
+  type DiskConfig,
   type GuestCall,
   type ImageLoader,
   type LinuxImages,
@@ -35,6 +36,12 @@ export {
   type VmRunOptions,
 } from "./config.ts";
 export { Lifecycle, type VmRequest, type VmState } from "./lifecycle.ts";
+export {
+  VIRTIO_CONSOLE_CMDLINE,
+  VirtioDevices,
+  type VirtioDevicesOptions,
+  type VirtioDisk,
+} from "./virtio_devices.ts";
 export type { Device, DevicePlacement, InterruptLine, MmioDevice } from "./device.ts";
 export {
   DeviceRegistry,

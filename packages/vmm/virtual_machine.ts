@@ -35,7 +35,6 @@ import { EventLoopYield } from "./event_loop.ts";
 import { EXIT_DEVICE_BASE, EXIT_DEVICE_SIZE, ExitStatusDevice } from "./exit_device.ts";
 import { Lifecycle, type VmState } from "./lifecycle.ts";
 import {
-  DEFAULT_CMDLINE,
   GICC_BASE,
   GICC_SIZE,
   GICD_BASE,
@@ -51,6 +50,8 @@ import { handlePsci, PSCI_FN, PSCI_RET, type PsciPlatform } from "./psci.ts";
 import { RateLimitedLog } from "./rate_limited_log.ts";
 import { type ReferenceApi, referenceApi } from "./reference_api.ts";
 import { runLoop, type RunLoopHost, type RunOutcome } from "./run_loop.ts";
+import { RamGuestMemory } from "@vmkit/virtio";
+import { VirtioDevices } from "./virtio_devices.ts";
 
 const CONSOLE_BUFFER = 4096;
 
@@ -78,6 +79,8 @@ export class VirtualMachine implements Disposable {
   readonly uart: Pl011;
   /** The device through which a guest ends the run with a status of its own. */
   readonly exitDevice: ExitStatusDevice;
+  /** The virtio devices: disks, the virtio console, the entropy device (`virtio_devices.ts`). */
+  readonly virtio: VirtioDevices;
   /**
    * The device registry: windows, interrupts, mappings, device-tree nodes
    * and resets. Add devices before the VM runs (while it is created or ready).
@@ -207,6 +210,11 @@ export class VirtualMachine implements Disposable {
         spis: [],
         device: this.exitDevice,
       });
+      this.virtio = new VirtioDevices(this.devices, {
+        ...c,
+        memory: new RamGuestMemory(this.ram.base, this.ram.bytes),
+        console: (bytes) => bytes.forEach((b) => this.#emit(b)),
+      });
     } catch (e) {
       for (const v of created) v.close();
       if (this.#ownsLibrary) this.#library.close();
@@ -295,7 +303,7 @@ export class VirtualMachine implements Disposable {
         throw loadError(e, "device tree");
       }
     } else {
-      dtb = this.deviceTree(images.cmdline ?? DEFAULT_CMDLINE);
+      dtb = this.deviceTree(images.cmdline ?? this.virtio.defaultCmdline);
     }
     const initrd = images.initrd;
     const load = (): LinuxBootPlan => {
@@ -386,12 +394,13 @@ export class VirtualMachine implements Disposable {
   }
 
   /**
-   * Queues console input for the guest and wakes it if it is idle. The UART
-   * holds it until the guest is ready to read (see `Pl011`).
+   * Queues console input for the guest's console device (the UART, or the
+   * virtio-console with `consoleDevice: "virtio"`), which holds it until the
+   * guest reads, and wakes the guest if it is idle.
    */
   sendInput(bytes: Uint8Array): void {
     this.#life.require("send input", "created", "ready", "running");
-    this.uart.receive(bytes);
+    if (!this.virtio.receive(bytes)) this.uart.receive(bytes);
     this.#events.wake();
   }
 
@@ -578,6 +587,7 @@ export class VirtualMachine implements Disposable {
     this.#events[Symbol.dispose]();
     for (const v of this.vcpus) v.close();
     if (this.#ownsLibrary) this.#library.close();
+    this.virtio.close();
   }
 
   /** Same as {@link close}. */
