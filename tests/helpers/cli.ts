@@ -21,6 +21,8 @@ export class CliProcess implements AsyncDisposable {
       args: [
         "run",
         "--allow-read",
+        // Writable disk images (--disk) are opened for writing.
+        "--allow-write",
         "--allow-env",
         "--allow-ffi",
         `${ROOT}apps/cli/main.ts`,
