@@ -91,6 +91,11 @@ export class CliProcess implements AsyncDisposable {
     }
   }
 
+  /** Sends `signal` to the process (SIGKILL: as if the host crashed under it). */
+  kill(signal: Deno.Signal): void {
+    this.#child.kill(signal);
+  }
+
   /** Waits for the process to end; returns its exit code. */
   async exit(timeoutMs = 60_000): Promise<number> {
     const timer = setTimeout(() => this.#child.kill("SIGKILL"), timeoutMs);
