@@ -96,6 +96,8 @@ Deno.test({
         repair.code <= 1,
         `e2fsck -fy exit ${repair.code}:\n${repair.stdout}${repair.stderr}`,
       );
+      // The filesystem was still mounted when the process died.
+      assert.match(repair.stdout, /recovering journal/);
       const check = await e2("e2fsck", ["-fn", image]);
       assert.equal(check.code, 0, `e2fsck -fn after recovery:\n${check.stdout}${check.stderr}`);
       await Deno.mkdir(`${dir}/out`);
