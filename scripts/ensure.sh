@@ -356,9 +356,12 @@ ensure_unicorn() {
 # What the tests need beyond the runtime: dtc for golden device trees, a
 # cross compiler for the bare-metal guests, QEMU for its virt board's device
 # tree (and the boot benchmark's reference), file(1) to check kernel headers
-# against.
+# against, e2fsprogs to make and check the disk images of the virtio tests.
 ensure_test_tools() {
   missing=""
+  # A user's PATH may lack the sbin directories e2fsprogs lives in.
+  command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] ||
+    missing="$missing e2fsprogs"
   command -v dtc >/dev/null 2>&1 || missing="$missing device-tree-compiler"
   command -v qemu-system-aarch64 >/dev/null 2>&1 || missing="$missing qemu-system-arm"
   command -v file >/dev/null 2>&1 || missing="$missing file"
