@@ -8,6 +8,7 @@
 
 import type { CpuModel, SliceCounter, UnicornLibrary } from "@vmkit/vcpu";
 import type { BlockBackend } from "@vmkit/virtio";
+import { VIRTIO_MMIO_SLOTS } from "./device_registry.ts";
 import { VmmError } from "./errors.ts";
 import { DEFAULT_RAM_SIZE, RAM_BASE } from "./platform.ts";
 
@@ -359,13 +360,11 @@ export function normalizeConfig(config: VmConfig): NormalizedConfig {
 
 /** The transports a VM can have besides the disks: a console and an entropy device. */
 const OTHER_VIRTIO_DEVICES = 2;
-/** virtio-mmio slots of the machine (`VIRTIO_MMIO_SLOTS`). */
-const VIRTIO_SLOTS = 32;
 
 function checkDisks(disks: readonly DiskConfig[] | undefined): readonly DiskConfig[] {
   if (disks === undefined) return [];
   if (!Array.isArray(disks)) throw new VmmError("BAD_CONFIG", "disks must be an array");
-  const most = VIRTIO_SLOTS - OTHER_VIRTIO_DEVICES;
+  const most = VIRTIO_MMIO_SLOTS - OTHER_VIRTIO_DEVICES;
   if (disks.length > most) {
     throw new VmmError("BAD_CONFIG", `at most ${most} disks, got ${disks.length}`);
   }
