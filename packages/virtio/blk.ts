@@ -66,6 +66,11 @@ const MAX_RANGE_SECTORS = 1 << 21;
 const MAX_RANGE_SEGMENTS = 8;
 const ID_BYTES = 20;
 const CONFIG_SIZE = 60;
+/**
+ * Bytes a notification moves synchronously before the rest waits for the event loop, so a
+ * guest that fills the queue with the largest requests cannot hold the thread for long.
+ */
+const SYNC_BUDGET = 32 << 20;
 
 /**
  * The largest data transfer of one IN or OUT request, in bytes: SEG_MAX × SIZE_MAX for the
@@ -187,6 +192,8 @@ export class VirtioBlk implements VirtioDevice {
   readonly #rangeSectors = new Float64Array(MAX_RANGE_SEGMENTS);
   readonly #rangeCounts = new Float64Array(MAX_RANGE_SEGMENTS);
   #written = 0;
+  /** Bytes the last request moved without waiting (counted against SYNC_BUDGET). */
+  #movedSync = 0;
 
   /**
    * Creates the device on `options.backend`; attach it by passing it to a transport.
@@ -321,19 +328,28 @@ export class VirtioBlk implements VirtioDevice {
   /**
    * Runs the queued requests in order. An async function runs synchronously up to its first
    * await, so every request that completes without waiting (see {@link #complete}) completes
-   * inside the notification that queued it.
+   * inside the notification that queued it, up to SYNC_BUDGET bytes; then the rest goes on
+   * from the event loop.
    */
   async #run(): Promise<void> {
     this.#running = true;
     try {
+      let budget = SYNC_BUDGET;
       while (this.#pendingCount > 0) {
         const ring = this.#pending;
         const chain = ring[this.#pendingHead]!;
         ring[this.#pendingHead] = null;
         this.#pendingHead = (this.#pendingHead + 1) % ring.length;
         this.#pendingCount--;
+        this.#movedSync = 0;
         const waiting = this.#complete(chain);
-        if (waiting !== undefined) await waiting;
+        if (waiting !== undefined) {
+          await waiting;
+          budget = SYNC_BUDGET;
+        } else if ((budget -= this.#movedSync) <= 0 && this.#pendingCount > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          budget = SYNC_BUDGET;
+        }
       }
     } finally {
       this.#running = false;
@@ -407,6 +423,7 @@ export class VirtioBlk implements VirtioDevice {
         const buffer = this.#bounceOf(dataIn);
         if (backend.readSync === undefined) return this.#readLater(chain, sector, buffer);
         backend.readSync(sector * SECTOR, buffer);
+        this.#movedSync = dataIn;
         return this.#readDone(chain, buffer);
       }
       case B.T_OUT: {
@@ -415,6 +432,7 @@ export class VirtioBlk implements VirtioDevice {
         chain.read(16, buffer);
         if (backend.writeSync === undefined) return this.#writeLater(sector, buffer);
         backend.writeSync(sector * SECTOR, buffer);
+        this.#movedSync = dataOut;
         this.stats.bytesWritten += dataOut;
         return B.S_OK;
       }

@@ -155,6 +155,15 @@ Deno.test("a synchronous backend's requests wait behind a flush in progress, the
   assert.deepEqual(rig.mem.get(r.data, 512), pattern(512, 9));
 });
 
+Deno.test("a notification moves at most 32 MiB synchronously; the rest follows from the event loop", async () => {
+  const rig = new BlkRig({ backend: new MemoryBlockBackend(64 * MiB) }, { ramSize: 48 * MiB });
+  const requests = [0, 1, 2, 3, 4].map((i) => rig.request(B.T_IN, i * 16384, 8 * MiB));
+  rig.kick(0);
+  assert.equal(rig.queues[0].usedIdx, 4, "32 MiB inside the notification");
+  await usedReaches(rig, 5);
+  assert.deepEqual(requests.map((r) => rig.statusOf(r)), Array(5).fill(B.S_OK));
+});
+
 Deno.test("a synchronous backend that throws: IOERR, and the disk keeps working", () => {
   const inner = new MemoryBlockBackend(MiB);
   let fail = true;
