@@ -1,7 +1,8 @@
 /**
  * `deno task bench`'s summary: for every Unicorn build it finds, the compute
  * loops against the bare engine and the boot of Debian's kernel to `/init`,
- * and QEMU's boot of the same kernel and initramfs as the reference. The
+ * and QEMU's boot of the same kernel and initramfs as the reference; then
+ * virtio-blk throughput against QEMU's (`bench/disk.ts`) on the default engine. The
  * per-package `deno bench` runs print their own tables first.
  *
  * Engines: `$VMKIT_UNICORN_PATH`, the system's library, and every build
@@ -112,5 +113,15 @@ for (const r of reports) {
       r.boots.map((b) => b.seconds.toFixed(2)).join(", ")
     })${ratio}`,
   );
+}
+// virtio-blk throughput on the engine ./vmkit chose, in a process of its own like the others.
+const disk = await new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", `${ROOT}bench/disk.ts`],
+  stdout: "piped",
+  stderr: "piped",
+}).output();
+const diskText = new TextDecoder().decode(disk.success ? disk.stdout : disk.stderr).trim();
+for (const line of diskText.split("\n").slice(0, disk.success ? undefined : 1)) {
+  console.log(`  ${disk.success ? "" : "virtio-blk dd: not measured: "}${line}`);
 }
 Deno.exit(0);

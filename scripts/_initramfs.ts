@@ -84,29 +84,73 @@ export function cpioNewc(entries: readonly CpioEntry[]): Uint8Array {
 /** The marker `/init` prints once userspace runs. */
 export const INIT_MARKER = "vmkit-init: userspace is up";
 
-/** An initramfs with a static busybox, `/dev/console`, and an `/init` that starts a shell. */
+/** Kernel modules `/init` loads (see `scripts/_kernel_modules.ts`, `initramfsModules`). */
+export interface InitModules {
+  /** Files to add, by path inside the initramfs. */
+  readonly files: readonly { readonly path: string; readonly data: Uint8Array }[];
+  /** Absolute paths inside the initramfs, in load order. */
+  readonly load: readonly string[];
+}
+
+/**
+ * An initramfs with a static busybox, `/dev/console`, and an `/init` that
+ * loads `modules` (if any), runs `extraInit` and starts a shell.
+ */
 export function busyboxInitramfs(
   busybox: Uint8Array,
   extraInit = "",
   extraFiles: readonly CpioEntry[] = [],
+  modules?: InitModules,
 ): Uint8Array {
+  const load = modules
+    ? `# Drivers the kernel has as modules (virtio, ...), each after what it needs.
+failed=""
+for m in ${modules.load.join(" ")}; do
+  insmod "$m" 2>>/tmp/insmod.log || failed="$failed \${m##*/}"
+done
+# A console whose driver was a module (hvc0 on virtio-console) did not exist
+# when the kernel opened /dev/console for /init: open it again now.
+exec 0<>/dev/console 1>&0 2>&0
+[ -z "$failed" ] || { echo "vmkit-init: could not load:$failed"; cat /tmp/insmod.log; }
+`
+    : "";
   const init = `#!/bin/busybox sh
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-echo "${INIT_MARKER}"
+${load}echo "${INIT_MARKER}"
 ${extraInit}
 # A session of its own with the console as controlling terminal, so Ctrl-C and
 # job control work in the shell.
 exec setsid cttyhack sh
 `;
+  const dirs = new Set(
+    [
+      "bin",
+      "sbin",
+      "usr",
+      "usr/bin",
+      "usr/sbin",
+      "dev",
+      "proc",
+      "sys",
+      "tmp",
+      "root",
+      "etc",
+      "mnt",
+    ],
+  );
+  for (const f of modules?.files ?? []) {
+    const parts = f.path.split("/").slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
+  }
   return cpioNewc([
-    ...["bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "root", "etc"]
-      .map((path) => ({ type: "dir" as const, path })),
+    ...[...dirs].map((path) => ({ type: "dir" as const, path })),
     { type: "chardev", path: "dev/console", major: 5, minor: 1 },
     { type: "file", path: "bin/busybox", data: busybox, mode: 0o755 },
     { type: "file", path: "init", data: init, mode: 0o755 },
+    ...(modules?.files ?? []).map((f) => ({ type: "file" as const, path: f.path, data: f.data })),
     ...extraFiles,
   ]);
 }

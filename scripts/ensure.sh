@@ -356,15 +356,22 @@ ensure_unicorn() {
 # What the tests need beyond the runtime: dtc for golden device trees, a
 # cross compiler for the bare-metal guests, QEMU for its virt board's device
 # tree (and the boot benchmark's reference), file(1) to check kernel headers
-# against, gdb-multiarch as the real client of the GDB stub.
+# against, gdb-multiarch as the real client of the GDB stub, e2fsprogs to
+# make and check the disk images of the virtio tests, the arm64 C library
+# for the static test programs run inside Linux guests.
 ensure_test_tools() {
   missing=""
+  # A user's PATH may lack the sbin directories e2fsprogs lives in.
+  command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] ||
+    missing="$missing e2fsprogs"
   command -v dtc >/dev/null 2>&1 || missing="$missing device-tree-compiler"
   command -v qemu-system-aarch64 >/dev/null 2>&1 || missing="$missing qemu-system-arm"
   command -v file >/dev/null 2>&1 || missing="$missing file"
   command -v gdb-multiarch >/dev/null 2>&1 || missing="$missing gdb-multiarch"
   command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing="$missing gcc-aarch64-linux-gnu"
   command -v aarch64-linux-gnu-objcopy >/dev/null 2>&1 || missing="$missing binutils-aarch64-linux-gnu"
+  # The static Linux test programs link against the arm64 C library.
+  [ -e /usr/aarch64-linux-gnu/lib/libc.a ] || missing="$missing libc6-dev-arm64-cross"
   command -v make >/dev/null 2>&1 || missing="$missing make"
   # shellcheck disable=SC2086
   [ -z "$missing" ] || apt_install $missing

@@ -1,7 +1,9 @@
 /**
- * Downloads the Linux test guest: Debian's arm64 cloud kernel and a static
- * busybox, into `.cache/guests/` (or `$VMKIT_GUEST_DIR`), and builds
- * `initramfs.cpio` there: busybox with an `/init` that starts a shell.
+ * Downloads the Linux test guest: Debian's arm64 cloud kernel, the kernel
+ * modules the guests load (virtio, ext4, ... from the same package, see
+ * `scripts/_kernel_modules.ts`) and a static busybox, into `.cache/guests/`
+ * (or `$VMKIT_GUEST_DIR`), and builds `initramfs.cpio` there: busybox with
+ * an `/init` that loads the modules and starts a shell.
  *
  * The kernel package is resolved through the `linux-image-cloud-arm64`
  * metapackage each time the cache is empty, because Debian removes old kernel
@@ -12,6 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { busyboxInitramfs } from "./_initramfs.ts";
+import { cachedModules, extractModules, initramfsModules } from "./_kernel_modules.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -58,6 +61,9 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Downloads and unpacked packages, removed at the end. */
+const temporary: string[] = [];
+
 type Stanza = Map<string, string>;
 
 function parsePackages(text: string): Map<string, Stanza> {
@@ -91,12 +97,14 @@ async function downloadDeb(pkgs: Map<string, Stanza>, name: string): Promise<str
   const got = await sha256Hex(deb);
   if (got !== want) throw new Error(`${name}: SHA-256 ${got} does not match the index (${want})`);
   const path = await Deno.makeTempFile({ suffix: ".deb" });
+  temporary.push(path);
   await Deno.writeFile(path, deb);
   return path;
 }
 
 async function unpack(deb: string): Promise<string> {
   const out = await Deno.makeTempDir();
+  temporary.push(out);
   const { code, stderr } = await new Deno.Command("dpkg-deb", { args: ["-x", deb, out] }).output();
   if (code !== 0) throw new Error(`dpkg-deb -x ${deb}: ${new TextDecoder().decode(stderr)}`);
   return out;
@@ -120,11 +128,13 @@ async function readIndex(): Promise<string> {
   return new TextDecoder().decode(stdout);
 }
 
-/** A busybox shell as the initramfs, for `vmkit run --initrd` by hand. */
+/** A busybox shell with the kernel's modules as the initramfs, for `vmkit run --initrd` by hand. */
 async function writeInitramfs(busyboxPath: string): Promise<void> {
   const initrd = busyboxInitramfs(
     await Deno.readFile(busyboxPath),
     'echo "vmkit-init: a busybox shell; poweroff -f powers the machine off"',
+    [],
+    await initramfsModules(dir),
   );
   await Deno.writeFile(`${dir}/initramfs.cpio`, initrd);
 }
@@ -132,7 +142,12 @@ async function writeInitramfs(busyboxPath: string): Promise<void> {
 const manifestPath = `${dir}/manifest.json`;
 if (!values.force && await exists(manifestPath)) {
   const m = JSON.parse(await Deno.readTextFile(manifestPath)) as Manifest;
-  if (await exists(`${dir}/${m.kernel}`) && await exists(`${dir}/${m.busybox}`)) {
+  // Modules from another kernel (or none, in a cache from before they were
+  // carried) mean fetching the kernel again: Image and modules must match.
+  if (
+    await exists(`${dir}/${m.kernel}`) && await exists(`${dir}/${m.busybox}`) &&
+    await cachedModules(dir, m) !== undefined
+  ) {
     // Cheap to rebuild, and then always what this checkout's /init says.
     await writeInitramfs(`${dir}/${m.busybox}`);
     log(`guests present: ${m.kernelPackage} ${m.kernelVersion}, busybox ${m.busyboxVersion}`);
@@ -154,6 +169,15 @@ let vmlinuz = "";
 for await (const e of Deno.readDir(boot)) if (e.name.startsWith("vmlinuz-")) vmlinuz = e.name;
 if (!vmlinuz) throw new Error(`${dep} has no /boot/vmlinuz-*`);
 await Deno.copyFile(`${boot}/${vmlinuz}`, `${dir}/Image`);
+const kernelVersion = pkgs.get(dep)!.get("Version")!;
+const modules = await extractModules(kernelDeb, `${dir}/modules`, {
+  kernelPackage: dep,
+  kernelVersion,
+});
+log(
+  `kernel modules for ${modules.release}: ${modules.load.map((m) => m.name).join(", ")}` +
+    ` (built in: ${modules.builtin.join(", ")})`,
+);
 
 const bbDeb = await unpack(await downloadDeb(pkgs, "busybox-static"));
 await Deno.copyFile(`${bbDeb}/bin/busybox`, `${dir}/busybox`);
@@ -161,7 +185,7 @@ await Deno.chmod(`${dir}/busybox`, 0o755);
 
 const manifest: Manifest = {
   kernelPackage: dep,
-  kernelVersion: pkgs.get(dep)!.get("Version")!,
+  kernelVersion,
   busyboxVersion: pkgs.get("busybox-static")!.get("Version")!,
   kernel: "Image",
   busybox: "busybox",
@@ -169,3 +193,4 @@ const manifest: Manifest = {
 await writeInitramfs(`${dir}/busybox`);
 await Deno.writeTextFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
 log(`guests ready in ${dir}: ${dep} ${manifest.kernelVersion}, busybox ${manifest.busyboxVersion}`);
+for (const path of temporary) await Deno.remove(path, { recursive: true });

@@ -12,6 +12,10 @@ import { ConsoleSession } from "./terminal.ts";
 import type { ConsoleIo } from "./terminal.ts";
 import { DemoGuestError, loadDemoGuest } from "./demo_guest.ts";
 import { versionReport } from "./version.ts";
+import { CliError } from "./errors.ts";
+import { closeDisks, openDisks, parseDiskSpec } from "./disks.ts";
+
+export { CliError, type CliErrorCode } from "./errors.ts";
 
 /** What the command needs from its host; the real one uses Deno's stdio. */
 export interface CliHost extends ConsoleIo {
@@ -63,12 +67,20 @@ Options:
   -k, --kernel FILE      kernel Image, uncompressed or gzip-compressed (required)
   -i, --initrd FILE      initial RAM disk (initramfs)
   -d, --dtb FILE         device tree to use instead of the generated one
-  -a, --append TEXT      kernel command line (default: console=ttyAMA0 earlycon)
+  -a, --append TEXT      kernel command line (default: console=ttyAMA0 earlycon,
+                         or console=hvc0 with --console virtio)
+      --disk FILE[,ro]   a raw disk image on virtio-blk; repeat for more (the
+                         guest sees /dev/vda, /dev/vdb, ... in this order).
+                         ,ro attaches it read-only; ,serial=ID sets its serial
+      --console DEVICE   pl011 (default): the console on the UART (ttyAMA0);
+                         virtio: on a virtio-console (hvc0)
+      --no-rng           no virtio-rng entropy device (there is one by default)
 ${COMMON_OPTIONS}
 Exit status: 0 when the guest powers off, the guest's own status when it
 powers off through the exit-status device, 1 on a guest crash or timeout,
-2 on bad input (missing or invalid files, bad options), 128 + N when
-signal N (SIGINT, SIGTERM, SIGHUP) ends the run.
+2 on bad input (missing or invalid files, a disk image that cannot be
+opened, or written without ,ro, bad options), 128 + N when signal N
+(SIGINT, SIGTERM, SIGHUP) ends the run.
 `;
 
 const DEMO_HELP = `Usage: vmkit demo [options]
@@ -95,32 +107,6 @@ older than 2.1. Only loads the engine; runs nothing on it.
 Exit status: 0, or 1 when the engine cannot be loaded.
 `;
 
-/** What went wrong with a command line. */
-export type CliErrorCode = "USAGE";
-
-/**
- * A problem with the command line or the files it names: exit status 2.
- *
- * @example
- * ```ts
- * import { CliError } from "@vmkit/cli";
- *
- * const e = new CliError("USAGE", "--smp: 9 is not 1 to 8");
- * console.log(e.code, e.message); // USAGE --smp: 9 is not 1 to 8
- * ```
- */
-export class CliError extends Error {
-  /** What went wrong. */
-  readonly code: CliErrorCode;
-
-  /** @param code what went wrong @param message one line saying what and where */
-  constructor(code: CliErrorCode, message: string) {
-    super(message);
-    this.name = "CliError";
-    this.code = code;
-  }
-}
-
 class UsageError extends CliError {
   constructor(message: string) {
     super("USAGE", message);
@@ -138,8 +124,11 @@ const COMMON_FLAGS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-type Flags = Record<string, { type: "string" | "boolean"; short?: string }>;
-type Values = Record<string, string | boolean | undefined>;
+type Flags = Record<
+  string,
+  { type: "string" | "boolean"; short?: string; multiple?: boolean }
+>;
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 function parse(args: string[], options: Flags): Values {
   try {
@@ -224,11 +213,18 @@ async function boot(
   const status = (line: string) => {
     if (!common.quiet) host.stderr(line);
   };
-  const vm = new VirtualMachine({
-    ...common.config,
-    console: { write: (bytes) => host.stdout(bytes) },
-    onLog: (message) => status(`vmkit: ${message}`),
-  });
+  let vm: VirtualMachine;
+  try {
+    vm = new VirtualMachine({
+      ...common.config,
+      console: { write: (bytes) => host.stdout(bytes) },
+      onLog: (message) => status(`vmkit: ${message}`),
+    });
+  } catch (e) {
+    // The VM owns the disks only once it exists.
+    closeDisks(common.config.disks ?? []);
+    throw e;
+  }
   let session: ConsoleSession | undefined;
   let signalled: { name: string; number: number } | undefined;
   const unlisten = host.onSignal?.((name, number) => {
@@ -295,6 +291,9 @@ async function runCommand(host: CliHost, args: string[]): Promise<number> {
     initrd: { type: "string", short: "i" },
     dtb: { type: "string", short: "d" },
     append: { type: "string", short: "a" },
+    disk: { type: "string", multiple: true },
+    console: { type: "string" },
+    "no-rng": { type: "boolean" },
   });
   if (values.help) {
     host.stdout(new TextEncoder().encode(RUN_HELP));
@@ -312,6 +311,16 @@ async function runCommand(host: CliHost, args: string[]): Promise<number> {
     ? await readNamed(host, "device tree", values.dtb)
     : undefined;
   const cmdline = typeof values.append === "string" ? values.append : undefined;
+  if (values.console !== undefined && values.console !== "pl011" && values.console !== "virtio") {
+    throw new UsageError(
+      `--console: expected pl011 or virtio, got ${JSON.stringify(values.console)}`,
+    );
+  }
+  common.config.consoleDevice = values.console;
+  if (values["no-rng"]) common.config.rng = false;
+  // Parsed before anything is opened, so a bad flag leaves no file open.
+  const specs = ((values.disk ?? []) as string[]).map(parseDiskSpec);
+  common.config.disks = await openDisks(specs);
   return await boot(host, common, async (vm) => {
     await vm.loadLinux({ kernel, initrd, dtb, cmdline });
   });
@@ -376,7 +385,7 @@ export async function runCli(host: CliHost, args: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)} (try vmkit help)`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof CliError) {
       host.stderr(`vmkit: ${e.message}`);
       return EXIT.BAD_INPUT;
     }

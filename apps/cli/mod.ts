@@ -12,6 +12,7 @@
  */
 
 export { CliError, type CliErrorCode, type CliHost, EXIT, runCli } from "./cli.ts";
+export { closeDisks, type DiskSpec, openDisks, parseDiskSpec } from "./disks.ts";
 export {
   DEMO_GUEST_URL,
   DemoGuestError,

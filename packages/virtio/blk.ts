@@ -2,8 +2,11 @@
  * virtio-blk (virtio 1.2 §5.2): one request queue onto a {@link BlockBackend}.
  *
  * Requests run one at a time in the order the driver made them available, so they complete in
- * order and a flush covers every write before it. A notification only queues the requests;
- * they run from the event loop as the backend answers.
+ * order and a flush covers every write before it. A notification runs the requests it finds as
+ * far as it can without waiting: reads and writes on a backend with `readSync`/`writeSync`,
+ * requests answered without the backend (GET_ID, errors) complete inside it; the first one
+ * that waits for a Promise (any request on a Promise-only backend, a flush, a discard) and
+ * everything after it continue from the event loop as the backend answers.
  *
  * How a request ends:
  * - no device-writable byte for the status: the device cannot answer, so it sets
@@ -63,6 +66,11 @@ const MAX_RANGE_SECTORS = 1 << 21;
 const MAX_RANGE_SEGMENTS = 8;
 const ID_BYTES = 20;
 const CONFIG_SIZE = 60;
+/**
+ * Bytes a notification moves synchronously before the rest waits for the event loop, so a
+ * guest that fills the queue with the largest requests cannot hold the thread for long.
+ */
+const SYNC_BUDGET = 32 << 20;
 
 /**
  * The largest data transfer of one IN or OUT request, in bytes: SEG_MAX × SIZE_MAX for the
@@ -184,6 +192,8 @@ export class VirtioBlk implements VirtioDevice {
   readonly #rangeSectors = new Float64Array(MAX_RANGE_SEGMENTS);
   readonly #rangeCounts = new Float64Array(MAX_RANGE_SEGMENTS);
   #written = 0;
+  /** Bytes the last request moved without waiting (counted against SYNC_BUDGET). */
+  #movedSync = 0;
 
   /**
    * Creates the device on `options.backend`; attach it by passing it to a transport.
@@ -315,54 +325,90 @@ export class VirtioBlk implements VirtioDevice {
     this.#pendingCount = 0;
   }
 
+  /**
+   * Runs the queued requests in order. An async function runs synchronously up to its first
+   * await, so every request that completes without waiting (see {@link #complete}) completes
+   * inside the notification that queued it, up to SYNC_BUDGET bytes; then the rest goes on
+   * from the event loop.
+   */
   async #run(): Promise<void> {
     this.#running = true;
     try {
+      let budget = SYNC_BUDGET;
       while (this.#pendingCount > 0) {
         const ring = this.#pending;
         const chain = ring[this.#pendingHead]!;
         ring[this.#pendingHead] = null;
         this.#pendingHead = (this.#pendingHead + 1) % ring.length;
         this.#pendingCount--;
-        await this.#complete(chain);
+        this.#movedSync = 0;
+        const waiting = this.#complete(chain);
+        if (waiting !== undefined) {
+          await waiting;
+          budget = SYNC_BUDGET;
+        } else if ((budget -= this.#movedSync) <= 0 && this.#pendingCount > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          budget = SYNC_BUDGET;
+        }
       }
     } finally {
       this.#running = false;
     }
   }
 
-  async #complete(chain: DescriptorChain): Promise<void> {
+  /** Completes `chain`: at once, or (when the backend answers later) when the promise settles. */
+  #complete(chain: DescriptorChain): Promise<void> | undefined {
     const q = this.#queue!;
     // A request from before a reset must not reach the disk.
     if (!chain.live) {
       q.push(chain, 0);
-      return;
+      return undefined;
     }
     if (chain.writableLength === 0) {
       this.#host!.fail("MISSING_STATUS");
       q.push(chain, 0);
-      return;
+      return undefined;
     }
     this.#written = 0;
-    let status: number;
+    let status: number | Promise<number>;
     try {
-      status = await this.#perform(chain);
+      status = this.#perform(chain);
     } catch (e) {
-      status = VIRTIO_BLK.S_IOERR;
-      this.stats.backendErrors++;
-      this.stats.lastBackendError = e;
-      this.#written = 0;
+      status = this.#backendFailed(e);
     }
+    if (typeof status === "number") {
+      this.#finish(chain, status);
+      return undefined;
+    }
+    return status.then(
+      (s) => this.#finish(chain, s),
+      (e) => this.#finish(chain, this.#backendFailed(e)),
+    );
+  }
+
+  #backendFailed(e: unknown): number {
+    this.stats.backendErrors++;
+    this.stats.lastBackendError = e;
+    this.#written = 0;
+    return VIRTIO_BLK.S_IOERR;
+  }
+
+  #finish(chain: DescriptorChain, status: number): void {
     if (status === VIRTIO_BLK.S_IOERR) this.stats.ioErrors++;
     if (status === VIRTIO_BLK.S_UNSUPP) this.stats.unsupported++;
     this.#status[0] = status;
     chain.write(chain.writableLength - 1, this.#status);
     this.stats.requests++;
-    q.push(chain, this.#written + 1);
+    this.#queue!.push(chain, this.#written + 1);
   }
 
-  /** Runs one request; returns its status and leaves the data bytes written in #written. */
-  async #perform(chain: DescriptorChain): Promise<number> {
+  /**
+   * Runs one request; returns its status, or a promise of it when the backend answers later,
+   * and leaves the data bytes written in #written. Reads and writes on a backend with
+   * `readSync`/`writeSync` complete at once; flushes, discards and write-zeroes always wait
+   * for the backend's promise.
+   */
+  #perform(chain: DescriptorChain): number | Promise<number> {
     const B = VIRTIO_BLK;
     if (chain.read(0, this.#header) < 16) return B.S_IOERR;
     const h = this.#headerView;
@@ -370,27 +416,28 @@ export class VirtioBlk implements VirtioDevice {
     const sector = h.getUint32(12, true) * 2 ** 32 + h.getUint32(8, true);
     const dataIn = chain.writableLength - 1;
     const dataOut = chain.readableLength - 16;
+    const backend = this.#backend;
     switch (type) {
       case B.T_IN: {
         if (dataOut !== 0 || !this.#transferOk(sector, dataIn)) return B.S_IOERR;
         const buffer = this.#bounceOf(dataIn);
-        await this.#backend.read(sector * SECTOR, buffer);
-        this.#written = chain.write(0, buffer);
-        this.stats.bytesRead += dataIn;
-        return B.S_OK;
+        if (backend.readSync === undefined) return this.#readLater(chain, sector, buffer);
+        backend.readSync(sector * SECTOR, buffer);
+        this.#movedSync = dataIn;
+        return this.#readDone(chain, buffer);
       }
       case B.T_OUT: {
         if (this.readOnly || dataIn !== 0 || !this.#transferOk(sector, dataOut)) return B.S_IOERR;
         const buffer = this.#bounceOf(dataOut);
         chain.read(16, buffer);
-        await this.#backend.write(sector * SECTOR, buffer);
+        if (backend.writeSync === undefined) return this.#writeLater(sector, buffer);
+        backend.writeSync(sector * SECTOR, buffer);
+        this.#movedSync = dataOut;
         this.stats.bytesWritten += dataOut;
         return B.S_OK;
       }
       case B.T_FLUSH:
-        await this.#backend.flush();
-        this.stats.flushes++;
-        return B.S_OK;
+        return this.#flushLater();
       case B.T_GET_ID:
         if (dataOut !== 0) return B.S_IOERR;
         this.#written = chain.write(0, this.#id, 0, Math.min(dataIn, ID_BYTES));
@@ -398,10 +445,33 @@ export class VirtioBlk implements VirtioDevice {
       case B.T_DISCARD:
       case B.T_WRITE_ZEROES:
         if (this.readOnly) return B.S_IOERR;
-        return await this.#ranges(chain, type === B.T_DISCARD, dataOut, dataIn);
+        return this.#ranges(chain, type === B.T_DISCARD, dataOut, dataIn);
       default:
         return B.S_UNSUPP;
     }
+  }
+
+  #readDone(chain: DescriptorChain, buffer: Uint8Array): number {
+    this.#written = chain.write(0, buffer);
+    this.stats.bytesRead += buffer.length;
+    return VIRTIO_BLK.S_OK;
+  }
+
+  async #readLater(chain: DescriptorChain, sector: number, buffer: Uint8Array): Promise<number> {
+    await this.#backend.read(sector * SECTOR, buffer);
+    return this.#readDone(chain, buffer);
+  }
+
+  async #writeLater(sector: number, buffer: Uint8Array): Promise<number> {
+    await this.#backend.write(sector * SECTOR, buffer);
+    this.stats.bytesWritten += buffer.length;
+    return VIRTIO_BLK.S_OK;
+  }
+
+  async #flushLater(): Promise<number> {
+    await this.#backend.flush();
+    this.stats.flushes++;
+    return VIRTIO_BLK.S_OK;
   }
 
   #transferOk(sector: number, bytes: number): boolean {

@@ -11,6 +11,14 @@ import { VirtioError } from "./errors.ts";
  * it from the event loop, never inside a guest register access. A rejection reaches the guest
  * as VIRTIO_BLK_S_IOERR. The device issues one request at a time, in order.
  *
+ * A backend whose data is at hand (memory, a local file's page cache) may also offer
+ * `readSync` and `writeSync`: the device then completes reads and writes inside the guest's
+ * notification, without a trip through the event loop, which is what makes a queue-depth-one
+ * guest (`dd` with direct I/O) fast. They block the thread for as long as the copy or system
+ * call takes, so a backend that may wait (a network disk) leaves them out. A throw reaches
+ * the guest as VIRTIO_BLK_S_IOERR. The device calls them only while none of its Promises is
+ * pending.
+ *
  * @example
  * ```ts
  * import type { BlockBackend } from "@vmkit/virtio";
@@ -43,6 +51,10 @@ export interface BlockBackend {
   discard(offset: number, length: number): Promise<void>;
   /** The range reads back as zeros afterwards. */
   writeZeroes(offset: number, length: number): Promise<void>;
+  /** Optional: {@link BlockBackend.read} done before returning. */
+  readSync?(offset: number, target: Uint8Array): void;
+  /** Optional: {@link BlockBackend.write} done before returning. */
+  writeSync?(offset: number, source: Uint8Array): void;
 }
 
 /** Rejects unless `[offset, offset + length)` lies inside a disk of `size` bytes. */
@@ -120,14 +132,25 @@ export class MemoryBlockBackend implements BlockBackend {
 
   /** See {@link BlockBackend.read}. */
   read(offset: number, target: Uint8Array): Promise<void> {
-    return this.#op(false, offset, target.length, () => {
-      target.set(this.bytes.subarray(offset, offset + target.length));
-    });
+    return this.#op(false, offset, target.length, () => this.readSync(offset, target));
   }
 
   /** See {@link BlockBackend.write}. */
   write(offset: number, source: Uint8Array): Promise<void> {
-    return this.#op(true, offset, source.length, () => this.bytes.set(source, offset));
+    return this.#op(true, offset, source.length, () => this.writeSync(offset, source));
+  }
+
+  /** See {@link BlockBackend.readSync}. */
+  readSync(offset: number, target: Uint8Array): void {
+    checkRange(this.bytes.length, offset, target.length);
+    target.set(this.bytes.subarray(offset, offset + target.length));
+  }
+
+  /** See {@link BlockBackend.writeSync}. */
+  writeSync(offset: number, source: Uint8Array): void {
+    if (this.readOnly) throw new VirtioError("INVALID_STATE", "the disk is read-only");
+    checkRange(this.bytes.length, offset, source.length);
+    this.bytes.set(source, offset);
   }
 
   /** Nothing to make durable. */

@@ -137,3 +137,50 @@ Deno.test("host I/O errors reach the guest as IOERR: a closed file, a file that 
     await Deno.remove(path);
   }
 });
+
+Deno.test("readSync and writeSync: the file's bytes at once, with the same refusals as the Promise forms", async () => {
+  const path = await image(new Uint8Array(8192).fill(1));
+  try {
+    using disk = await FileBlockBackend.open(path);
+    disk.writeSync(1000, pattern(3000, 4));
+    const back = new Uint8Array(3000);
+    disk.readSync(1000, back);
+    assert.deepEqual(back, pattern(3000, 4));
+    assert.deepEqual((await Deno.readFile(path)).subarray(1000, 4000), pattern(3000, 4));
+    assert.throws(() => disk.readSync(8000, new Uint8Array(512)), isCode("OUT_OF_RANGE"));
+    assert.throws(() => disk.writeSync(-1, new Uint8Array(1)), isCode("OUT_OF_RANGE"));
+    // While a Promise operation is pending the file position is its own.
+    const pending = disk.read(0, new Uint8Array(512));
+    assert.throws(() => disk.readSync(0, new Uint8Array(512)), isCode("INVALID_STATE"));
+    await pending;
+    disk.readSync(0, new Uint8Array(512));
+    disk.close();
+    assert.throws(() => disk.readSync(0, new Uint8Array(512)), isCode("BACKEND_CLOSED"));
+    using ro = await FileBlockBackend.open(path, { readOnly: true });
+    assert.throws(() => ro.writeSync(0, new Uint8Array(512)), isCode("INVALID_STATE"));
+    ro.readSync(0, back.subarray(0, 512));
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("under virtio-blk a file disk completes reads and writes inside the notification; flushes later", async () => {
+  const path = await image(new Uint8Array(64 * 1024));
+  try {
+    using backend = await FileBlockBackend.open(path);
+    const rig = new BlkRig({ backend });
+    const w = rig.request(B.T_OUT, 2, 4096, { data: pattern(4096, 8) });
+    const r = rig.request(B.T_IN, 2, 4096);
+    rig.kick(0);
+    assert.equal(rig.queues[0].usedIdx, 2);
+    assert.deepEqual([rig.statusOf(w), rig.statusOf(r)], [B.S_OK, B.S_OK]);
+    assert.deepEqual(rig.mem.get(r.data, 4096), pattern(4096, 8));
+    const f = rig.request(B.T_FLUSH, 0, 0);
+    rig.kick(0);
+    assert.equal(rig.queues[0].usedIdx, 2, "fdatasync runs off the notification");
+    await usedReaches(rig, 3);
+    assert.equal(rig.statusOf(f), B.S_OK);
+  } finally {
+    await Deno.remove(path);
+  }
+});

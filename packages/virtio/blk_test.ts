@@ -86,8 +86,8 @@ Deno.test("OUT then IN: data round-trips through the disk, split across buffers"
   const data = pattern(4096);
   const w = rig.request(B.T_OUT, 8, 4096, { data, split: 1000 });
   rig.kick(0);
-  assert.equal(rig.queues[0].usedIdx, 0, "completion comes from the event loop");
-  await usedReaches(rig, 1);
+  // A backend with readSync/writeSync answers inside the notification.
+  assert.equal(rig.queues[0].usedIdx, 1, "completed inside the notification");
   assert.equal(rig.statusOf(w), B.S_OK);
   assert.deepEqual(backend.bytes.subarray(8 * 512, 8 * 512 + 4096), data);
   const r = rig.request(B.T_IN, 8, 4096, { split: 700 });
@@ -100,6 +100,96 @@ Deno.test("OUT then IN: data round-trips through the disk, split across buffers"
   assert.equal(rig.device.stats.bytesRead, 4096);
   assert.equal(rig.device.stats.bytesWritten, 4096);
   rig.mem.assertGuardsIntact();
+});
+
+Deno.test("a backend with only Promises completes from the event loop, in order", async () => {
+  const gated = new GatedBackend(MiB);
+  gated.open = true;
+  const rig = new BlkRig({ backend: gated });
+  const w = rig.request(B.T_OUT, 8, 1024, { data: pattern(1024, 3) });
+  const r = rig.request(B.T_IN, 8, 1024);
+  rig.kick(0);
+  assert.equal(rig.queues[0].usedIdx, 0, "nothing completes inside the notification");
+  await usedReaches(rig, 2);
+  assert.deepEqual(rig.queues[0].takeUsed().map((u) => u.id), [w.head, r.head]);
+  assert.deepEqual(rig.mem.get(r.data, 1024), pattern(1024, 3));
+});
+
+Deno.test("a synchronous backend's requests wait behind a flush in progress, then complete in order", async () => {
+  const inner = new MemoryBlockBackend(MiB);
+  const { promise: synced, resolve } = Promise.withResolvers<void>();
+  const calls: string[] = [];
+  const backend: BlockBackend = {
+    size: MiB,
+    readOnly: false,
+    read: (o, t) => inner.read(o, t),
+    write: (o, s) => inner.write(o, s),
+    readSync: (o, t) => {
+      calls.push("readSync");
+      inner.readSync(o, t);
+    },
+    writeSync: (o, s) => {
+      calls.push("writeSync");
+      inner.writeSync(o, s);
+    },
+    flush: () => {
+      calls.push("flush");
+      return synced;
+    },
+    discard: (o, l) => inner.discard(o, l),
+    writeZeroes: (o, l) => inner.writeZeroes(o, l),
+  };
+  const rig = new BlkRig({ backend });
+  const w = rig.request(B.T_OUT, 0, 512, { data: pattern(512, 9) });
+  const f = rig.request(B.T_FLUSH, 0, 0);
+  const r = rig.request(B.T_IN, 0, 512);
+  rig.kick(0);
+  assert.deepEqual(calls, ["writeSync", "flush"]);
+  assert.equal(rig.queues[0].usedIdx, 1, "the write completed at once, the flush waits");
+  for (let i = 0; i < 3; i++) await settle();
+  assert.equal(rig.queues[0].usedIdx, 1, "the read waits behind the flush");
+  resolve();
+  await usedReaches(rig, 3);
+  assert.deepEqual(calls, ["writeSync", "flush", "readSync"]);
+  assert.deepEqual(rig.queues[0].takeUsed().map((u) => u.id), [w.head, f.head, r.head]);
+  assert.deepEqual(rig.mem.get(r.data, 512), pattern(512, 9));
+});
+
+Deno.test("a notification moves at most 32 MiB synchronously; the rest follows from the event loop", async () => {
+  const rig = new BlkRig({ backend: new MemoryBlockBackend(64 * MiB) }, { ramSize: 48 * MiB });
+  const requests = [0, 1, 2, 3, 4].map((i) => rig.request(B.T_IN, i * 16384, 8 * MiB));
+  rig.kick(0);
+  assert.equal(rig.queues[0].usedIdx, 4, "32 MiB inside the notification");
+  await usedReaches(rig, 5);
+  assert.deepEqual(requests.map((r) => rig.statusOf(r)), Array(5).fill(B.S_OK));
+});
+
+Deno.test("a synchronous backend that throws: IOERR, and the disk keeps working", () => {
+  const inner = new MemoryBlockBackend(MiB);
+  let fail = true;
+  const backend: BlockBackend = {
+    size: MiB,
+    readOnly: false,
+    read: (o, t) => inner.read(o, t),
+    write: (o, s) => inner.write(o, s),
+    readSync: (o, t) => {
+      if (fail) throw new Error("EIO");
+      inner.readSync(o, t);
+    },
+    flush: () => inner.flush(),
+    discard: (o, l) => inner.discard(o, l),
+    writeZeroes: (o, l) => inner.writeZeroes(o, l),
+  };
+  const rig = new BlkRig({ backend });
+  const a = rig.request(B.T_IN, 0, 512);
+  rig.kick(0);
+  assert.equal(rig.statusOf(a), B.S_IOERR);
+  assert.equal(rig.device.stats.backendErrors, 1);
+  fail = false;
+  const b = rig.request(B.T_IN, 0, 512);
+  rig.kick(0);
+  assert.equal(rig.statusOf(b), B.S_OK);
+  assert.deepEqual(rig.queues[0].takeUsed().map((u) => u.len), [1, 513]);
 });
 
 Deno.test("requests inside indirect tables", async () => {

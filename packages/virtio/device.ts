@@ -8,7 +8,9 @@
  * Guest register accesses never block or await. A queue notification starts the work; a device
  * whose backend answers later (a Promise: a file read, a flush) writes the used ring and raises
  * its interrupt from the event loop when the answer arrives. So an {@link InterruptLine} may be
- * driven outside any guest access, and the VMM must wire it so that a sleeping vCPU wakes.
+ * driven outside any guest access, and the VMM must wire it so that a sleeping vCPU wakes. A
+ * device whose answer is at hand may also complete the work inside the notification (virtio-blk
+ * does with a backend that has `readSync`/`writeSync`).
  *
  * Every chain remembers the queue generation it was taken in. A device reset (a VMM reset, or
  * the driver writing 0 to the status register), disabling the queue, or the device entering

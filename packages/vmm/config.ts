@@ -7,6 +7,8 @@
  */
 
 import type { CpuModel, SliceCounter, UnicornLibrary } from "@vmkit/vcpu";
+import type { BlockBackend } from "@vmkit/virtio";
+import { VIRTIO_MMIO_SLOTS } from "./device_registry.ts";
 import { VmmError } from "./errors.ts";
 import { DEFAULT_RAM_SIZE, RAM_BASE } from "./platform.ts";
 
@@ -51,6 +53,32 @@ export interface GuestCall {
 }
 
 /**
+ * A virtio-blk disk of a {@link VirtualMachine}. The guest sees the disks in
+ * the order of {@link VmConfig.disks}: Linux names them /dev/vda, /dev/vdb, ...
+ *
+ * Ownership: the VM takes the backend once its constructor returns and
+ * closes it (its `close()` or `[Symbol.dispose]()`, whichever it has) when
+ * the VM closes; if the constructor throws, the backend stays the caller's.
+ *
+ * @example
+ * ```ts
+ * import type { DiskConfig } from "@vmkit/vmm";
+ * import { MemoryBlockBackend } from "@vmkit/virtio";
+ *
+ * const disk: DiskConfig = { backend: new MemoryBlockBackend(1 << 20), readOnly: true, serial: "scratch" };
+ * console.log(disk.backend.size); // 1048576
+ * ```
+ */
+export interface DiskConfig {
+  /** Where the data lives, e.g. `await FileBlockBackend.open(path)`. */
+  readonly backend: BlockBackend;
+  /** Refuse writes (the guest sees a read-only disk). Default: the backend's `readOnly`. */
+  readonly readOnly?: boolean;
+  /** What the guest reads as the disk's serial (VIRTIO_BLK_T_GET_ID), at most 20 bytes. */
+  readonly serial?: string;
+}
+
+/**
  * How to build a {@link VirtualMachine}.
  *
  * @example
@@ -88,6 +116,19 @@ export interface VmConfig {
   library?: UnicornLibrary;
   /** Guest console output. Default: discarded. */
   console?: ConsoleSink;
+  /**
+   * The device the guest's console is on. `pl011` (default): the UART,
+   * command line `console=ttyAMA0 earlycon`. `virtio`: a virtio-console
+   * (Linux's hvc0) whose output goes to {@link VmConfig.console} and which
+   * {@link VirtualMachine.sendInput} feeds; the default command line becomes
+   * `console=hvc0`. The UART stays in the machine either way, and what it
+   * transmits goes to the console sink too.
+   */
+  consoleDevice?: "pl011" | "virtio";
+  /** virtio-blk disks, in the order the guest enumerates them. Default none. */
+  disks?: readonly DiskConfig[];
+  /** A virtio-rng entropy device (Linux's /dev/hwrng). Default true. */
+  rng?: boolean;
   /**
    * Diagnostics from the VMM, one line each. Lines the guest can trigger
    * over and over (reboots, refused calls) are rate-limited per kind.
@@ -215,6 +256,12 @@ export interface NormalizedConfig {
   readonly clock: "host" | "virtual";
   /** See {@link VmConfig.onReset}. */
   readonly onReset: "restart" | "exit";
+  /** See {@link VmConfig.consoleDevice}. */
+  readonly consoleDevice: "pl011" | "virtio";
+  /** See {@link VmConfig.disks}. */
+  readonly disks: readonly DiskConfig[];
+  /** See {@link VmConfig.rng}. */
+  readonly rng: boolean;
 }
 
 const MIN_RAM = 16 * 1024 * 1024;
@@ -291,6 +338,12 @@ export function normalizeConfig(config: VmConfig): NormalizedConfig {
     }
     return value;
   };
+  if (config.rng !== undefined && typeof config.rng !== "boolean") {
+    throw new VmmError(
+      "BAD_CONFIG",
+      `rng must be true or false, got ${JSON.stringify(config.rng)}`,
+    );
+  }
   return {
     memorySize,
     memoryBase,
@@ -299,5 +352,42 @@ export function normalizeConfig(config: VmConfig): NormalizedConfig {
     psciMethod: oneOf("psciMethod", config.psciMethod, ["hvc", "smc"], "hvc"),
     clock: oneOf("clock", config.clock, ["host", "virtual"], "host"),
     onReset: oneOf("onReset", config.onReset, ["restart", "exit"], "restart"),
+    consoleDevice: oneOf("consoleDevice", config.consoleDevice, ["pl011", "virtio"], "pl011"),
+    disks: checkDisks(config.disks),
+    rng: config.rng ?? true,
   };
+}
+
+/** The transports a VM can have besides the disks: a console and an entropy device. */
+const OTHER_VIRTIO_DEVICES = 2;
+
+function checkDisks(disks: readonly DiskConfig[] | undefined): readonly DiskConfig[] {
+  if (disks === undefined) return [];
+  if (!Array.isArray(disks)) throw new VmmError("BAD_CONFIG", "disks must be an array");
+  const most = VIRTIO_MMIO_SLOTS - OTHER_VIRTIO_DEVICES;
+  if (disks.length > most) {
+    throw new VmmError("BAD_CONFIG", `at most ${most} disks, got ${disks.length}`);
+  }
+  disks.forEach((d, i) => {
+    const b = d?.backend;
+    if (
+      typeof b?.read !== "function" || typeof b.write !== "function" ||
+      typeof b.flush !== "function" || !Number.isSafeInteger(b.size)
+    ) {
+      throw new VmmError("BAD_CONFIG", `disk ${i}: backend is not a BlockBackend`);
+    }
+    if (d.readOnly !== undefined && typeof d.readOnly !== "boolean") {
+      throw new VmmError("BAD_CONFIG", `disk ${i}: readOnly must be true or false`);
+    }
+    if (d.readOnly === false && b.readOnly) {
+      throw new VmmError("BAD_CONFIG", `disk ${i}: its backend is read-only, readOnly: false`);
+    }
+    if (d.serial !== undefined && new TextEncoder().encode(String(d.serial)).length > 20) {
+      throw new VmmError(
+        "BAD_CONFIG",
+        `disk ${i}: serial ${JSON.stringify(d.serial)} is over 20 bytes`,
+      );
+    }
+  });
+  return [...disks];
 }

@@ -17,6 +17,8 @@ function vm(config: VmConfig = {}) {
     library,
     console: { write: (b) => out += new TextDecoder().decode(b) },
     onLog: (m) => logs.push(m),
+    // No entropy device: these guests use the first virtio-mmio slot for their own devices.
+    rng: false,
     ...config,
   });
   return { machine, output: () => out, logs };

@@ -24,6 +24,7 @@
 export { VirtualMachine } from "./virtual_machine.ts";
 export {
   type ConsoleSink,
+  type DiskConfig,
   type GuestCall,
   type ImageLoader,
   type LinuxImages,
@@ -37,6 +38,12 @@ export {
 export { Lifecycle, type VmRequest, type VmState } from "./lifecycle.ts";
 export { type CpuPower, CpuStates } from "./cpu_states.ts";
 export { GuestTime } from "./run_loop.ts";
+export {
+  VIRTIO_CONSOLE_CMDLINE,
+  VirtioDevices,
+  type VirtioDevicesOptions,
+  type VirtioDisk,
+} from "./virtio_devices.ts";
 export type { Device, DevicePlacement, InterruptLine, MmioDevice } from "./device.ts";
 export {
   DeviceRegistry,

@@ -35,7 +35,6 @@ import { EventLoopYield } from "./event_loop.ts";
 import { EXIT_DEVICE_BASE, EXIT_DEVICE_SIZE, ExitStatusDevice } from "./exit_device.ts";
 import { Lifecycle, type VmState } from "./lifecycle.ts";
 import {
-  DEFAULT_CMDLINE,
   GICC_BASE,
   GICC_SIZE,
   GICD_BASE,
@@ -52,6 +51,8 @@ import { RateLimitedLog } from "./rate_limited_log.ts";
 import { type ReferenceApi, referenceApi } from "./reference_api.ts";
 import { GuestTime, runLoop, type RunLoopHost, type RunOutcome } from "./run_loop.ts";
 import { CpuStates } from "./cpu_states.ts";
+import { RamGuestMemory } from "@vmkit/virtio";
+import { VirtioDevices } from "./virtio_devices.ts";
 
 const CONSOLE_BUFFER = 4096;
 
@@ -79,6 +80,8 @@ export class VirtualMachine implements Disposable {
   readonly uart: Pl011;
   /** The device through which a guest ends the run with a status of its own. */
   readonly exitDevice: ExitStatusDevice;
+  /** The virtio devices: disks, the virtio console, the entropy device (`virtio_devices.ts`). */
+  readonly virtio: VirtioDevices;
   /**
    * The device registry: windows, interrupts, mappings, device-tree nodes
    * and resets. Add devices before the VM runs (while it is created or ready).
@@ -225,6 +228,11 @@ export class VirtualMachine implements Disposable {
         spis: [],
         device: this.exitDevice,
       });
+      this.virtio = new VirtioDevices(this.devices, {
+        ...c,
+        memory: new RamGuestMemory(this.ram.base, this.ram.bytes),
+        console: (bytes) => bytes.forEach((b) => this.#emit(b)),
+      });
     } catch (e) {
       group?.close();
       if (this.#ownsLibrary) this.#library.close();
@@ -316,7 +324,7 @@ export class VirtualMachine implements Disposable {
         throw loadError(e, "device tree");
       }
     } else {
-      dtb = this.deviceTree(images.cmdline ?? DEFAULT_CMDLINE);
+      dtb = this.deviceTree(images.cmdline ?? this.virtio.defaultCmdline);
     }
     const initrd = images.initrd;
     const load = (): LinuxBootPlan => {
@@ -426,12 +434,13 @@ export class VirtualMachine implements Disposable {
   }
 
   /**
-   * Queues console input for the guest and wakes it if it is idle. The UART
-   * holds it until the guest is ready to read (see `Pl011`).
+   * Queues console input for the guest's console device (the UART, or the
+   * virtio-console with `consoleDevice: "virtio"`), which holds it until the
+   * guest reads, and wakes the guest if it is idle.
    */
   sendInput(bytes: Uint8Array): void {
     this.#life.require("send input", "created", "ready", "running");
-    this.uart.receive(bytes);
+    if (!this.virtio.receive(bytes)) this.uart.receive(bytes);
     this.#events.wake();
   }
 
@@ -628,6 +637,7 @@ export class VirtualMachine implements Disposable {
     this.#events[Symbol.dispose]();
     this.#group.close();
     if (this.#ownsLibrary) this.#library.close();
+    this.virtio.close();
   }
 
   /** Same as {@link close}. */

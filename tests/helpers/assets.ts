@@ -45,3 +45,8 @@ export function bareMetalGuest(name: string): Asset {
 export function linuxGuestProgram(name: string): Asset {
   return asset(`${ROOT}guests/build/linux/${name}`, "make -C guests");
 }
+
+/** The kernel modules the virtio guests load (`modules/` beside the kernel, same package). */
+export function kernelModules(): Asset {
+  return asset(`${GUEST_DIR}/modules/modules.json`, "deno run -A scripts/fetch_guests.ts");
+}

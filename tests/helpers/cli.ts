@@ -21,6 +21,8 @@ export class CliProcess implements AsyncDisposable {
       args: [
         "run",
         "--allow-read",
+        // Writable disk images (--disk) are opened for writing.
+        "--allow-write",
         "--allow-env",
         "--allow-ffi",
         `${ROOT}apps/cli/main.ts`,
@@ -87,6 +89,11 @@ export class CliProcess implements AsyncDisposable {
       }
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /** Sends `signal` to the process (SIGKILL: as if the host crashed under it). */
+  kill(signal: Deno.Signal): void {
+    this.#child.kill(signal);
   }
 
   /** Waits for the process to end; returns its exit code. */
