@@ -49,7 +49,7 @@ Run "vmkit COMMAND --help" for a command's options.
 
 const COMMON_OPTIONS = `  -m, --mem SIZE         RAM size, e.g. 256M or 1G (default 256M)
       --cpu MODEL        cortex-a72 (default), cortex-a53 or cortex-a57
-      --smp N            CPUs described to the guest, 1-8 (one runs; default 1)
+      --smp N            vCPUs, 1-8 (default 1)
       --clock MODE       host (default): guest time is host time;
                          virtual: idle periods are skipped
       --timeout SECONDS  give up after this much wall time (exit status 1)
@@ -157,8 +157,12 @@ function commonOptions(values: Values): CommonOptions {
   if (values.cpu !== undefined) config.cpuModel = String(values.cpu) as CpuModel;
   if (values.smp !== undefined) {
     const n = Number(values.smp);
-    if (!Number.isInteger(n)) {
-      throw new UsageError(`--smp: ${JSON.stringify(values.smp)} is not a whole number`);
+    if (!/^\d+$/.test(String(values.smp)) || n < 1 || n > 8) {
+      throw new UsageError(
+        `--smp: expected a number of vCPUs from 1 to 8 (the GICv2 limit), got ${
+          JSON.stringify(values.smp)
+        }`,
+      );
     }
     config.cpus = n;
   }

@@ -15,6 +15,8 @@
  * were lost. The guest is ready when it unmasks a receive interrupt (what
  * Linux does right after that drain), or when it polls the flag register
  * many times in a row without touching anything else (a polling reader).
+ * When it masks them again (a port closed, or throttled), the bytes it did not
+ * read go back to the front of the queue.
  *
  * @module
  */
@@ -320,10 +322,21 @@ export class Pl011 {
       case PL011.IFLS:
         this.#ifls = value & 0x3f;
         break;
-      case PL011.IMSC:
+      case PL011.IMSC: {
+        const rx = PL011_INT.RX | PL011_INT.RT;
+        const wasReady = (this.#imsc & rx) !== 0;
         this.#imsc = value & 0x7ff;
-        if ((this.#imsc & (PL011_INT.RX | PL011_INT.RT)) !== 0) this.#openInput();
+        const ready = (this.#imsc & rx) !== 0;
+        if (ready) this.#openInput();
+        else if (wasReady && this.#holdInput) {
+          // The driver stopped receiving (its port closed, or it throttles):
+          // Linux drains the FIFO when the port opens again, so what it did
+          // not read waits in the host queue until then.
+          this.#inputOpen = false;
+          this.#flushRx();
+        }
         break;
+      }
       case PL011.ICR:
         this.#latched &= ~value;
         break;

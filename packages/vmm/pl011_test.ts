@@ -152,6 +152,31 @@ Deno.test("pl011: early input waits until the guest unmasks a receive interrupt 
   assert.equal(dev.inputOpen, false);
 });
 
+Deno.test("pl011: bytes a driver did not read before it closed its port wait for the next open", () => {
+  const { dev } = uart(true);
+  dev.write(PL011.LCR_H, 4, LCR_H_FEN);
+  dev.write(PL011.CR, 4, 0x301);
+  const drainThenUnmask = () => {
+    let drained = 0;
+    for (let i = 0; i < 32; i++) {
+      if (dev.read(PL011.FR, 4) & FR_RXFE) break;
+      dev.read(PL011.DR, 4);
+      drained++;
+    }
+    dev.write(PL011.IMSC, 4, PL011_INT.RX | PL011_INT.RT);
+    return drained;
+  };
+  // Linux opens the console once before /init and closes it again, then /init opens it.
+  assert.equal(drainThenUnmask(), 0);
+  dev.receive(new TextEncoder().encode("nproc\ncat /proc/interrupts\npoweroff -f\n"));
+  dev.write(PL011.IMSC, 4, 0);
+  assert.equal(dev.inputOpen, false);
+  assert.equal(drainThenUnmask(), 0, "the second drain finds the FIFO empty");
+  let got = "";
+  while ((dev.read(PL011.FR, 4) & FR_RXFE) === 0) got += String.fromCharCode(dev.read(PL011.DR, 4));
+  assert.equal(got, "nproc\ncat /proc/interrupts\npoweroff -f\n");
+});
+
 Deno.test("pl011: a guest polling the flag register gets input without enabling interrupts", () => {
   const { dev } = uart(true);
   dev.receive(new TextEncoder().encode("x"));
