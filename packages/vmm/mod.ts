@@ -38,6 +38,8 @@ export {
 export { Lifecycle, type VmRequest, type VmState } from "./lifecycle.ts";
 export { type CpuPower, CpuStates } from "./cpu_states.ts";
 export { GuestTime } from "./run_loop.ts";
+export { ConsoleBuffer } from "./console_buffer.ts";
+export { GuestCalls, type GuestCallsOptions } from "./guest_calls.ts";
 export {
   VIRTIO_CONSOLE_CMDLINE,
   VirtioDevices,

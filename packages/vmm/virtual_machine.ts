@@ -19,8 +19,6 @@ import {
 import { Gicv2, VirqController } from "@vmkit/vgic";
 import { type CpuModel, UnicornLibrary, type Vcpu, VcpuGroup } from "@vmkit/vcpu";
 import {
-  type ConsoleSink,
-  type GuestCall,
   type ImageLoader,
   type LinuxImages,
   normalizeConfig,
@@ -46,15 +44,14 @@ import {
   VIRTUAL_TIMER_INTID,
 } from "./platform.ts";
 import { Pl011 } from "./pl011.ts";
-import { handlePsci, PSCI_RET, type PsciPlatform } from "./psci.ts";
+import { GuestCalls } from "./guest_calls.ts";
+import { ConsoleBuffer } from "./console_buffer.ts";
 import { RateLimitedLog } from "./rate_limited_log.ts";
 import { type ReferenceApi, referenceApi } from "./reference_api.ts";
 import { GuestTime, runLoop, type RunLoopHost, type RunOutcome } from "./run_loop.ts";
 import { CpuStates } from "./cpu_states.ts";
 import { RamGuestMemory } from "@vmkit/virtio";
 import { VirtioDevices } from "./virtio_devices.ts";
-
-const CONSOLE_BUFFER = 4096;
 
 /**
  * A whole machine. Several can live in one process; nothing is shared
@@ -104,15 +101,12 @@ export class VirtualMachine implements Disposable {
   readonly #library: UnicornLibrary;
   readonly #ownsLibrary: boolean;
   readonly #events = new EventLoopYield();
-  readonly #console: ConsoleSink | undefined;
-  readonly #out = new Uint8Array(CONSOLE_BUFFER);
-  #outLength = 0;
+  readonly #out: ConsoleBuffer;
   readonly #onLog: (message: string) => void;
   readonly #guestLog: RateLimitedLog;
-  readonly #onCall: ((call: GuestCall) => bigint | undefined) | undefined;
   readonly #onReset: "restart" | "exit";
   readonly #channelAcks = new Map<number, () => void>();
-  readonly #psci: PsciPlatform;
+  readonly #calls: GuestCalls;
   readonly #group: VcpuGroup;
   readonly #time: GuestTime;
   // The vCPU a boot (and a reboot) starts.
@@ -136,10 +130,9 @@ export class VirtualMachine implements Disposable {
     this.psciMethod = c.psciMethod;
     this.clock = c.clock;
     this.#onReset = c.onReset;
-    this.#console = config.console;
+    this.#out = new ConsoleBuffer(config.console);
     this.#onLog = config.onLog ?? (() => {});
     this.#guestLog = new RateLimitedLog(this.#onLog);
-    this.#onCall = config.onCall;
     this.#ownsLibrary = config.library === undefined;
     this.#library = config.library ?? UnicornLibrary.open();
     let group: VcpuGroup | undefined;
@@ -211,7 +204,7 @@ export class VirtualMachine implements Disposable {
         size: UART_SIZE,
         spis: [UART_SPI],
         device: ({ lines }) =>
-          new Pl011({ onTransmit: (byte) => this.#emit(byte), interrupt: lines[0] }),
+          new Pl011({ onTransmit: (byte) => this.#out.emit(byte), interrupt: lines[0] }),
       }).device as Pl011;
       this.exitDevice = new ExitStatusDevice((request) => {
         this.#life.request(
@@ -231,7 +224,7 @@ export class VirtualMachine implements Disposable {
       this.virtio = new VirtioDevices(this.devices, {
         ...c,
         memory: new RamGuestMemory(this.ram.base, this.ram.bytes),
-        console: (bytes) => bytes.forEach((b) => this.#emit(b)),
+        console: (bytes) => bytes.forEach((b) => this.#out.emit(b)),
       });
     } catch (e) {
       group?.close();
@@ -239,30 +232,15 @@ export class VirtualMachine implements Disposable {
       throw e;
     }
     this.cpuStates.reset(0);
-    const states = this.cpuStates;
-    const ram = this.ram;
-    this.#psci = {
-      cpuCount: c.cpus,
-      affinity: (index) => states.affinity(index),
-      cpuOn: (index, entry, context) => {
-        // The entry point must be code in RAM the new CPU can run.
-        if (entry < BigInt(ram.base) || entry >= BigInt(ram.base + ram.bytes.byteLength)) {
-          return PSCI_RET.INVALID_PARAMETERS;
-        }
-        const vcpu = this.vcpus[index];
-        vcpu.reset();
-        vcpu.setEntry(entry, context);
-        states.turnOn(index);
-        return PSCI_RET.SUCCESS;
-      },
-      cpuOff: (index) => {
-        states.turnOff(index);
-        return PSCI_RET.SUCCESS;
-      },
-      cpuStandby: (index) => states.wait(index),
-      systemOff: () => this.#life.request({ kind: "poweroff", status: 0 }),
-      systemReset: () => this.#life.request({ kind: "reset" }),
-    };
+    this.#calls = new GuestCalls({
+      vcpus: this.vcpus,
+      states: this.cpuStates,
+      ram: this.ram,
+      conduit: c.psciMethod,
+      onCall: config.onCall,
+      request: (kind) =>
+        this.#life.request(kind === "reset" ? { kind } : { kind: "poweroff", status: 0 }),
+    });
   }
 
   /** Where the VM is in its lifecycle (`lifecycle.ts`). */
@@ -522,7 +500,7 @@ export class VirtualMachine implements Disposable {
     try {
       outcome = await runLoop(this.#loopHost, timeout === undefined ? Infinity : started + timeout);
     } finally {
-      this.#flushConsole();
+      this.#out.flush();
       this.#guestLog.flush();
       const closing = this.#closeAfterRun;
       this.#life.clearEnd();
@@ -550,32 +528,15 @@ export class VirtualMachine implements Disposable {
       life: this.#life,
       events: this.#events,
       time: this.#time,
-      guestCall: (vcpu, exit) =>
-        this.#onGuestCall(vcpu, exit.reason as "hvc" | "smc", exit.imm, exit.args),
+      guestCall: (vcpu, exit) => this.#calls.answer(vcpu, exit),
       reboot: (clear) => this.#reboot(clear),
       boot: (entry, x0) => this.#boot(entry, x0),
       onReset: () => this.#onReset,
-      flushConsole: () => this.#flushConsole(),
+      flushConsole: () => this.#out.flush(),
       log: (kind, message) => this.#guestLog.log(kind, message),
     };
   }
   #loopHostCache: RunLoopHost | undefined;
-
-  #onGuestCall(vcpu: Vcpu, conduit: "hvc" | "smc", imm: number, args: BigUint64Array): void {
-    if (this.#onCall) {
-      const answer = this.#onCall({ conduit, imm, args, cpu: vcpu.id });
-      if (answer !== undefined) {
-        vcpu.setX(0, answer);
-        return;
-      }
-    }
-    if (conduit !== this.psciMethod || imm !== 0) {
-      vcpu.setX(0, BigInt.asUintN(64, BigInt(PSCI_RET.NOT_SUPPORTED)));
-      return;
-    }
-    const result = handlePsci(args, vcpu.id, this.#psci);
-    if (result.returns) vcpu.setX(0, result.x0);
-  }
 
   // A fresh register context at `entry` on the boot vCPU, every other vCPU
   // off: nothing of the previous boot's CPU state or translated code survives.
@@ -597,19 +558,6 @@ export class VirtualMachine implements Disposable {
     this.#boot(entry, x0);
     // A run parked in an idle wait must look at the new state.
     this.#events.wake();
-  }
-
-  #emit(byte: number): void {
-    if (!this.#console) return;
-    this.#out[this.#outLength++] = byte;
-    if (this.#outLength === CONSOLE_BUFFER) this.#flushConsole();
-  }
-
-  #flushConsole(): void {
-    if (this.#outLength === 0 || !this.#console) return;
-    const chunk = this.#out.slice(0, this.#outLength);
-    this.#outLength = 0;
-    this.#console.write(chunk);
   }
 
   #closeAfterRun = false;

@@ -1,0 +1,89 @@
+/**
+ * The VM's answer to the guest's HVC and SMC calls: the embedder's own
+ * handler first, then PSCI on the configured conduit, with the vCPUs' power
+ * states behind it; anything else is NOT_SUPPORTED.
+ *
+ * @module
+ */
+
+import type { Vcpu, VcpuExit } from "@vmkit/vcpu";
+import type { GuestCall } from "./config.ts";
+import type { CpuStates } from "./cpu_states.ts";
+import { handlePsci, PSCI_RET, type PsciPlatform } from "./psci.ts";
+
+/** What {@link GuestCalls} needs from its VM. */
+export interface GuestCallsOptions {
+  /** The vCPUs, by id. */
+  readonly vcpus: readonly Vcpu[];
+  /** Their power states, which CPU_ON, CPU_OFF and standby change. */
+  readonly states: CpuStates;
+  /** Guest RAM, where a CPU_ON entry point must lie. */
+  readonly ram: { readonly base: number; readonly bytes: Uint8Array };
+  /** The PSCI conduit. */
+  readonly conduit: "hvc" | "smc";
+  /** The embedder's handler: a value answers the call (x0). */
+  readonly onCall?: (call: GuestCall) => bigint | undefined;
+  /** SYSTEM_OFF (`poweroff`) and SYSTEM_RESET (`reset`). */
+  readonly request: (kind: "poweroff" | "reset") => void;
+}
+
+/**
+ * Answers guest calls for one VM.
+ *
+ * @example
+ * ```ts ignore
+ * const calls = new GuestCalls({ vcpus, states, ram, conduit: "hvc", request: (k) => ask(k) });
+ * calls.answer(vcpu, exit); // after an "hvc" exit
+ * ```
+ */
+export class GuestCalls {
+  readonly #options: GuestCallsOptions;
+  readonly #psci: PsciPlatform;
+
+  /** Answers for the VM the options describe. */
+  constructor(options: GuestCallsOptions) {
+    this.#options = options;
+    const { vcpus, states, ram } = options;
+    this.#psci = {
+      cpuCount: vcpus.length,
+      affinity: (index) => states.affinity(index),
+      cpuOn: (index, entry, context) => {
+        // The entry point must be code in RAM the new CPU can run.
+        if (entry < BigInt(ram.base) || entry >= BigInt(ram.base + ram.bytes.byteLength)) {
+          return PSCI_RET.INVALID_PARAMETERS;
+        }
+        const vcpu = vcpus[index];
+        vcpu.reset();
+        vcpu.setEntry(entry, context);
+        states.turnOn(index);
+        return PSCI_RET.SUCCESS;
+      },
+      cpuOff: (index) => {
+        states.turnOff(index);
+        return PSCI_RET.SUCCESS;
+      },
+      cpuStandby: (index) => states.wait(index),
+      systemOff: () => options.request("poweroff"),
+      systemReset: () => options.request("reset"),
+    };
+  }
+
+  /** Answers the call `vcpu` made (its exit was `hvc` or `smc`): sets x0 unless the call does not return. */
+  answer(vcpu: Vcpu, exit: VcpuExit): void {
+    const conduit = exit.reason as "hvc" | "smc";
+    const { onCall } = this.#options;
+    if (onCall) {
+      const answer = onCall({ conduit, imm: exit.imm, args: exit.args, cpu: vcpu.id });
+      if (answer !== undefined) {
+        vcpu.setX(0, answer);
+        return;
+      }
+    }
+    if (conduit !== this.#options.conduit || exit.imm !== 0) {
+      vcpu.setX(0, BigInt.asUintN(64, BigInt(PSCI_RET.NOT_SUPPORTED)));
+      return;
+    }
+    const result = handlePsci(exit.args, vcpu.id, this.#psci);
+    if (result.returns) vcpu.setX(0, result.x0);
+  }
+}
