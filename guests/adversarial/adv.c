@@ -30,10 +30,14 @@ void gic_init(void)
 	mmio_write32(GICD_BASE + GICD_CTLR, 0);
 	u32 lines = 32 * ((mmio_read32(GICD_BASE + GICD_TYPER) & 0x1f) + 1);
 	for (u32 i = 0; i < lines / 32; i++) {
+		mmio_write32(GICD_BASE + GICD_IGROUPR + 4 * i, 0);
 		mmio_write32(GICD_BASE + GICD_ICENABLER + 4 * i, 0xffffffff);
 		mmio_write32(GICD_BASE + GICD_ICPENDR + 4 * i, 0xffffffff);
 		mmio_write32(GICD_BASE + GICD_ICACTIVER + 4 * i, 0xffffffff);
 	}
+	/* SGIs pending from each source are cleared here, not through ICPENDR. */
+	for (u32 i = 0; i < 4; i++)
+		mmio_write32(GICD_BASE + GICD_CPENDSGIR + 4 * i, 0xffffffff);
 	for (u32 i = 0; i < lines / 4; i++)
 		mmio_write32(GICD_BASE + GICD_IPRIORITYR + 4 * i, 0x80808080);
 	mmio_write32(GICC_BASE + GICC_PMR, 0xff);
@@ -47,15 +51,15 @@ void gic_enable(u32 intid)
 	mmio_write32(GICD_BASE + GICD_ISENABLER + 4 * (intid / 32), 1u << (intid % 32));
 }
 
-void map_block_2m(u64 pa, int exec)
+void map_block_2m(u64 va, u64 pa, int exec)
 {
-	u64 *l1 = pt_entry(pa, 0);
+	u64 *l1 = pt_entry(va, 0);
 	if ((*l1 & 3) != PTE_TABLE)
 		pt_set(l1, (u64)pt_alloc() | PTE_TABLE);
-	u64 *l2 = pt_entry(pa, 1);
+	u64 *l2 = pt_entry(va, 1);
 	if ((*l2 & 3) != PTE_TABLE)
 		pt_set(l2, (u64)pt_alloc() | PTE_TABLE);
 	u64 attrs = PTE_NORMAL | PTE_SH_INNER | PTE_AF | PTE_UXN | (exec ? 0 : PTE_PXN);
-	pt_set(pt_entry(pa, 2), pa | PTE_BLOCK | attrs);
-	tlb_flush_va(pa);
+	pt_set(pt_entry(va, 2), pa | PTE_BLOCK | attrs);
+	tlb_flush_va(va);
 }

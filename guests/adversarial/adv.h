@@ -18,12 +18,14 @@
 #define GICD_CTLR 0x000
 #define GICD_TYPER 0x004
 #define GICD_IIDR 0x008
+#define GICD_IGROUPR 0x080
 #define GICD_ISENABLER 0x100
 #define GICD_ICENABLER 0x180
 #define GICD_ICPENDR 0x280
 #define GICD_ICACTIVER 0x380
 #define GICD_IPRIORITYR 0x400
 #define GICD_SGIR 0xf00
+#define GICD_CPENDSGIR 0xf10
 #define GICC_CTLR 0x000
 #define GICC_PMR 0x004
 #define GICC_BPR 0x008
@@ -86,8 +88,9 @@ void log_u64(u64 v);
 u64 smc_call(u64 fid, u64 a1, u64 a2, u64 a3);
 
 /*
- * Distributor and CPU interface on, every interrupt disabled and inactive,
- * priority mask open; then the given PPIs/SGIs enabled at priority 0x80.
+ * Distributor and CPU interface on for group 0, every interrupt in group 0,
+ * disabled, not pending and inactive at priority 0x80, priority mask open;
+ * gic_enable then enables one.
  */
 void gic_init(void);
 void gic_enable(u32 intid);
@@ -101,10 +104,11 @@ static inline void gic_eoi(u32 iar)
 }
 
 /*
- * Maps the 2 MiB block of guest-physical space at pa (2 MiB aligned, below
- * 2^39) at the same virtual address: Normal memory, EL1 read/write, EL1 may
- * execute it when exec is set. Builds the tables it needs.
+ * Maps the 2 MiB block of guest-physical space at pa (2 MiB aligned) at the
+ * virtual address va (2 MiB aligned, outside the first GiB, below 2^48):
+ * Normal memory, EL1 read/write, EL1 may execute it when exec is set.
+ * Builds the tables it needs.
  */
-void map_block_2m(u64 pa, int exec);
+void map_block_2m(u64 va, u64 pa, int exec);
 
 #endif /* ADV_H */
