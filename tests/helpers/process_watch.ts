@@ -17,6 +17,27 @@ export function rssKiB(pid: number): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * Resident KiB of the read-write-execute mappings of `pid` (the engine's
+ * buffer of translated code, which the vCPU empties when it fills), or
+ * `undefined` once the process is gone.
+ */
+export function executableRssKiB(pid: number): number | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`/proc/${pid}/smaps`);
+  } catch {
+    return undefined;
+  }
+  let kib = 0, inside = false;
+  for (const line of text.split("\n")) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ (\S{4}) /.exec(line);
+    if (header) inside = header[1] === "rwxp";
+    else if (inside && line.startsWith("Rss:")) kib += Number(/(\d+)/.exec(line)![1]);
+  }
+  return kib;
+}
+
 /** Parent pid of `pid`, or `undefined` if it is gone. */
 function parentOf(pid: number): number | undefined {
   try {
@@ -64,6 +85,8 @@ export interface RssSample {
   /** Milliseconds since sampling started. */
   readonly ms: number;
   readonly kib: number;
+  /** Of which translated code (see {@link executableRssKiB}), when asked for. */
+  readonly executableKib?: number;
 }
 
 /** Samples VmRSS of a process every `intervalMs` until stopped or the process is gone. */
@@ -72,9 +95,12 @@ export class RssSampler implements Disposable {
   readonly #pid: number;
   readonly #started = performance.now();
   readonly #timer: ReturnType<typeof setInterval>;
+  readonly #executable: boolean;
 
-  constructor(pid: number, intervalMs = 100) {
+  /** `executable`: also read how much of it is translated code (slower: reads smaps). */
+  constructor(pid: number, intervalMs = 100, options: { executable?: boolean } = {}) {
     this.#pid = pid;
+    this.#executable = options.executable ?? false;
     this.sample();
     this.#timer = setInterval(() => this.sample(), intervalMs);
   }
@@ -83,7 +109,8 @@ export class RssSampler implements Disposable {
   sample(): RssSample | undefined {
     const kib = rssKiB(this.#pid);
     if (kib === undefined) return undefined;
-    const s = { ms: performance.now() - this.#started, kib };
+    const executableKib = this.#executable ? executableRssKiB(this.#pid) : undefined;
+    const s = { ms: performance.now() - this.#started, kib, executableKib };
     this.samples.push(s);
     return s;
   }
