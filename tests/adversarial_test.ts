@@ -51,6 +51,7 @@ for (const { name, what } of BOUNDED) {
       assertHostEnded(status, vm.process.stderr, { code: 0, line: /the guest powered off/ });
       assertAllPassed(vm.process.stdout);
       assertRssBound(vm, MEM_MIB);
+      console.log(`${name}: peak RSS ${vm.rss.peakMiB.toFixed(1)} MiB`);
     },
   });
 }
