@@ -24,7 +24,7 @@ export const SOAK_SLOPE_LIMIT_MIB_PER_MIN: number = 1e6 / 2 ** 20;
 
 /** What to run. */
 export interface SoakOptions {
-  /** Minutes of load, from the moment `/init` runs. */
+  /** Minutes of load (after `/init` has touched the guest's RAM). */
   minutes: number;
   /** Minutes of load left out of the slope. */
   warmupMinutes: number;
@@ -32,7 +32,7 @@ export interface SoakOptions {
   sampleSeconds: number;
   /** Guest RAM in MiB. */
   memMiB: number;
-  /** Called with each sample: minutes since `/init`, RSS and translated code in MiB. */
+  /** Called with each sample: minutes of load, RSS and translated code in MiB. */
   onSample?: (minutes: number, mib: number, codeMiB: number) => void;
 }
 
@@ -43,7 +43,7 @@ export interface SoakResult {
   stderr: string;
   /** The guest console. */
   console: string;
-  /** Samples: minutes since `/init` ran, RSS and the translated code within it in MiB. */
+  /** Samples: minutes of load, RSS and the translated code within it in MiB. */
   samples: { minutes: number; mib: number; codeMiB: number }[];
   /** Slope of the samples after the warm-up, MiB per minute. */
   slopeMiBPerMinute: number;
@@ -135,20 +135,30 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       String(seconds + 600),
     ]);
     using rss = new RssSampler(vm.pid, options.sampleSeconds * 1000, { executable: true });
-    const { end } = await vm.expect(new RegExp(INIT_MARKER), 300_000);
-    const initMs = rss.sample()?.ms ?? 0;
+    const init = await vm.expect(new RegExp(INIT_MARKER), 300_000);
+    // Time counts from the start of the load, after the guest has touched its RAM.
+    const { end } = await vm.expect(/soak: RAM touched; load starts/, 300_000, init.end);
+    const loadMs = rss.sample()?.ms ?? 0;
     let seen = 0;
     const report = setInterval(() => {
       for (; seen < rss.samples.length; seen++) {
         const s = rss.samples[seen];
-        if (s.ms >= initMs) {
-          options.onSample?.((s.ms - initMs) / 60_000, s.kib / 1024, (s.executableKib ?? 0) / 1024);
+        if (s.ms >= loadMs) {
+          options.onSample?.((s.ms - loadMs) / 60_000, s.kib / 1024, (s.executableKib ?? 0) / 1024);
         }
       }
     }, 1000);
     let doneMs = Infinity;
     try {
-      await vm.expect(/soak: done/, (seconds + 300) * 1000, end);
+      // A guest kernel that panicked never gets there: fail now, not at the timeout.
+      const { match } = await vm.expect(
+        /soak: done|Kernel panic - not syncing/,
+        (seconds + 300) * 1000,
+        end,
+      );
+      if (match[0] !== "soak: done") {
+        throw new Error(`the guest kernel panicked:\n${vm.stdout.slice(-4000)}`);
+      }
       doneMs = rss.sample()?.ms ?? Infinity;
       await vm.exit(120_000);
     } finally {
@@ -156,8 +166,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       rss.stop();
     }
     // The load, not the shutdown after it.
-    const samples = rss.samples.filter((s) => s.ms >= initMs && s.ms <= doneMs).map((s) => ({
-      minutes: (s.ms - initMs) / 60_000,
+    const samples = rss.samples.filter((s) => s.ms >= loadMs && s.ms <= doneMs).map((s) => ({
+      minutes: (s.ms - loadMs) / 60_000,
       mib: s.kib / 1024,
       codeMiB: (s.executableKib ?? 0) / 1024,
     }));
