@@ -34,16 +34,23 @@ export class CliProcess implements AsyncDisposable {
 
   constructor(args: string[], options: CliOptions = {}) {
     const command = [Deno.execPath(), ...VMKIT_ARGS, ...args];
-    this.#child = new Deno.Command(options.terminal ? "script" : command[0], {
-      // -e: script's exit status is vmkit's; -f: output as it comes.
-      args: options.terminal
-        ? ["-qef", "-c", command.map(shellQuote).join(" "), "/dev/null"]
-        : command.slice(1),
-      cwd: ROOT,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    try {
+      this.#child = new Deno.Command(options.terminal ? "script" : command[0], {
+        // -e: script's exit status is vmkit's; -f: output as it comes.
+        args: options.terminal
+          ? ["-qef", "-c", command.map(shellQuote).join(" "), "/dev/null"]
+          : command.slice(1),
+        cwd: ROOT,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (e) {
+      if (options.terminal && e instanceof Deno.errors.NotFound) {
+        throw new Error("running vmkit on a terminal needs util-linux script (Debian: bsdutils)");
+      }
+      throw e;
+    }
     this.#writer = this.#child.stdin.getWriter();
     const decoder = new TextDecoder();
     const drain = async (stream: ReadableStream<Uint8Array>, onText: (t: string) => void) => {
