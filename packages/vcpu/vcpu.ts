@@ -389,6 +389,18 @@ export class Vcpu implements Disposable {
   }
 
   /**
+   * Whether the engine's buffer of translated code is watched and emptied
+   * before it fills (`_translation_cache.ts`). False where it could not be
+   * found (not Linux, or the engine mapped it unlike the versions known);
+   * a guest that rewrites code without end then meets the engine's own
+   * handling, which crashes Unicorn 2.0.1 and 2.1.1.
+   */
+  get watchesTranslations(): boolean {
+    this.#assertOpen();
+    return this.#core.engine.translations !== undefined;
+  }
+
+  /**
    * Drops translated code for a range the VMM rewrote behind the engine's back
    * (images loaded into RAM, for instance). The range is taken through this
    * vCPU's current MMU state, so call it while the MMU is off (after

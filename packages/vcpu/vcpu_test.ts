@@ -621,3 +621,28 @@ Deno.test("close from inside the vCPU's own callback is refused, and works after
   vcpu.close();
   assert.equal(vcpu.closed, true);
 });
+
+Deno.test({
+  name: "translated code is watched under the permissions the vmkit command runs with",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // Deno refuses a program that lacks --allow-all a read of
+    // /proc/self/maps: the watch must not depend on it.
+    const script = `
+      import { UnicornLibrary, Vcpu } from "${new URL("./mod.ts", import.meta.url).href}";
+      const vcpu = new Vcpu({ library: UnicornLibrary.open() });
+      console.log(JSON.stringify({ watched: vcpu.watchesTranslations }));
+      vcpu.close();
+    `;
+    const file = await Deno.makeTempFile({ suffix: ".ts" });
+    await Deno.writeTextFile(file, script);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-config", "--allow-read", "--allow-env", "--allow-ffi", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output().finally(() => Deno.remove(file));
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), { watched: true });
+  },
+});
