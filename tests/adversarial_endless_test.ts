@@ -44,7 +44,7 @@ function occurrences(text: () => string, marker: string): () => number {
 const reboots = adversarialGuest("reboot_loop");
 const BOOTS = 10_000;
 const WARM_BOOTS = 2_000;
-/** RSS is compared between the peaks of two windows of this many boots. */
+/** RSS is compared between the medians of two windows of this many boots. */
 const WINDOW = 1_000;
 /** How much RSS may grow from boot 2,000 to boot 10,000 (sampling noise, heap slack). */
 const REBOOT_GROWTH_MIB = 8;
@@ -71,18 +71,22 @@ Deno.test({
     if (!vm.process.status) await vm.process.type(QUIT);
     const status = await vm.exit(30_000);
     // NaN when the run ended before the window (the assertions below say why).
-    const peakIn = (from: number, to: number) => {
+    // The median: emptying the translated-code buffer makes the engine
+    // zero all of it (QEMU's tcg_region_assign), a spike of the buffer's
+    // size that lasts until the vCPU hands the pages back; the overall peak
+    // is bounded below instead.
+    const medianIn = (from: number, to: number) => {
       const inside = vm.rss.samples.filter((x) =>
         x.ms >= marks.get(from)! && x.ms <= marks.get(to)!
-      );
-      return inside.length ? Math.max(...inside.map((x) => x.kib / 1024)) : NaN;
+      ).map((x) => x.kib / 1024).sort((a, b) => a - b);
+      return inside.length ? inside[Math.floor(inside.length / 2)] : NaN;
     };
-    const warm = peakIn(WARM_BOOTS, WARM_BOOTS + WINDOW);
-    const late = peakIn(BOOTS - WINDOW, BOOTS);
+    const warm = medianIn(WARM_BOOTS, WARM_BOOTS + WINDOW);
+    const late = medianIn(BOOTS - WINDOW, BOOTS);
     const rate = (total / seconds).toFixed(0);
     console.log(
       `reboot_loop: ${total} boots in ${seconds.toFixed(1)} s (${rate}/s);` +
-        ` peak RSS ${warm.toFixed(1)} MiB over boots ${WARM_BOOTS}-${WARM_BOOTS + WINDOW},` +
+        ` median RSS ${warm.toFixed(1)} MiB over boots ${WARM_BOOTS}-${WARM_BOOTS + WINDOW},` +
         ` ${late.toFixed(1)} MiB over boots ${BOOTS - WINDOW}-${BOOTS},` +
         ` ${vm.rss.peakMiB.toFixed(1)} MiB overall`,
     );
@@ -113,8 +117,8 @@ const IDLE_LINE = "idle_masked: waiting in WFI";
 
 /**
  * An idle guest is still running after {@link STILL_RUNNING_MS}; SIGTERM then
- * ends vmkit with a `vmkit:` line and exit status 1, as any run that ends
- * without the guest powering off (a timeout, a crash).
+ * ends vmkit with a `vmkit:` line and exit status 143 (128 + the signal's
+ * number, as a shell reports a process the signal ended).
  */
 async function idleUntilSigterm(args: string[], closeInput: boolean): Promise<void> {
   await using vm = await WatchedVmkit.start(["run", "--kernel", idle.path, ...args]);
@@ -133,7 +137,7 @@ async function idleUntilSigterm(args: string[], closeInput: boolean): Promise<vo
   assertNoRuntimeTrouble(vm.process.stderr);
   vm.signal("SIGTERM");
   const status = await vm.exit(15_000);
-  assertHostEnded(status, vm.process.stderr, { code: 1, line: /./ });
+  assertHostEnded(status, vm.process.stderr, { code: 143, line: /^vmkit: terminated by SIGTERM/ });
   assertRssBound(vm, 64);
 }
 

@@ -1,6 +1,6 @@
 /*
  * Loads and stores of every size to guest-physical addresses with nothing
- * behind them: holes in the device area (0x0a00_0000, 0x0c00_0000,
+ * behind them: holes in the device area (0x0b00_0000, 0x0c00_0000,
  * 0x2000_0000), past the end of RAM (0x7fe0_0000 and up, for any --mem
  * below 1 GiB), at 4 GiB and 2^39, and a block whose output address lies
  * beyond the 40-bit physical range; plus calls into the unbacked blocks.
@@ -25,7 +25,7 @@ struct region {
 };
 
 static struct region regions[] = {
-	{"device hole 0x0a00_0000", 0x0a000000UL, 0x0a000000UL, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"device hole 0x0b00_0000", 0x0b000000UL, 0x0b000000UL, 0, 0, 0, 0, 0, 0, 0, 0},
 	{"device hole 0x0c00_0000", 0x0c000000UL, 0x0c000000UL, 0, 0, 0, 0, 0, 0, 0, 0},
 	{"device hole 0x2000_0000", 0x20000000UL, 0x20000000UL, 0, 0, 0, 0, 0, 0, 0, 0},
 	{"past RAM 0x7fe0_0000", 0x7fe00000UL, 0x7fe00000UL, 1, 1, 0, 0, 0, 0, 0, 0},

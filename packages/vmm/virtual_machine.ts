@@ -240,6 +240,7 @@ export class VirtualMachine implements Disposable {
       onCall: config.onCall,
       request: (kind) =>
         this.#life.request(kind === "reset" ? { kind } : { kind: "poweroff", status: 0 }),
+      log: (kind, message) => this.#guestLog.log(kind, message),
     });
   }
 
