@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { UnicornLibrary } from "@vmkit/vcpu";
 import { type Asset, bareMetalGuest, ROOT } from "./assets.ts";
 import { type CliOptions, CliProcess } from "./cli.ts";
 import { findProcess, RssSampler } from "./process_watch.ts";
@@ -125,11 +126,27 @@ export function assertHostEnded(
 /** The peak RSS stayed within the guest's RAM plus {@link HOST_ALLOWANCE_MIB}. */
 export function assertRssBound(w: WatchedVmkit, guestMiB: number): void {
   assert.ok(w.rss.samples.length > 0, "no RSS sample was taken");
-  const bound = guestMiB + HOST_ALLOWANCE_MIB;
+  const bound = guestMiB + HOST_ALLOWANCE_MIB + flushSpikeMiB();
   assert.ok(
     w.rss.peakMiB <= bound,
     `peak RSS ${w.rss.peakMiB.toFixed(1)} MiB is over ${bound} MiB (${guestMiB} MiB of guest RAM)`,
   );
+}
+
+let engineSpike: number | undefined;
+
+/**
+ * Unicorn 2.0.x cannot size its buffer of translated code (1 GiB), and
+ * emptying it zeroes all of it (QEMU's tcg_region_assign) before the vCPU
+ * hands the pages back: a moment at 1 GiB more, documented in the vcpu
+ * README. 2.1's buffer is 128 MiB, inside the allowance.
+ */
+function flushSpikeMiB(): number {
+  if (engineSpike === undefined) {
+    using library = UnicornLibrary.open();
+    engineSpike = library.atLeast(2, 1, 0) ? 0 : 1024;
+  }
+  return engineSpike;
 }
 
 /** The console's `done: N passed, M failed` line, checked for N > 0 and M = 0. */
