@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { VirtualMachine } from "@vmkit/vmm";
 import { busybox, linuxGuestProgram, linuxKernel } from "./helpers/assets.ts";
-import { busyboxInitramfs } from "./helpers/initramfs.ts";
+import { busyboxInitramfs } from "../scripts/_initramfs.ts";
 
 const kernel = linuxKernel();
 const box = busybox();

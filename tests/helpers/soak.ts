@@ -16,7 +16,7 @@
 
 import { type Asset, busybox, linuxGuestProgram, linuxKernel } from "./assets.ts";
 import { CliProcess } from "./cli.ts";
-import { busyboxInitramfs, INIT_MARKER } from "./initramfs.ts";
+import { busyboxInitramfs, INIT_MARKER } from "../../scripts/_initramfs.ts";
 import { RssSampler, slope } from "./process_watch.ts";
 
 /** The slope a soak may not reach: 1 MB (10^6 bytes) a minute, in MiB a minute. */
