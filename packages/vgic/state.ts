@@ -22,12 +22,51 @@ import {
   SPURIOUS_INTID,
 } from "./registers.ts";
 
-/** Receives the IRQ output level of a CPU interface whenever it changes. */
+/**
+ * Receives the IRQ output level of a CPU interface whenever it changes.
+ *
+ * @example Driving each vCPU's IRQ input
+ * ```ts
+ * import {
+ *   Gicv2,
+ *   GICC_CTLR,
+ *   GICC_PMR,
+ *   GICD_CTLR,
+ *   GICD_ISENABLER,
+ *   type IrqOutputCallback,
+ * } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const irqInput = [false];
+ * const onIrq: IrqOutputCallback = (cpu, asserted) => irqInput[cpu] = asserted;
+ * const gic = new Gicv2({ onIrq });
+ * // What the guest's driver does: enable the distributor, SPI 33 and the CPU interface.
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0);
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (33 - 32), 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * gic.pulse(33);
+ * assert.equal(irqInput[0], true);
+ * ```
+ */
 export type IrqOutputCallback = (cpu: number, asserted: boolean) => void;
 
 /**
  * Told that the guest deactivated interrupt `intid` on CPU `cpu` (EOIR with EOImode = 0, DIR,
  * or a GICD_ICACTIVER write), after the model's state already reflects it.
+ *
+ * @example Re-arming a device when the guest is done
+ * ```ts
+ * import { type DeactivateCallback, Gicv2, GICD_ICACTIVER, GICD_ISACTIVER } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const done: number[] = [];
+ * const onDeactivate: DeactivateCallback = (_cpu, intid) => done.push(intid);
+ * const gic = new Gicv2({ onDeactivate });
+ * gic.distributor.write(GICD_ISACTIVER + 4, 4, 1 << (40 - 32), 0); // SPI 40 active
+ * gic.distributor.write(GICD_ICACTIVER + 4, 4, 1 << (40 - 32), 0); // and deactivated
+ * assert.deepEqual(done, [40]);
+ * ```
  */
 export type DeactivateCallback = (cpu: number, intid: number) => void;
 

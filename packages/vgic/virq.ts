@@ -16,10 +16,73 @@ import { PRIVATE_IRQS, SGI_COUNT } from "./registers.ts";
  * @param vcpuId the vCPU that deactivated it
  * @param irq the interrupt number
  * @param ackData the value given at registration
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   Gicv2,
+ *   GICC_CTLR,
+ *   GICC_EOIR,
+ *   GICC_IAR,
+ *   GICC_PMR,
+ *   GICD_CTLR,
+ *   GICD_ISENABLER,
+ *   type VirqAckFn,
+ *   VirqController,
+ * } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const acks: string[] = [];
+ * const ack: VirqAckFn = (vcpu, irq, data) => acks.push(`${data} ${vcpu} ${irq}`);
+ * const gic = new Gicv2();
+ * const virq = new VirqController(gic);
+ * virq.init(0);
+ * virq.register(0, 33, ack, "uart");
+ * // The guest enables SPI 33, then takes it and completes it.
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0);
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (33 - 32), 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * virq.inject(0, 33);
+ * gic.cpuInterface.write(GICC_EOIR, 4, gic.cpuInterface.read(GICC_IAR, 4, 0), 0);
+ * assert.deepEqual(acks, ["uart 0 33"]);
+ * ```
  */
 export type VirqAckFn = (vcpuId: number, irq: number, ackData: unknown) => void;
 
-/** Options for {@link VirqController}. */
+/**
+ * Options for {@link VirqController}.
+ *
+ * @example Passing a host interrupt through
+ * ```ts
+ * import {
+ *   Gicv2,
+ *   GICC_CTLR,
+ *   GICC_EOIR,
+ *   GICC_IAR,
+ *   GICC_PMR,
+ *   GICD_CTLR,
+ *   GICD_ISENABLER,
+ *   VirqController,
+ *   type VirqControllerOptions,
+ * } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const rearmed: number[] = [];
+ * const options: VirqControllerOptions = { ackChannel: (channel) => rearmed.push(channel) };
+ * const gic = new Gicv2();
+ * const virq = new VirqController(gic, options);
+ * virq.init(0);
+ * assert.equal(virq.registerPassthrough(0, 40, 7), true); // host channel 7 raises SPI 40
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0); // the guest enables SPI 40
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (40 - 32), 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * virq.handlePassthrough(7); // the host interrupt arrives
+ * gic.cpuInterface.write(GICC_EOIR, 4, gic.cpuInterface.read(GICC_IAR, 4, 0), 0);
+ * assert.deepEqual(rearmed, [7]); // acknowledged at its source once the guest is done
+ * ```
+ */
 export interface VirqControllerOptions {
   /**
    * Acknowledge (re-arm) notification channel `channel` at its source once the guest has
@@ -28,7 +91,21 @@ export interface VirqControllerOptions {
   readonly ackChannel?: (channel: number) => void;
 }
 
-/** The reference functions, bound to one controller (see {@link VirqController.referenceApi}). */
+/**
+ * The reference functions, bound to one controller (see {@link VirqController.referenceApi}).
+ *
+ * @example The classic function names
+ * ```ts
+ * import { Gicv2, VirqController, type VirqReferenceApi } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const api: VirqReferenceApi = new VirqController(new Gicv2()).referenceApi();
+ * assert.equal(api.virq_controller_init(0), true);
+ * assert.equal(api.virq_register(0, 33, null, null), true);
+ * assert.equal(api.virq_inject(0, 33), true);
+ * assert.equal(api.virq_inject(0, 34), false); // never registered
+ * ```
+ */
 export interface VirqReferenceApi {
   /** See {@link VirqController.virq_controller_init}. */
   readonly virq_controller_init: (vcpu_id: number) => boolean;
@@ -54,6 +131,37 @@ export interface VirqReferenceApi {
  * on bad numbers: every operation reports success as a boolean.
  *
  * The controller owns the GIC's deactivation hook ({@link Gicv2.onDeactivate}).
+ *
+ * @example Register, inject, acknowledge
+ * ```ts
+ * import {
+ *   Gicv2,
+ *   GICC_CTLR,
+ *   GICC_EOIR,
+ *   GICC_IAR,
+ *   GICC_PMR,
+ *   GICD_CTLR,
+ *   GICD_ISENABLER,
+ *   VirqController,
+ * } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * const virq = new VirqController(gic);
+ * assert.equal(virq.register(0, 33), false); // not initialised yet
+ * virq.init(0);
+ * let acked = 0;
+ * assert.equal(virq.register(0, 33, () => acked++), true);
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0); // the guest's GIC driver at boot
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (33 - 32), 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * virq.inject(0, 33);
+ * const iar = gic.cpuInterface.read(GICC_IAR, 4, 0); // the guest takes the interrupt...
+ * gic.cpuInterface.write(GICC_EOIR, 4, iar, 0); // ...and completes it
+ * assert.equal(iar, 33);
+ * assert.equal(acked, 1);
+ * ```
  */
 export class VirqController {
   /** The interrupt controller this API drives. */
