@@ -1,0 +1,867 @@
+/*
+ * The SMP proof program: every CPU the machine has, brought up with PSCI
+ * CPU_ON and driven by the boot CPU through per-CPU mailboxes, checks from
+ * inside the guest what a multi-vCPU VMM must get right:
+ *
+ *  - PSCI: CPU_ON with a context id, its error codes (ALREADY_ON,
+ *    ON_PENDING, INVALID_PARAMETERS for unknown or malformed MPIDRs and for
+ *    entry points outside RAM, a PSCI error for garbage in every argument),
+ *    AFFINITY_INFO for on, off and on-pending CPUs, CPU_OFF and CPU_ON again,
+ *    CPU_SUSPEND to standby woken by an interrupt;
+ *  - a distinct MPIDR_EL1 per CPU (Aff0 = index, bit 31 set);
+ *  - SGIs between every ordered pair of CPUs through GICD_SGIR, with each
+ *    target-list filter, checked on every CPU by id and source CPU;
+ *  - each CPU's own virtual and physical timer, taken on its own GIC CPU
+ *    interface and nowhere else.
+ *
+ * Every CPU idles in WFI while it waits (for a command, an acknowledgement
+ * or a timer), so whole stretches of the run have every vCPU idle.
+ *
+ * Protocol: the boot CPU writes a command into a CPU's mailbox and rings its
+ * doorbell (SGI 0); the CPU runs the command and acknowledges with SGI 0 back
+ * to the boot CPU. Every CPU counts each interrupt it takes by INTID and
+ * source; the boot CPU keeps its own model of what each CPU must have taken
+ * and compares the two after every step. Only the boot CPU prints: a line per
+ * phase, a line per failed check, and a last line with the totals. The
+ * run ends through the exit-status device: pass, or the number of failed
+ * checks as the status.
+ */
+#include "smp.h"
+
+#define PSCI_CPU_SUSPEND_64 0xc4000001UL
+#define PSCI_CPU_OFF 0x84000002UL
+#define PSCI_CPU_ON_32 0x84000003UL
+#define PSCI_CPU_ON_64 0xc4000003UL
+#define PSCI_AFFINITY_INFO_32 0x84000004UL
+#define PSCI_AFFINITY_INFO_64 0xc4000004UL
+
+#define PSCI_SUCCESS 0L
+#define PSCI_NOT_SUPPORTED (-1L)
+#define PSCI_INVALID_PARAMETERS (-2L)
+#define PSCI_ALREADY_ON (-4L)
+#define PSCI_ON_PENDING (-5L)
+#define PSCI_INVALID_ADDRESS (-9L)
+#define AFFINITY_ON 0L
+#define AFFINITY_OFF 1L
+#define AFFINITY_ON_PENDING 2L
+
+#define MPIDR_RES1 (1UL << 31)
+/* Context ids: "SMP" in the top bits, the bring-up generation and the CPU below. */
+#define CONTEXT_TAG 0x534d500000000000UL
+#define context_id(cpu, generation) (CONTEXT_TAG | ((u64)(generation) << 8) | (cpu))
+
+#define SGIR_LIST(mask) ((u32)(mask) << 16)
+#define SGIR_ALL_BUT_SELF (1u << 24)
+#define SGIR_SELF (2u << 24)
+#define SGIR_RESERVED (3u << 24)
+#define DOORBELL 0 /* the SGI of the mailbox protocol; the tests use 1-15 */
+
+#define CTL_ENABLE 1
+#define CTL_ISTATUS 4
+#define DAIF_ALL 0x3c0
+#define CURRENT_EL1 (1 << 2)
+#define SCTLR_M 1
+
+#define PPI(intid) ((intid) - 16)
+
+enum command {
+	CMD_FENCE = 1, /* nothing: acknowledging it means every earlier interrupt was taken */
+	CMD_SGI,       /* write arg[0] to GICD_SGIR */
+	CMD_TIMERS,    /* arm both timers (arg[0], arg[1] ticks ahead) and wait for both */
+	CMD_SUSPEND,   /* CPU_SUSPEND to standby, woken by the virtual timer arg[0] ticks ahead */
+	CMD_WAKE_LATER, /* wait arg[0] ticks, then acknowledge */
+	CMD_PSCI,      /* result[0] = PSCI call arg[0](arg[1], arg[2], arg[3]) */
+	CMD_OFF,       /* CPU_OFF; never acknowledged unless the call returns */
+};
+
+struct cpu {
+	/* Written by the boot CPU. */
+	volatile u64 seq;
+	volatile u64 cmd;
+	volatile u64 arg[4];
+	/* Written by the CPU itself. */
+	volatile u64 ack;
+	volatile u64 result[3];
+	volatile u64 generation; /* entries through secondary_entry so far */
+	volatile u64 ctx, daif, el, sctlr, mpidr; /* as it last entered */
+	volatile u64 ctx_ok;                      /* whether ctx was the one expected */
+	volatile u32 sgi[16][MAX_CPUS]; /* SGIs taken, by id and source CPU */
+	volatile u32 ppi[16];           /* PPIs taken, INTID 16-31 */
+	volatile u32 other;             /* any other INTID */
+	volatile u64 virtual_fired, physical_fired; /* CNTVCT and CNTPCT in the timer handlers */
+} __attribute__((aligned(64)));
+
+static struct cpu cpus[MAX_CPUS];
+/* Written by the boot CPU before any CPU_ON. */
+static volatile u64 boot_cpu;
+static volatile u64 expected_context[MAX_CPUS];
+
+extern char secondary_entry[];
+
+static long psci(u64 fid, u64 a1, u64 a2, u64 a3)
+{
+	register u64 x0 __asm__("x0") = fid;
+	register u64 x1 __asm__("x1") = a1;
+	register u64 x2 __asm__("x2") = a2;
+	register u64 x3 __asm__("x3") = a3;
+	__asm__ volatile("hvc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
+	return (long)x0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Console and exit */
+
+static void putc_(char c)
+{
+	while (mmio_read(UART_BASE + UART_FR) & UART_FR_TXFF)
+		;
+	mmio_write(UART_BASE + UART_DR, (u8)c);
+}
+
+static void put_number(u64 v, unsigned base)
+{
+	char digits[20];
+	int n = 0;
+	do {
+		digits[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v != 0);
+	while (n > 0)
+		putc_(digits[--n]);
+}
+
+/* %s, %u, %lu, %ld, %x and %lx: all this program prints. */
+__attribute__((format(printf, 1, 0))) static void vprint(const char *fmt, __builtin_va_list ap)
+{
+	for (const char *f = fmt; *f; f++) {
+		if (*f != '%') {
+			putc_(*f);
+			continue;
+		}
+		int is_long = f[1] == 'l';
+		if (is_long)
+			f++;
+		switch (*++f) {
+		case 's':
+			for (const char *s = __builtin_va_arg(ap, const char *); *s; s++)
+				putc_(*s);
+			break;
+		case 'u':
+			put_number(is_long ? __builtin_va_arg(ap, u64) : __builtin_va_arg(ap, u32), 10);
+			break;
+		case 'd': {
+			long v = is_long ? __builtin_va_arg(ap, long) : __builtin_va_arg(ap, int);
+			if (v < 0) {
+				putc_('-');
+				v = -v;
+			}
+			put_number((u64)v, 10);
+			break;
+		}
+		case 'x':
+			putc_('0');
+			putc_('x');
+			put_number(is_long ? __builtin_va_arg(ap, u64) : __builtin_va_arg(ap, u32), 16);
+			break;
+		default:
+			putc_('%');
+			putc_(*f);
+		}
+	}
+}
+
+__attribute__((format(printf, 1, 2))) static void print(const char *fmt, ...)
+{
+	__builtin_va_list ap;
+	__builtin_va_start(ap, fmt);
+	vprint(fmt, ap);
+	__builtin_va_end(ap);
+}
+
+__attribute__((noreturn)) static void exit_with(u32 status)
+{
+	mmio_write(EXIT_BASE, status == 0 ? EXIT_PASS : (status << 16) | EXIT_FAIL);
+	for (;;)
+		wfi();
+}
+
+void unexpected_exception(u64 vector, u64 esr, u64 elr, u64 far)
+{
+	print("smp: CPU %lu: unexpected exception at vector %lx, ESR %lx, ELR %lx, FAR %lx\n",
+	      read_sysreg(tpidr_el1), vector, esr, elr, far);
+	exit_with(EXIT_EXCEPTION);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Checks (boot CPU only) */
+
+static u32 passed, failed;
+static const char *phase;
+/* Enough lines to see what broke without drowning the console. */
+#define MAX_FAILURE_LINES 40
+
+static int vexpect(int ok, u64 observed, int show_expected, u64 expected, const char *fmt,
+		   __builtin_va_list ap)
+{
+	if (ok) {
+		passed++;
+		return 1;
+	}
+	if (failed++ < MAX_FAILURE_LINES) {
+		print("FAIL %s: ", phase);
+		vprint(fmt, ap);
+		print(": observed %lx", observed);
+		if (show_expected)
+			print(", expected %lx", expected);
+		putc_('\n');
+	}
+	return 0;
+}
+
+/* One check: passes when `ok`; a failure prints the message and `observed`. */
+__attribute__((format(printf, 3, 4))) static int expect(int ok, u64 observed, const char *fmt, ...)
+{
+	__builtin_va_list ap;
+	__builtin_va_start(ap, fmt);
+	int r = vexpect(ok, observed, 0, 0, fmt, ap);
+	__builtin_va_end(ap);
+	return r;
+}
+
+/* One check: passes when `observed` equals `expected`. */
+__attribute__((format(printf, 3, 4))) static int expect_eq(u64 observed, u64 expected,
+							   const char *fmt, ...)
+{
+	__builtin_va_list ap;
+	__builtin_va_start(ap, fmt);
+	int r = vexpect(observed == expected, observed, 1, expected, fmt, ap);
+	__builtin_va_end(ap);
+	return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Interrupts */
+
+static void gic_cpu_init(void)
+{
+	/* SGIs and both timer PPIs, at the default priority (0), on this CPU's banked registers. */
+	mmio_write(GICD_BASE + GICD_ISENABLER0,
+		   0xffffu | (1u << INTID_VTIMER) | (1u << INTID_PTIMER));
+	mmio_write(GICC_BASE + GICC_PMR, 0xff);
+	mmio_write(GICC_BASE + GICC_CTLR, 1);
+}
+
+static unsigned this_cpu(void)
+{
+	return (unsigned)read_sysreg(tpidr_el1);
+}
+
+/* Takes everything pending, so a FENCE acknowledged after it proves nothing else was on its way. */
+void irq_handler(void)
+{
+	struct cpu *me = &cpus[this_cpu()];
+	for (;;) {
+		u32 iar = mmio_read(GICC_BASE + GICC_IAR);
+		u32 intid = iar & 0x3ff;
+		if (intid >= 1020)
+			break;
+		if (intid < 16) {
+			me->sgi[intid][(iar >> 10) & 7]++;
+		} else if (intid < 32) {
+			me->ppi[PPI(intid)]++;
+			/* Level-triggered: the timer must be off before the EOI, or it pends again. */
+			if (intid == INTID_VTIMER) {
+				me->virtual_fired = read_sysreg(cntvct_el0);
+				write_sysreg(cntv_ctl_el0, 0);
+			} else if (intid == INTID_PTIMER) {
+				me->physical_fired = read_sysreg(cntpct_el0);
+				write_sysreg(cntp_ctl_el0, 0);
+			}
+			isb();
+		} else {
+			me->other++;
+		}
+		mmio_write(GICC_BASE + GICC_EOIR, iar);
+	}
+}
+
+/*
+ * Idles in WFI until `cond` holds. The condition is tested with IRQs masked
+ * and WFI still wakes for a pending interrupt, so one that arrives between
+ * the test and the WFI is not slept through; unmasking then takes it.
+ */
+#define WAIT_UNTIL(cond)          \
+	do {                      \
+		for (;;) {        \
+			irq_off();  \
+			if (cond)   \
+				break; \
+			wfi();      \
+			irq_on();   \
+		}                 \
+		irq_on();         \
+	} while (0)
+
+/* Sleeps `ticks` of the virtual counter in WFI with IRQs masked: nothing is taken or counted. */
+static void sleep_ticks(u64 ticks)
+{
+	u64 daif = read_sysreg(daif);
+	irq_off();
+	write_sysreg(cntv_tval_el0, ticks);
+	write_sysreg(cntv_ctl_el0, CTL_ENABLE);
+	isb();
+	while (!(read_sysreg(cntv_ctl_el0) & CTL_ISTATUS))
+		wfi();
+	write_sysreg(cntv_ctl_el0, 0);
+	isb();
+	write_sysreg(daif, daif);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Commands, run by every CPU */
+
+static void do_command(unsigned self, u64 cmd, const volatile u64 *arg, volatile u64 *result)
+{
+	struct cpu *me = &cpus[self];
+	switch (cmd) {
+	case CMD_FENCE:
+		break;
+	case CMD_SGI:
+		mmio_write(GICD_BASE + GICD_SGIR, (u32)arg[0]);
+		break;
+	case CMD_TIMERS: {
+		u32 virtual_before = me->ppi[PPI(INTID_VTIMER)];
+		u32 physical_before = me->ppi[PPI(INTID_PTIMER)];
+		u64 virtual_cval = read_sysreg(cntvct_el0) + arg[0];
+		u64 physical_cval = read_sysreg(cntpct_el0) + arg[1];
+		result[0] = virtual_cval;
+		result[1] = physical_cval;
+		write_sysreg(cntv_cval_el0, virtual_cval);
+		write_sysreg(cntp_cval_el0, physical_cval);
+		write_sysreg(cntv_ctl_el0, CTL_ENABLE);
+		write_sysreg(cntp_ctl_el0, CTL_ENABLE);
+		isb();
+		WAIT_UNTIL(me->ppi[PPI(INTID_VTIMER)] != virtual_before &&
+			   me->ppi[PPI(INTID_PTIMER)] != physical_before);
+		break;
+	}
+	case CMD_SUSPEND: {
+		irq_off();
+		u64 start = read_sysreg(cntvct_el0);
+		write_sysreg(cntv_cval_el0, start + arg[0]);
+		write_sysreg(cntv_ctl_el0, CTL_ENABLE);
+		isb();
+		/* power_state 0: standby, power level 0. */
+		result[0] = (u64)psci(PSCI_CPU_SUSPEND_64, 0, 0, 0);
+		result[1] = read_sysreg(cntvct_el0) - start;
+		result[2] = mmio_read(GICC_BASE + GICC_HPPIR);
+		irq_on();
+		break;
+	}
+	case CMD_WAKE_LATER:
+		sleep_ticks(arg[0]);
+		break;
+	case CMD_PSCI:
+		result[0] = (u64)psci(arg[0], arg[1], arg[2], arg[3]);
+		break;
+	case CMD_OFF:
+		result[0] = (u64)psci(PSCI_CPU_OFF, 0, 0, 0);
+		break;
+	}
+}
+
+void secondary_main(u64 self, u64 ctx, u64 daif, u64 el, u64 sctlr)
+{
+	struct cpu *me = &cpus[self];
+	me->ctx = ctx;
+	me->ctx_ok = ctx == expected_context[self];
+	me->daif = daif;
+	me->el = el;
+	me->sctlr = sctlr;
+	me->mpidr = read_sysreg(mpidr_el1);
+	gic_cpu_init();
+	u64 last = me->seq;
+	dmb();
+	me->generation = me->generation + 1;
+	dmb();
+	mmio_write(GICD_BASE + GICD_SGIR, SGIR_LIST(1u << boot_cpu) | DOORBELL);
+	irq_on();
+	for (;;) {
+		WAIT_UNTIL(me->seq != last);
+		last = me->seq;
+		dmb();
+		do_command((unsigned)self, me->cmd, me->arg, me->result);
+		dmb();
+		me->ack = last;
+		dmb();
+		mmio_write(GICD_BASE + GICD_SGIR, SGIR_LIST(1u << boot_cpu) | DOORBELL);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* The boot CPU's side */
+
+static unsigned ncpus, boot;
+static u32 online; /* CPUs that run the mailbox loop (the boot CPU included) */
+static u64 freq;
+/* What each CPU must have taken so far: the model the counts are checked against. */
+static u32 expected_sgi[MAX_CPUS][16][MAX_CPUS];
+static u32 expected_ppi[MAX_CPUS][16];
+/* Interrupts other than SGIs and PPIs: none is expected; these were reported already. */
+static u32 other_seen[MAX_CPUS];
+
+/* The CPUs an SGIR write by `from` reaches (GICv2: GICD_SGIR.TargetListFilter). */
+static u32 sgi_targets(unsigned from, u32 value)
+{
+	u32 all = (1u << ncpus) - 1;
+	switch (value & SGIR_RESERVED) {
+	case 0:
+		return (value >> 16) & all;
+	case SGIR_ALL_BUT_SELF:
+		return all & ~(1u << from);
+	case SGIR_SELF:
+		return 1u << from;
+	default:
+		return 0;
+	}
+}
+
+/* `from` writes `value` to GICD_SGIR: every target must take SGI value[3:0] from `from`. */
+static void model_sgi(unsigned from, u32 value)
+{
+	u32 targets = sgi_targets(from, value);
+	for (unsigned t = 0; t < ncpus; t++)
+		if (targets & (1u << t))
+			expected_sgi[t][value & 15][from]++;
+}
+
+static void send_sgi(u32 value)
+{
+	model_sgi(boot, value);
+	mmio_write(GICD_BASE + GICD_SGIR, value);
+}
+
+/*
+ * Compares every CPU's interrupt counts with the model, then adopts what was
+ * seen, so one stray interrupt is reported once. A failure's observed value is
+ * the number of counts that differ; the first one is printed.
+ */
+static void verify_counts(const char *after)
+{
+	for (unsigned t = 0; t < ncpus; t++) {
+		struct cpu *p = &cpus[t];
+		u32 wrong = 0;
+		for (unsigned id = 0; id < 16; id++) {
+			for (unsigned s = 0; s < MAX_CPUS; s++) {
+				u32 seen = p->sgi[id][s];
+				u32 want = s < ncpus ? expected_sgi[t][id][s] : 0;
+				if (seen == want)
+					continue;
+				if (wrong++ == 0 && failed < MAX_FAILURE_LINES)
+					print("     after %s: CPU %u took SGI %u from CPU %u %u times, expected %u\n",
+					      after, t, id, s, seen, want);
+				if (s < ncpus)
+					expected_sgi[t][id][s] = seen;
+			}
+			u32 seen = p->ppi[id];
+			if (seen != expected_ppi[t][id]) {
+				if (wrong++ == 0 && failed < MAX_FAILURE_LINES)
+					print("     after %s: CPU %u took INTID %u %u times, expected %u\n",
+					      after, t, id + 16, seen, expected_ppi[t][id]);
+				expected_ppi[t][id] = seen;
+			}
+		}
+		wrong += p->other - other_seen[t];
+		other_seen[t] = p->other;
+		expect(wrong == 0, wrong, "CPU %u took exactly the interrupts meant for it, after %s", t,
+		       after);
+	}
+}
+
+/* Puts a command in CPU c's mailbox and rings its doorbell; returns its sequence number. */
+static u64 post(unsigned c, u64 cmd, u64 a0, u64 a1, u64 a2, u64 a3, int acknowledged)
+{
+	struct cpu *p = &cpus[c];
+	p->cmd = cmd;
+	p->arg[0] = a0;
+	p->arg[1] = a1;
+	p->arg[2] = a2;
+	p->arg[3] = a3;
+	dmb();
+	u64 seq = p->seq + 1;
+	p->seq = seq;
+	dmb();
+	if (acknowledged)
+		expected_sgi[boot][DOORBELL][c]++;
+	send_sgi(SGIR_LIST(1u << c) | DOORBELL);
+	return seq;
+}
+
+/* The acknowledgement is counted once the SGI carrying it was taken, after CPU c wrote `ack`. */
+static void wait_ack(unsigned c, u64 seq)
+{
+	WAIT_UNTIL(cpus[boot].sgi[DOORBELL][c] == expected_sgi[boot][DOORBELL][c]);
+	expect_eq(cpus[c].ack, seq, "CPU %u acknowledged its command", c);
+}
+
+static void run_on(unsigned c, u64 cmd, u64 a0, u64 a1, u64 a2, u64 a3)
+{
+	if (c == boot) {
+		struct cpu *p = &cpus[c];
+		p->arg[0] = a0;
+		p->arg[1] = a1;
+		p->arg[2] = a2;
+		p->arg[3] = a3;
+		do_command(c, cmd, p->arg, p->result);
+		return;
+	}
+	wait_ack(c, post(c, cmd, a0, a1, a2, a3, 1));
+}
+
+/* Every online CPU has taken every interrupt sent to it before now. */
+static void fence(void)
+{
+	u64 seq[MAX_CPUS];
+	for (unsigned c = 0; c < ncpus; c++)
+		if (c != boot && (online & (1u << c)))
+			seq[c] = post(c, CMD_FENCE, 0, 0, 0, 0, 1);
+	for (unsigned c = 0; c < ncpus; c++)
+		if (c != boot && (online & (1u << c)))
+			wait_ack(c, seq[c]);
+}
+
+static void begin(const char *name)
+{
+	phase = name;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Phases */
+
+static long affinity(unsigned c)
+{
+	return psci(PSCI_AFFINITY_INFO_64, c, 0, 0);
+}
+
+static unsigned count_cpus(void)
+{
+	unsigned n = 0;
+	while (n < MAX_CPUS && psci(PSCI_AFFINITY_INFO_64, n, 0, 0) != PSCI_INVALID_PARAMETERS)
+		n++;
+	return n;
+}
+
+/* Calls that must fail, made while every other CPU is off; none may start one. */
+static void psci_errors(void)
+{
+	begin("PSCI errors");
+	unsigned other = (boot + 1) % ncpus;
+	u64 entry = (u64)secondary_entry;
+	for (unsigned c = 0; c < ncpus; c++)
+		expect_eq(affinity(c), c == boot ? AFFINITY_ON : AFFINITY_OFF,
+			  "AFFINITY_INFO of CPU %u before any CPU_ON", c);
+	expect_eq(psci(PSCI_AFFINITY_INFO_64, ncpus, 0, 0), PSCI_INVALID_PARAMETERS,
+		  "AFFINITY_INFO of a CPU that does not exist");
+	expect_eq(psci(PSCI_CPU_ON_64, boot, entry, 0), PSCI_ALREADY_ON, "CPU_ON of the boot CPU");
+	expect_eq(psci(PSCI_CPU_ON_32, boot, entry, 0), PSCI_ALREADY_ON, "CPU_ON (SMC32) of the boot CPU");
+
+	/* Targets that name no CPU: unknown affinity 0, or something in Aff1-3 or the bits that must be 0. */
+	static const u64 bad_targets[] = {
+		0x100, 0x10000, 1UL << 32, 1UL << 24, MPIDR_RES1, 1UL << 40, 1UL << 63, 0xff00ffff00UL,
+	};
+	expect_eq(psci(PSCI_CPU_ON_64, ncpus, entry, 0), PSCI_INVALID_PARAMETERS,
+		  "CPU_ON of MPIDR %u (no such CPU)", ncpus);
+	expect_eq(psci(PSCI_CPU_ON_64, 0xff, entry, 0), PSCI_INVALID_PARAMETERS, "CPU_ON of MPIDR 0xff");
+	for (unsigned i = 0; i < sizeof(bad_targets) / sizeof(bad_targets[0]); i++) {
+		u64 target = bad_targets[i] | other;
+		expect_eq(psci(PSCI_CPU_ON_64, target, entry, 0), PSCI_INVALID_PARAMETERS,
+			  "CPU_ON of MPIDR %lx", target);
+		expect_eq(psci(PSCI_AFFINITY_INFO_64, target, 0, 0), PSCI_INVALID_PARAMETERS,
+			  "AFFINITY_INFO of MPIDR %lx", target);
+		/* SMC32 callers pass 32-bit values: only the low half is theirs. */
+		if (target >> 32 == 0)
+			expect_eq(psci(PSCI_CPU_ON_32, target, entry, 0), PSCI_INVALID_PARAMETERS,
+				  "CPU_ON (SMC32) of MPIDR %lx", target);
+	}
+
+	/* Entry points outside RAM, for a CPU that exists and is off. */
+	static const u64 bad_entries[] = {
+		0, 0x1000, RAM_BASE - 4, GICD_BASE, UART_BASE, 0xfffffffffffffffcUL, 1UL << 48,
+		0xffff000000000000UL | RAM_BASE, 0x8000000000000000UL | RAM_BASE,
+	};
+	for (unsigned i = 0; ncpus > 1 && i < sizeof(bad_entries) / sizeof(bad_entries[0]); i++)
+		expect_eq(psci(PSCI_CPU_ON_64, other, bad_entries[i], 0), PSCI_INVALID_PARAMETERS,
+			  "CPU_ON of CPU %u at %lx", other, bad_entries[i]);
+	if (ncpus > 1)
+		expect_eq(psci(PSCI_CPU_ON_32, other, 0x1000, 0), PSCI_INVALID_PARAMETERS,
+			  "CPU_ON (SMC32) of CPU %u at 0x1000", other);
+
+	/* Garbage everywhere, the function id's upper half included: an error code every time. */
+	u64 x = 0x243f6a8885a308d3UL;
+	u32 answered = 0;
+	for (unsigned i = 0; i < 96; i++) {
+		u64 r[4];
+		for (unsigned k = 0; k < 4; k++) {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			r[k] = x ^ (x >> 29);
+		}
+		static const u64 fids[] = { PSCI_CPU_ON_64, PSCI_CPU_ON_32, PSCI_AFFINITY_INFO_64 };
+		u64 fid = fids[i % 3] | (r[0] & 0xffffffff00000000UL);
+		long result = psci(fid, r[1], r[2], r[3]);
+		answered += expect(result < 0 && result >= PSCI_INVALID_ADDRESS, (u64)result,
+				   "call %lx (%lx, %lx, %lx) answers a PSCI error", fid, r[1], r[2], r[3]);
+	}
+	/* Not one of them started a CPU. */
+	for (unsigned c = 0; c < ncpus; c++)
+		if (c != boot)
+			expect_eq(affinity(c), AFFINITY_OFF, "CPU %u still off after the bad calls", c);
+	print("smp: PSCI errors: unknown and malformed MPIDRs, entry points outside RAM, "
+	      "%u calls with garbage arguments\n", answered);
+}
+
+/* The entry state of CPU c's last CPU_ON, as it recorded it. */
+static void check_entry(unsigned c, u64 generation)
+{
+	struct cpu *p = &cpus[c];
+	expect_eq(p->generation, generation, "CPU %u entered %lu times", c, generation);
+	expect_eq(p->ctx, context_id(c, generation), "CPU %u: x0 at entry is its context id", c);
+	expect_eq(p->ctx_ok, 1, "CPU %u found the context id it expected", c);
+	expect_eq(p->mpidr, MPIDR_RES1 | c, "CPU %u: MPIDR_EL1", c);
+	expect_eq(p->daif, DAIF_ALL, "CPU %u: DAIF masked at entry", c);
+	expect_eq(p->el, CURRENT_EL1, "CPU %u: entered at EL1", c);
+	expect_eq(p->sctlr & SCTLR_M, 0, "CPU %u: MMU off at entry", c);
+}
+
+/* Waits until CPU c has announced its entry number `generation`. */
+static void wait_alive(unsigned c, u64 generation)
+{
+	expected_sgi[boot][DOORBELL][c]++;
+	WAIT_UNTIL(cpus[boot].sgi[DOORBELL][c] == expected_sgi[boot][DOORBELL][c]);
+	online |= 1u << c;
+	check_entry(c, generation);
+}
+
+/*
+ * Ends the boot CPU's turn on the engine: standby with an interrupt already
+ * pending returns at once, but at the CPU's next turn. After a PSCI call the
+ * caller goes on running for a few calls in a row, so the calls that follow
+ * run before any CPU they turn on has run.
+ */
+static void new_turn(void)
+{
+	irq_off();
+	send_sgi(SGIR_SELF | DOORBELL);
+	psci(PSCI_CPU_SUSPEND_64, 0, 0, 0);
+	irq_on();
+}
+
+static void bring_up(void)
+{
+	begin("CPU_ON");
+	u64 entry = (u64)secondary_entry;
+	for (unsigned c = 0; c < ncpus; c++) {
+		if (c == boot)
+			continue;
+		expected_context[c] = context_id(c, 1);
+		new_turn();
+		expect_eq(psci(PSCI_CPU_ON_64, c, entry, context_id(c, 1)), PSCI_SUCCESS, "CPU_ON of CPU %u", c);
+		expect_eq(psci(PSCI_CPU_ON_64, c, entry, 0), PSCI_ON_PENDING, "CPU_ON again of CPU %u", c);
+		expect_eq(psci(PSCI_CPU_ON_32, c, entry, 0), PSCI_ON_PENDING,
+			  "CPU_ON (SMC32) again of CPU %u", c);
+		expect_eq(affinity(c), AFFINITY_ON_PENDING, "AFFINITY_INFO of CPU %u, just turned on", c);
+		expect_eq(psci(PSCI_AFFINITY_INFO_32, c, 0, 0), AFFINITY_ON_PENDING,
+			  "AFFINITY_INFO (SMC32) of CPU %u, just turned on", c);
+		wait_alive(c, 1);
+		expect_eq(affinity(c), AFFINITY_ON, "AFFINITY_INFO of CPU %u, running", c);
+		expect_eq(psci(PSCI_CPU_ON_64, c, entry, 0), PSCI_ALREADY_ON, "CPU_ON of CPU %u, running", c);
+	}
+	for (unsigned a = 0; a < ncpus; a++)
+		for (unsigned b = a + 1; b < ncpus; b++)
+			expect(cpus[a].mpidr != cpus[b].mpidr, cpus[a].mpidr,
+			       "CPUs %u and %u have distinct MPIDRs", a, b);
+	verify_counts("bring-up");
+	print("smp: CPU_ON: %u CPUs up, each with its context id and its own MPIDR\n", ncpus);
+}
+
+static u32 next_sgi_id = 1;
+static u32 sgi_sends;
+
+/* CPU `from` writes GICD_SGIR with the filter and list given and a fresh SGI id. */
+static void sgi_case(unsigned from, u32 filter_and_list)
+{
+	u32 value = filter_and_list | next_sgi_id;
+	next_sgi_id = next_sgi_id == 15 ? 1 : next_sgi_id + 1;
+	if (from == boot) {
+		send_sgi(value);
+	} else {
+		model_sgi(from, value);
+		run_on(from, CMD_SGI, value, 0, 0, 0);
+	}
+	fence();
+	sgi_sends++;
+	static char what[64];
+	/* "SGIR 0x........ from CPU n" without a formatting library. */
+	const char *prefix = "SGIR ";
+	unsigned n = 0;
+	while (*prefix)
+		what[n++] = *prefix++;
+	for (int shift = 28; shift >= 0; shift -= 4)
+		what[n++] = "0123456789abcdef"[(value >> shift) & 15];
+	const char *by = " from CPU ";
+	while (*by)
+		what[n++] = *by++;
+	what[n++] = (char)('0' + from);
+	what[n] = 0;
+	verify_counts(what);
+}
+
+static void sgis(void)
+{
+	begin("SGIs");
+	for (unsigned s = 0; s < ncpus; s++) {
+		for (unsigned t = 0; t < ncpus; t++)
+			if (t != s)
+				sgi_case(s, SGIR_LIST(1u << t));
+		sgi_case(s, SGIR_LIST(0xff)); /* every CPU, self included; bits past the last ignored */
+		sgi_case(s, SGIR_LIST(0));    /* nobody */
+		sgi_case(s, SGIR_ALL_BUT_SELF);
+		sgi_case(s, SGIR_SELF);
+		sgi_case(s, SGIR_RESERVED);   /* a reserved filter sends nothing */
+	}
+	print("smp: SGIs: %u GICD_SGIR writes (every ordered pair, every filter), each taken by its "
+	      "targets only, with its id and source\n", sgi_sends);
+}
+
+static void timers(void)
+{
+	begin("timers");
+	/* Deadlines a little apart, so a timer taken on the wrong CPU shows in the counts. */
+	u64 base = freq / 1000, step = freq / 4000;
+	u64 seq[MAX_CPUS];
+	for (unsigned c = 0; c < ncpus; c++) {
+		expected_ppi[c][PPI(INTID_VTIMER)]++;
+		expected_ppi[c][PPI(INTID_PTIMER)]++;
+		if (c != boot)
+			seq[c] = post(c, CMD_TIMERS, base + c * step, base + c * step + step / 2, 0, 0, 1);
+	}
+	run_on(boot, CMD_TIMERS, base + boot * step, base + boot * step + step / 2, 0, 0);
+	for (unsigned c = 0; c < ncpus; c++)
+		if (c != boot)
+			wait_ack(c, seq[c]);
+	fence();
+	for (unsigned c = 0; c < ncpus; c++) {
+		struct cpu *p = &cpus[c];
+		expect(p->virtual_fired >= p->result[0], p->virtual_fired,
+		       "CPU %u took its virtual timer at or after its deadline %lx", c, p->result[0]);
+		expect(p->physical_fired >= p->result[1], p->physical_fired,
+		       "CPU %u took its physical timer at or after its deadline %lx", c, p->result[1]);
+	}
+	verify_counts("the timers");
+	print("smp: timers: virtual (PPI 27) and physical (PPI 30) timer of each CPU, taken on that CPU only\n");
+}
+
+static void suspend(void)
+{
+	begin("CPU_SUSPEND");
+	u64 delay = freq / 500;
+	expect_eq(psci(PSCI_CPU_SUSPEND_64, 1u << 16, 0, 0), PSCI_INVALID_PARAMETERS,
+		  "CPU_SUSPEND to a power-down state");
+	expect_eq(psci(PSCI_CPU_SUSPEND_64, 1u << 30, 0, 0), PSCI_INVALID_PARAMETERS,
+		  "CPU_SUSPEND with reserved bits set");
+	/* Each secondary in standby at once, each woken by its own timer. */
+	u64 seq[MAX_CPUS];
+	for (unsigned c = 0; c < ncpus; c++) {
+		if (c == boot)
+			continue;
+		expected_ppi[c][PPI(INTID_VTIMER)]++;
+		seq[c] = post(c, CMD_SUSPEND, delay + c * (delay / 8), 0, 0, 0, 1);
+	}
+	for (unsigned c = 0; c < ncpus; c++) {
+		if (c == boot)
+			continue;
+		wait_ack(c, seq[c]);
+		struct cpu *p = &cpus[c];
+		expect_eq(p->result[0], PSCI_SUCCESS, "CPU_SUSPEND of CPU %u", c);
+		expect(p->result[1] >= delay + c * (delay / 8), p->result[1],
+		       "CPU %u stayed in standby until its timer", c);
+		expect_eq(p->result[2] & 0x3ff, INTID_VTIMER, "CPU %u woke with its timer pending", c);
+	}
+	/* The boot CPU in standby, woken by an SGI a secondary sends later. */
+	if (ncpus > 1) {
+		unsigned c = (boot + 1) % ncpus;
+		u64 start = read_sysreg(cntvct_el0);
+		u64 seq1 = post(c, CMD_WAKE_LATER, delay, 0, 0, 0, 1);
+		irq_off();
+		long r = psci(PSCI_CPU_SUSPEND_64, 0, 0, 0);
+		u64 slept = read_sysreg(cntvct_el0) - start;
+		u32 pending = mmio_read(GICC_BASE + GICC_HPPIR);
+		irq_on();
+		wait_ack(c, seq1);
+		expect_eq(r, PSCI_SUCCESS, "CPU_SUSPEND of the boot CPU");
+		expect(slept >= delay, slept, "the boot CPU stayed in standby until CPU %u woke it", c);
+		expect_eq(pending & 0x1fff, (c << 10) | DOORBELL, "the boot CPU woke with CPU %u's SGI pending", c);
+	}
+	fence();
+	verify_counts("CPU_SUSPEND");
+	print("smp: CPU_SUSPEND: standby on every CPU, each woken by an interrupt\n");
+}
+
+static void off_and_on(void)
+{
+	begin("CPU_OFF");
+	u64 entry = (u64)secondary_entry;
+	for (unsigned c = 0; c < ncpus; c++) {
+		if (c == boot)
+			continue;
+		post(c, CMD_OFF, 0, 0, 0, 0, 0);
+		online &= ~(1u << c);
+		long state = -1;
+		for (unsigned i = 0; i < 100000 && state != AFFINITY_OFF; i++)
+			state = affinity(c);
+		expect_eq(state, AFFINITY_OFF, "AFFINITY_INFO of CPU %u after its CPU_OFF", c);
+		expected_context[c] = context_id(c, 2);
+		/* Turned on again by another secondary when there is one. */
+		unsigned by = boot;
+		for (unsigned o = 0; o < ncpus; o++)
+			if (o != boot && o != c && (online & (1u << o))) {
+				by = o;
+				break;
+			}
+		run_on(by, CMD_PSCI, PSCI_CPU_ON_64, c, entry, context_id(c, 2));
+		expect_eq(cpus[by].result[0], PSCI_SUCCESS, "CPU_ON of CPU %u by CPU %u", c, by);
+		wait_alive(c, 2);
+		expect_eq(affinity(c), AFFINITY_ON, "AFFINITY_INFO of CPU %u, on again", c);
+	}
+	verify_counts("CPU_OFF and CPU_ON");
+	/* The CPUs that came back take and send SGIs like before. */
+	begin("SGIs after CPU_ON again");
+	for (unsigned s = 0; s < ncpus; s++)
+		sgi_case(s, SGIR_ALL_BUT_SELF);
+	print("smp: CPU_OFF: every secondary off, on again, and taking SGIs again\n");
+}
+
+void boot_main(u64 self)
+{
+	boot = (unsigned)self;
+	boot_cpu = boot;
+	online = 1u << boot;
+	freq = read_sysreg(cntfrq_el0);
+	gic_cpu_init();
+	mmio_write(GICD_BASE + GICD_CTLR, 1);
+	irq_on();
+	ncpus = count_cpus();
+	begin("boot");
+	print("smp: %u CPUs, booted on CPU %u\n", ncpus, boot);
+	expect_eq(read_sysreg(mpidr_el1), MPIDR_RES1 | boot, "the boot CPU's MPIDR_EL1");
+	expect(ncpus >= 1 && boot < ncpus, ncpus, "the boot CPU is one of the %u CPUs", ncpus);
+	psci_errors();
+	bring_up();
+	sgis();
+	timers();
+	suspend();
+	off_and_on();
+	/* Under the virtual clock, the same in every run. */
+	print("smp: guest counter at the end: %lu\n", read_sysreg(cntvct_el0));
+	print("smp: %u checks passed, %u failed\n", passed, failed);
+	exit_with(failed > 0xffff ? 0xffff : failed);
+}
