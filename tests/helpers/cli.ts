@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Requirement, toolRequirement } from "../../testing/requirements.ts";
 import { ROOT } from "./assets.ts";
 
 /** A running `vmkit` process. */
@@ -16,18 +17,30 @@ export class CliProcess implements AsyncDisposable {
   readonly #done: Promise<void>;
   #status: Deno.CommandStatus | undefined;
 
-  constructor(args: string[]) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        // Writable disk images (--disk) are opened for writing.
-        "--allow-write",
-        "--allow-env",
-        "--allow-ffi",
-        `${ROOT}apps/cli/main.ts`,
-        ...args,
-      ],
+  /**
+   * Starts `vmkit args...`. With `terminal`, its stdin, stdout and stderr
+   * are a pseudo-terminal (through util-linux `script`, see
+   * {@link terminalRequirement}), as at an interactive console: raw mode and
+   * the escape keys apply, and stderr arrives in {@link stdout}.
+   */
+  constructor(args: string[], options: { terminal?: boolean } = {}) {
+    const command = [
+      Deno.execPath(),
+      "run",
+      "--allow-read",
+      // Writable disk images (--disk) are opened for writing.
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      `${ROOT}apps/cli/main.ts`,
+      ...args,
+    ];
+    const [program, ...programArgs] = options.terminal
+      // -e: script exits with vmkit's status; -q: nothing of its own on the terminal.
+      ? ["script", "-q", "-e", "-c", command.map(shellQuote).join(" "), "/dev/null"]
+      : command;
+    this.#child = new Deno.Command(program, {
+      args: programArgs,
       cwd: ROOT,
       stdin: "piped",
       stdout: "piped",
@@ -122,6 +135,15 @@ export class CliProcess implements AsyncDisposable {
     }
     await this.#done;
   }
+}
+
+/** What {@link CliProcess}'s `terminal` option runs on (Debian and Ubuntu: bsdutils, always installed). */
+export function terminalRequirement(): Requirement {
+  return toolRequirement("script", "apt-get install bsdutils", ["-V"]);
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Runs `vmkit args...` to completion with no input. */
