@@ -348,13 +348,13 @@ export class VirtualMachine implements Disposable {
 
   /**
    * The vCPU that boots (and reboots) the guest; the others start through
-   * PSCI CPU_ON. Default 0.
+   * PSCI CPU_ON. Default 0. While running, the next boot or reboot uses it.
    *
    * @throws {VmmError} `BAD_CONFIG` for a vCPU that does not exist;
-   *   `INVALID_STATE` while running or after close.
+   *   `INVALID_STATE` after close.
    */
   setBootCpu(cpu: number): void {
-    this.#life.require("choose the boot vCPU", "created", "ready");
+    this.#life.require("choose the boot vCPU", "created", "ready", "running");
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus) {
       throw new VmmError("BAD_CONFIG", `boot vCPU ${cpu} does not exist (0 to ${this.cpus - 1})`);
     }
