@@ -819,6 +819,8 @@ static void off_and_on(void)
 		for (unsigned i = 0; i < 100000 && state != AFFINITY_OFF; i++)
 			state = affinity(c);
 		expect_eq(state, AFFINITY_OFF, "AFFINITY_INFO of CPU %u after its CPU_OFF", c);
+		/* An SGI sent while it is off waits in the distributor until it is back. */
+		send_sgi(SGIR_LIST(1u << c) | 9);
 		expected_context[c] = context_id(c, 2);
 		/* Turned on again by another secondary when there is one. */
 		unsigned by = boot;
@@ -832,12 +834,14 @@ static void off_and_on(void)
 		wait_alive(c, 2);
 		expect_eq(affinity(c), AFFINITY_ON, "AFFINITY_INFO of CPU %u, on again", c);
 	}
+	fence();
 	verify_counts("CPU_OFF and CPU_ON");
 	/* The CPUs that came back take and send SGIs like before. */
 	begin("SGIs after CPU_ON again");
 	for (unsigned s = 0; s < ncpus; s++)
 		sgi_case(s, SGIR_ALL_BUT_SELF);
-	print("smp: CPU_OFF: every secondary off, on again, and taking SGIs again\n");
+	print("smp: CPU_OFF: every secondary off, on again (taking the SGI sent while it was off), "
+	      "and taking SGIs again\n");
 }
 
 void boot_main(u64 self)

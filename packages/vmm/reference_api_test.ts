@@ -18,6 +18,7 @@ import {
 } from "./reference_api.ts";
 import { VirtualMachine } from "./virtual_machine.ts";
 import { GICC, GICD, guest, LOAD, print, psci, SYSREGS } from "./testdata/guest.ts";
+import { exitReason } from "./testdata/wait.ts";
 
 const library = UnicornLibrary.open();
 const RAM_SIZE = 32 * 1024 * 1024;
@@ -54,22 +55,6 @@ function irqGuest(): Uint8Array {
   psci(a, PSCI_FN.SYSTEM_OFF);
   a.label("ret").eret();
   return a.assemble();
-}
-
-/** How the run ended, or a failure after `ms` (the run is stopped): a broken VM must not hang the test. */
-async function exitOf(vm: VirtualMachine, ms = 20_000): Promise<string> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<string>((resolve) => {
-    timer = setTimeout(() => {
-      vm.stop();
-      resolve("still running");
-    }, ms);
-  });
-  try {
-    return await Promise.race([vm.exited!.then((e) => e.reason), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function until(condition: () => boolean, ms = 5000): Promise<void> {
@@ -193,14 +178,14 @@ for (const [cpus, boot] of [[1, 0], [4, 2]]) {
           0,
         );
         assert.equal(api.guest_start(boot, pc, GUEST_DTB, 0), true);
-        assert.equal(await exitOf(vm), "poweroff", output());
+        assert.equal(await exitReason(vm), "poweroff", output());
         // What RAM holds after a boot: the same every time, when each starts from cleared RAM.
         const after = vm.ram.bytes.slice();
         let rss = 0;
         for (let i = 0; i < 20; i++) {
           if (i === 5) rss = Deno.memoryUsage().rss;
           assert.equal(api.guest_restart(boot, vm.ram, RAM_SIZE), true);
-          assert.equal(await exitOf(vm), "poweroff", `boot ${i + 2}: ${output()}`);
+          assert.equal(await exitReason(vm), "poweroff", `boot ${i + 2}: ${output()}`);
           assert.equal(Buffer.compare(vm.ram.bytes, after), 0, `RAM after boot ${i + 2}`);
         }
         const grown = Deno.memoryUsage().rss - rss;

@@ -237,6 +237,7 @@ export class VirtualMachine implements Disposable {
       states: this.cpuStates,
       ram: this.ram,
       conduit: c.psciMethod,
+      irqAsserted: (cpu) => this.gic.irqAsserted(cpu),
       onCall: config.onCall,
       request: (kind) =>
         this.#life.request(kind === "reset" ? { kind } : { kind: "poweroff", status: 0 }),
@@ -539,9 +540,13 @@ export class VirtualMachine implements Disposable {
   #loopHostCache: RunLoopHost | undefined;
 
   // A fresh register context at `entry` on the boot vCPU, every other vCPU
-  // off: nothing of the previous boot's CPU state or translated code survives.
+  // off: nothing of the previous boot's CPU state or translated code survives
+  // (the IRQ inputs follow the GIC again, which reports only changes).
   #boot(entry: number, x0: number): void {
-    for (const v of this.vcpus) v.reset();
+    for (const v of this.vcpus) {
+      v.reset();
+      v.setIrqLine(this.gic.irqAsserted(v.id));
+    }
     const vcpu = this.vcpus[this.#bootCpu];
     vcpu.invalidateAllCode();
     vcpu.setEntry(entry, x0);
