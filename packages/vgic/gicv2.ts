@@ -298,6 +298,37 @@ export class Gicv2 {
     this.#s.reset();
   }
 
+  /**
+   * Return CPU interface `cpu` and its banked SGIs and PPIs to the power-on state, leaving the
+   * distributor's shared state, the SPIs and every other CPU as they are (an SPI this CPU had
+   * acknowledged and not deactivated becomes inactive). For a vCPU set up on its own; a VM
+   * restart resets everything with {@link Gicv2.reset}.
+   *
+   * @throws {VgicError} `INVALID_CPU` for a CPU interface that does not exist
+   */
+  resetCpu(cpu: number): void {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus) {
+      throw new VgicError("INVALID_CPU", `no such CPU interface: ${cpu}`, { cpu });
+    }
+    this.#s.resetCpu(cpu);
+  }
+
+  /**
+   * Make SGI `intid` pending on CPU `cpu` as sent by CPU `source` (as a GICD_SGIR write from
+   * `source`, or GICD_SPENDSGIR, would): GICC_IAR reports `source` in its CPU ID field.
+   *
+   * @param source the sending CPU; default `cpu` itself
+   * @throws {VgicError} `INVALID_IRQ` / `INVALID_CPU` for a wiring mistake
+   */
+  sendSgi(intid: number, cpu: number, source: number = cpu): void {
+    if (!Number.isInteger(intid) || intid < 0 || intid >= SGI_COUNT) {
+      throw new VgicError("INVALID_IRQ", `not an SGI (0..${SGI_COUNT - 1}): ${intid}`, { intid });
+    }
+    this.#checkCpu(cpu, intid);
+    this.#checkCpu(source, intid);
+    this.#s.changeSgiSources(cpu, intid, 1 << source, true);
+  }
+
   #checkLine(intid: number, cpu: number | undefined): number {
     const s = this.#s;
     if (!Number.isInteger(intid) || intid < SGI_COUNT || intid >= s.irqs) {

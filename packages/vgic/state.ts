@@ -253,6 +253,36 @@ export class GicState {
     this.updateAll();
   }
 
+  /**
+   * Return one CPU's part to the power-on state: its banked SGIs and PPIs (enables, groups,
+   * pending, active, trigger, priorities, SGI sources) and its CPU interface. An SPI it had
+   * acknowledged and not deactivated becomes inactive. Line levels and other CPUs are untouched.
+   */
+  resetCpu(cpu: number): void {
+    const base = cpu * STACK_SLOTS;
+    let spis = false;
+    for (let i = 0; i < this.depth[cpu]; i++) {
+      const intid = this.stackKey[base + i] & IAR_INTID_MASK;
+      if (intid < PRIVATE_IRQS) continue;
+      this.active[this.wordOf(intid, cpu)] &= ~(1 << (intid & 31));
+      spis = true;
+    }
+    this.enabled[cpu] = 0;
+    this.group[cpu] = 0;
+    this.latch[cpu] = 0;
+    this.active[cpu] = 0;
+    this.edge[cpu] = 0;
+    this.priority.fill(0, cpu * 32, cpu * 32 + 32);
+    this.sgiSources.fill(0, cpu * SGI_COUNT, cpu * SGI_COUNT + SGI_COUNT);
+    this.sgiPending[cpu] = 0;
+    this.cpuCtlr[cpu] = 0;
+    this.pmr[cpu] = 0;
+    this.bpr[cpu] = 0;
+    this.depth[cpu] = 0;
+    if (spis) this.updateAll();
+    else this.update(cpu);
+  }
+
   /** Recompute the highest-priority candidate and IRQ output of every CPU. */
   updateAll(): void {
     for (let c = 0; c < this.cpus; c++) this.update(c);

@@ -126,9 +126,13 @@ export interface VirqReferenceApi {
 
 /**
  * Registers interrupts of a {@link Gicv2}, injects them and runs their acknowledgement when the
- * guest completes them. Registrations are per vCPU for PPIs (16–31) and global for SPIs; SGIs
- * are the guest's own inter-processor interrupts and cannot be registered. Nothing here throws
- * on bad numbers: every operation reports success as a boolean.
+ * guest completes them. Registrations are per vCPU for SGIs (0–15) and PPIs (16–31), and
+ * global for SPIs. Nothing here throws on bad numbers: every operation reports success as a
+ * boolean.
+ *
+ * The first {@link VirqController.init} initialises the whole GIC for its boot vCPU; each
+ * further one for another vCPU initialises that vCPU alone, so a VMM sets up its vCPUs one by
+ * one, as libvmm's `virq_controller_init(vcpu_id)` is called per vCPU.
  *
  * The controller owns the GIC's deactivation hook ({@link Gicv2.onDeactivate}).
  *
@@ -167,7 +171,7 @@ export class VirqController {
   /** The interrupt controller this API drives. */
   readonly gic: Gicv2;
   readonly #ackChannel: ((channel: number) => void) | undefined;
-  /** Registration index: `vcpu * 32 + irq` for PPIs, `cpus * 32 + irq - 32` for SPIs. */
+  /** Registration index: `vcpu * 32 + irq` for SGIs and PPIs, `cpus * 32 + irq - 32` for SPIs. */
   readonly #registered: Uint8Array;
   readonly #channelOf: Int32Array;
   readonly #ackFns: (VirqAckFn | null)[];
@@ -202,27 +206,41 @@ export class VirqController {
   }
 
   /**
-   * Initialise the virtual GIC for boot vCPU `bootVcpu`: the GIC returns to its power-on state
-   * and all registrations are forgotten. Every other operation fails until this succeeded.
-   * (For a VM restart that keeps its device wiring, call {@link Gicv2.reset} instead.)
+   * Initialise the virtual GIC for `vcpu`.
+   *
+   * The first time, and again for the boot vCPU, it initialises the whole controller with
+   * `vcpu` as the boot vCPU: the GIC returns to its power-on state and all registrations are
+   * forgotten. Every other operation fails until this succeeded. (For a VM restart that keeps
+   * its device wiring, call {@link Gicv2.reset} instead.)
+   *
+   * For any other vCPU, once initialised, it initialises that vCPU alone: its SGI and PPI
+   * registrations (and their passthrough channels) are forgotten and its CPU interface and
+   * banked interrupts return to their power-on state ({@link Gicv2.resetCpu}); SPI
+   * registrations and every other vCPU's are kept.
    *
    * @returns false for an invalid vCPU index
    */
-  init(bootVcpu: number): boolean {
-    if (!this.#validVcpu(bootVcpu)) return false;
+  init(vcpu: number): boolean {
+    if (!this.#validVcpu(vcpu)) return false;
+    if (this.#bootVcpu >= 0 && vcpu !== this.#bootVcpu) {
+      this.gic.resetCpu(vcpu);
+      for (let i = vcpu * PRIVATE_IRQS; i < (vcpu + 1) * PRIVATE_IRQS; i++) this.#forget(i);
+      return true;
+    }
     this.gic.reset();
     this.#registered.fill(0);
     this.#channelOf.fill(-1);
     this.#ackFns.fill(null);
     this.#ackData.fill(undefined);
     this.#channels.clear();
-    this.#bootVcpu = bootVcpu;
+    this.#bootVcpu = vcpu;
     return true;
   }
 
   /**
-   * Register interrupt `irq` (a PPI of `vcpu`, or an SPI) so it can be injected; `ack` runs
-   * with `ackData` each time the guest deactivates it.
+   * Register interrupt `irq` (an SGI or PPI of `vcpu`, or an SPI) so it can be injected; `ack`
+   * runs with `ackData` each time the guest deactivates it (for an SGI of `vcpu`, also one
+   * another vCPU sent it).
    *
    * @returns false before initialisation, for an invalid vCPU or interrupt number, or when it
    *   is already registered
@@ -236,15 +254,16 @@ export class VirqController {
   }
 
   /**
-   * Make registered interrupt `irq` pending once (edge-like), on `vcpu` for a PPI; an SPI goes
-   * wherever the guest routed it (GICD_ITARGETSR).
+   * Make registered interrupt `irq` pending once (edge-like): an SGI or PPI on `vcpu` alone (an
+   * SGI as if `vcpu` had sent it to itself: GICC_IAR's source CPU is `vcpu`); an SPI wherever the
+   * guest routed it (GICD_ITARGETSR).
    *
    * @returns false before initialisation or for an invalid or unregistered interrupt
    */
   inject(vcpu: number, irq: number): boolean {
     const i = this.#index(vcpu, irq);
     if (i < 0 || this.#registered[i] === 0) return false;
-    this.gic.pulse(irq, vcpu);
+    this.#fire(i);
     return true;
   }
 
@@ -275,9 +294,7 @@ export class VirqController {
   handlePassthrough(channel: number): boolean {
     const i = this.#channels.get(channel);
     if (i === undefined) return false;
-    const privateSlots = this.gic.cpus * PRIVATE_IRQS;
-    if (i < privateSlots) this.gic.pulse(i & 31, i >>> 5);
-    else this.gic.pulse(i - privateSlots + PRIVATE_IRQS);
+    this.#fire(i);
     return true;
   }
 
@@ -305,7 +322,7 @@ export class VirqController {
     return true;
   }
 
-  /** Whether `irq` is registered (for `vcpu`, when it is a PPI). */
+  /** Whether `irq` is registered (for `vcpu`, when it is an SGI or a PPI). */
   isRegistered(vcpu: number, irq: number): boolean {
     const i = this.#index(vcpu, irq);
     return i >= 0 && this.#registered[i] === 1;
@@ -354,8 +371,25 @@ export class VirqController {
     };
   }
 
+  /** Makes the interrupt of registration index `i` pending once. */
+  #fire(i: number): void {
+    const privateSlots = this.gic.cpus * PRIVATE_IRQS;
+    if (i >= privateSlots) this.gic.pulse(i - privateSlots + PRIVATE_IRQS);
+    else if ((i & 31) < SGI_COUNT) this.gic.sendSgi(i & 31, i >>> 5);
+    else this.gic.pulse(i & 31, i >>> 5);
+  }
+
+  /** Drops registration index `i` and its passthrough channel, if any. */
+  #forget(i: number): void {
+    const channel = this.#channelOf[i];
+    if (channel >= 0) this.#channels.delete(channel);
+    this.#registered[i] = 0;
+    this.#channelOf[i] = -1;
+    this.#ackFns[i] = null;
+    this.#ackData[i] = undefined;
+  }
+
   #deactivated(cpu: number, intid: number): void {
-    if (intid < SGI_COUNT) return;
     const i = intid < PRIVATE_IRQS
       ? cpu * PRIVATE_IRQS + intid
       : this.gic.cpus * PRIVATE_IRQS + intid - PRIVATE_IRQS;
@@ -379,7 +413,7 @@ export class VirqController {
   /** Registration index, or -1 before initialisation or for invalid numbers. */
   #index(vcpu: number, irq: number): number {
     if (this.#bootVcpu < 0 || !this.#validVcpu(vcpu)) return -1;
-    if (!Number.isInteger(irq) || irq < SGI_COUNT || irq >= this.gic.irqs) return -1;
+    if (!Number.isInteger(irq) || irq < 0 || irq >= this.gic.irqs) return -1;
     return irq < PRIVATE_IRQS
       ? vcpu * PRIVATE_IRQS + irq
       : this.gic.cpus * PRIVATE_IRQS + irq - PRIVATE_IRQS;

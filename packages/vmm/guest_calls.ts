@@ -21,6 +21,8 @@ export interface GuestCallsOptions {
   readonly ram: { readonly base: number; readonly bytes: Uint8Array };
   /** The PSCI conduit. */
   readonly conduit: "hvc" | "smc";
+  /** Whether the interrupt controller's IRQ output for vCPU `index` is asserted now. */
+  readonly irqAsserted: (index: number) => boolean;
   /** The embedder's handler: a value answers the call (x0). */
   readonly onCall?: (call: GuestCall) => bigint | undefined;
   /** SYSTEM_OFF (`poweroff`) and SYSTEM_RESET (`reset`). */
@@ -41,7 +43,14 @@ const RET_NAMES = new Map<bigint, string>(
  *
  * @example
  * ```ts ignore
- * const calls = new GuestCalls({ vcpus, states, ram, conduit: "hvc", request: (k) => ask(k) });
+ * const calls = new GuestCalls({
+ *   vcpus,
+ *   states,
+ *   ram,
+ *   conduit: "hvc",
+ *   irqAsserted: (cpu) => gic.irqAsserted(cpu),
+ *   request: (k) => ask(k),
+ * });
  * calls.answer(vcpu, exit); // after an "hvc" exit
  * ```
  */
@@ -63,6 +72,10 @@ export class GuestCalls {
         }
         const vcpu = vcpus[index];
         vcpu.reset();
+        // The reset lowered the vCPU's IRQ input, but the GIC keeps what is
+        // pending for it (an SGI sent while it was off) and reports only
+        // changes: drive the input from the GIC's output again.
+        vcpu.setIrqLine(options.irqAsserted(index));
         vcpu.setEntry(entry, context);
         states.turnOn(index);
         return PSCI_RET.SUCCESS;

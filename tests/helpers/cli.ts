@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Requirement, toolRequirement } from "../../testing/requirements.ts";
 import { ROOT } from "./assets.ts";
 
 /** How to start `vmkit`. */
@@ -167,6 +168,11 @@ export class CliProcess implements AsyncDisposable {
     }
     await this.#done;
   }
+}
+
+/** What {@link CliProcess}'s `terminal` option runs on (Debian and Ubuntu: bsdutils, always installed). */
+export function terminalRequirement(): Requirement {
+  return toolRequirement("script", "apt-get install bsdutils", ["-V"]);
 }
 
 /** Runs `vmkit args...` to completion with no input. */
