@@ -9,7 +9,7 @@
 import type { Vcpu, VcpuExit } from "@vmkit/vcpu";
 import type { GuestCall } from "./config.ts";
 import type { CpuStates } from "./cpu_states.ts";
-import { handlePsci, PSCI_FN, PSCI_RET, type PsciPlatform } from "./psci.ts";
+import { handlePsci, mpidrToIndex, PSCI_FN, PSCI_RET, type PsciPlatform } from "./psci.ts";
 
 /** What {@link GuestCalls} needs from its VM. */
 export interface GuestCallsOptions {
@@ -110,8 +110,12 @@ export class GuestCalls {
     if (!result.returns) return;
     vcpu.setX(0, result.x0);
     const fid = Number(args[0] & 0xffff_ffffn);
-    if ((fid === PSCI_FN.CPU_ON || fid === PSCI_FN.CPU_ON_64) && result.x0 !== 0n) {
-      // A guest bringing up CPUs that answer with an error is one to debug.
+    if (
+      (fid === PSCI_FN.CPU_ON || fid === PSCI_FN.CPU_ON_64) && result.x0 !== 0n &&
+      mpidrToIndex(args[1], this.#options.vcpus.length) >= 0
+    ) {
+      // A guest bringing up CPUs that answer with an error is one to debug;
+      // one asking for CPUs until there are no more is only counting them.
       this.#options.log?.(
         "cpu-on",
         () =>
