@@ -16,9 +16,11 @@ export class CliProcess implements AsyncDisposable {
   readonly #done: Promise<void>;
   #status: Deno.CommandStatus | undefined;
 
-  constructor(args: string[]) {
-    this.#child = new Deno.Command(Deno.execPath(), {
+  /** `wrap` runs it through another command, e.g. `["ip", "netns", "exec", NAME]`. */
+  constructor(args: string[], wrap: readonly string[] = []) {
+    this.#child = new Deno.Command(wrap[0] ?? Deno.execPath(), {
       args: [
+        ...(wrap.length > 0 ? [...wrap.slice(1), Deno.execPath()] : []),
         "run",
         "--allow-read",
         // Writable disk images (--disk) are opened for writing.
