@@ -373,6 +373,9 @@ ensure_test_tools() {
   # The static Linux test programs link against the arm64 C library.
   [ -e /usr/aarch64-linux-gnu/lib/libc.a ] || missing="$missing libc6-dev-arm64-cross"
   command -v make >/dev/null 2>&1 || missing="$missing make"
+  # The TAP tests: a network namespace of their own (ip), and the host pinging the guest in it.
+  command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing="$missing iproute2"
+  command -v ping >/dev/null 2>&1 || missing="$missing iputils-ping"
   # shellcheck disable=SC2086
   [ -z "$missing" ] || apt_install $missing
   ensure_fetch_tools

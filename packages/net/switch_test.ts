@@ -133,10 +133,9 @@ Deno.test("switch: malformed frames are dropped and counted; receivers that refu
 
 Deno.test("switch: endpoints answering each other at once are cut off 8 deep, not a stack overflow", () => {
   const sw = new EthernetSwitch();
-  let x: SwitchPort, y: SwitchPort;
   // Two endpoints that echo every frame back as a broadcast.
-  x = sw.connect({ receive: (f) => x.send(f) });
-  y = sw.connect({ receive: (f) => y.send(f) });
+  const x: SwitchPort = sw.connect({ receive: (f) => x.send(f) });
+  const y: SwitchPort = sw.connect({ receive: (f) => y.send(f) });
   const a = sw.port();
   assert.equal(a.send(frame(BROADCAST, 1)), true);
   assert.ok(sw.stats.loops > 0);
