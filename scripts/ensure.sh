@@ -375,6 +375,9 @@ ensure_test_tools() {
   [ -e /usr/aarch64-linux-gnu/lib/libc.a ] || missing="$missing libc6-dev-arm64-cross"
   command -v make >/dev/null 2>&1 || missing="$missing make"
   command -v script >/dev/null 2>&1 || missing="$missing bsdutils"
+  # The TAP tests: a network namespace of their own (ip), and the host pinging the guest in it.
+  command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing="$missing iproute2"
+  command -v ping >/dev/null 2>&1 || missing="$missing iputils-ping"
   # shellcheck disable=SC2086
   [ -z "$missing" ] || apt_install $missing
   ensure_fetch_tools

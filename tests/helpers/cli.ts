@@ -16,6 +16,8 @@ export interface CliOptions {
    * stderr then arrive together as {@link CliProcess.stdout}.
    */
   terminal?: boolean;
+  /** Run it through another command, e.g. `["ip", "netns", "exec", NAME]`. */
+  wrap?: readonly string[];
 }
 
 const VMKIT_ARGS = [
@@ -42,7 +44,7 @@ export class CliProcess implements AsyncDisposable {
   #status: Deno.CommandStatus | undefined;
 
   constructor(args: string[], options: CliOptions = {}) {
-    const command = [Deno.execPath(), ...VMKIT_ARGS, ...args];
+    const command = [...(options.wrap ?? []), Deno.execPath(), ...VMKIT_ARGS, ...args];
     try {
       this.#child = new Deno.Command(options.terminal ? "script" : command[0], {
         // -e: script's exit status is vmkit's; -f: output as it comes.
