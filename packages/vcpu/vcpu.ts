@@ -197,7 +197,6 @@ export class Vcpu implements Disposable {
         ? shared.#traps.hcrBits !== 0n
         : options.trapCacheMaintenance ?? !library.storesInvalidateCode,
       stateFollowsSysregWrites: library.atLeast(2, 1, 0),
-      ram: () => core.memory.regions.filter((r) => r.kind === "ram"),
     });
     this.#hcr = HCR_EL2_BOOT | this.#traps.hcrBits;
     let context: Deno.PointerObject | undefined;
