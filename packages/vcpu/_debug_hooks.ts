@@ -34,6 +34,7 @@
 
 import { EXCP, REG, UC_CTL_TB_REMOVE_CACHE, UC_HOOK_CODE, ucCtl } from "./constants.ts";
 import { UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE } from "./constants.ts";
+import type { BlockBudget } from "./block_budget.ts";
 import type { Engine } from "./engine.ts";
 import { check } from "./engine.ts";
 import type { GuestDebug } from "./_guest_debug.ts";
@@ -59,8 +60,10 @@ export const DEBUG_DELIVER = 2;
 export interface DebugTenant {
   /** Its debug registers' meaning. */
   readonly guest: GuestDebug;
-  /** Ends the run for the debug machinery (safe from a hook). */
+  /** Ends the run for the debug machinery (safe from a code, memory or interrupt hook). */
   stopForDebug(): void;
+  /** Marks the run as ending for the debug machinery, without stopping the engine. */
+  markForDebug(): void;
   /** Delivers an exception from a code hook, as the interrupt hook does. */
   deliver(intno: number, syndrome: number, faultAddress: bigint): void;
   /** A hook failed: record it and end the run. */
@@ -83,6 +86,10 @@ export interface DebugHooksOptions {
   readonly saveState: () => void;
   /** Restores what {@link saveState} saved. */
   readonly restoreState: () => void;
+  /** The native slice counter, if the engine does not count. */
+  readonly budget: BlockBudget | undefined;
+  /** The engine's 64-bit instruction count in its own structure, where the engine counts. */
+  readonly instructionCount: DataView | undefined;
   /** Callbacks freed with the engine. */
   // deno-lint-ignore no-explicit-any
   readonly callbacks: Deno.UnsafeCallback<any>[];
@@ -115,6 +122,7 @@ export class DebugHooks {
   #codeCallback: Deno.PointerObject | undefined;
   #memCallback: Deno.PointerObject | undefined;
   #memHook: bigint | undefined;
+  #spacer: bigint | undefined;
   #virtual = false;
   #dirty = false;
   // 0 none, 1 host, 2 guest: a watchpoint matched in the run in progress.
@@ -125,6 +133,11 @@ export class DebugHooks {
   #stepTo = -1n;
   #stepHook: bigint | undefined;
   #haltHook: bigint | undefined;
+  #countBefore = -1;
+  // A code hook was removed (or the engine's count will be): it lingers in
+  // the engine through the next run.
+  #lingering = false;
+  #hooked = false;
 
   constructor(points: HostDebugPoints, options: DebugHooksOptions) {
     this.points = points;
@@ -154,6 +167,50 @@ export class DebugHooks {
     if (this.#o.engineCounts) return this.#stepping ? 1 : budget;
     if (this.#memHook === undefined) return 0;
     return this.#stepping ? 1 : WATCH_COUNT;
+  }
+
+  /**
+   * Ends the run before the next instruction, from the interrupt hook after
+   * an emulated instruction moved the PC (`stopNow`: hooks a debug-register
+   * write needs are then added in time), or from a device callback, where
+   * `uc_emu_stop` would replay the access (an interrupt raised while code
+   * hooks are installed is then taken at the next run's start).
+   */
+  stopSoon(stopNow: boolean): void {
+    const tenant = this.#o.tenant();
+    if (stopNow) tenant.stopForDebug();
+    else tenant.markForDebug();
+    // 2.0.1 forgets a stop request once a hook has moved the PC; the slice
+    // counter's budget, or the engine's instruction count pushed past its
+    // limit, ends the run all the same.
+    const count = this.#o.instructionCount;
+    if (this.#o.budget) {
+      this.#o.budget.exhaust();
+    } else if (count && this.#countBefore < 0) {
+      this.#countBefore = count.getUint32(0, true);
+      count.setBigUint64(0, 1n << 62n, true);
+    }
+  }
+
+  /** The instructions the engine counted in the last run, `raw` unless {@link stopSoon} moved it. */
+  counted(raw: number): number {
+    const before = this.#countBefore;
+    if (before < 0) return raw;
+    this.#countBefore = -1;
+    return before;
+  }
+
+  /**
+   * Whether the engine has a code hook during the run being prepared or
+   * under way (breakpoints, a step, its own count while watchpoints are
+   * armed, or one removed before the run: the engine drops removed hooks
+   * only at the end of the next run). The engine then does not put the PC
+   * back when the run is stopped in front of a block, or when an interrupt
+   * is taken there: it keeps the PC of the last instruction a hook ran for
+   * (`cpu_tb_exec` in `qemu/accel/tcg/cpu-exec.c`).
+   */
+  get codeHooks(): boolean {
+    return this.#hooked;
   }
 
   /** Whether a step is under way. */
@@ -186,6 +243,13 @@ export class DebugHooks {
   /** Before a run: brings the hooks up to date (the engine is stopped). */
   prepare(): void {
     this.#stopped = false;
+    this.#sync();
+    this.#hooked = this.#code.size > 0 || this.#stepHook !== undefined ||
+      this.#memHook !== undefined || this.#spacer !== undefined || this.#lingering;
+    this.#lingering = false;
+  }
+
+  #sync(): void {
     if (!this.#dirty) return;
     this.#dirty = false;
     this.syncNeeded = false;
@@ -196,6 +260,7 @@ export class DebugHooks {
       if (!want.has(address)) {
         this.#del(handle);
         this.#code.delete(address);
+        this.#lingering = true;
       }
     }
     for (const address of want) {
@@ -212,21 +277,39 @@ export class DebugHooks {
         1n,
         0n,
       );
+      if (this.#o.engineCounts) {
+        // With one code hook the engine calls it directly from translated
+        // code, and a hook added later is never called there. A second one,
+        // over an address no instruction has, makes every call go through
+        // the hook list, so that haltBeforeNextInstruction works without
+        // retranslating.
+        this.#spacer = this.#add(UC_HOOK_CODE, this.#codeHook(), 1n, 1n);
+      }
       added = true;
     } else if (!watch && this.#memHook !== undefined) {
-      // The next run without the engine's count empties the translated code itself.
       this.#del(this.#memHook);
       this.#memHook = undefined;
+      this.#lingering = true;
+      if (this.#spacer !== undefined) {
+        this.#del(this.#spacer);
+        this.#spacer = undefined;
+        this.#o.engine.flushCode();
+      }
+      // Otherwise the next run without the engine's count empties the translated code itself.
     }
     // Code translated before lacks the new calls.
     if (added) this.#o.engine.flushCode();
   }
 
-  /** Sets up a step of one instruction at `pc` (call {@link endStep} after the run). */
+  /**
+   * Sets up a step of one instruction at `pc` (call {@link endStep} after
+   * the run); after {@link prepare}.
+   */
   beginStep(pc: bigint): void {
     this.#stepping = true;
     this.#stepFrom = pc;
     if (this.count(1) !== 0) return;
+    this.#hooked = true;
     // The slice counter stops at the next block; within the block, a hook on
     // the next instruction does, in code translated after it was added.
     this.#stepTo = BigInt.asUintN(64, pc + 4n);
@@ -240,6 +323,7 @@ export class DebugHooks {
     if (this.#stepHook !== undefined) {
       this.#del(this.#stepHook);
       this.#stepHook = undefined;
+      this.#lingering = true;
       // No instrumentation for the step is left behind in the code at its PC.
       this.#dropCode(this.#stepFrom);
     }
@@ -288,7 +372,9 @@ export class DebugHooks {
     return () => {
       if (this.#haltHook !== undefined) this.#del(this.#haltHook);
       this.#haltHook = undefined;
-      cb.close();
+      this.#lingering = true;
+      // Freed with the engine: a removed hook is only let go of at the end of the next run.
+      this.#o.callbacks.push(cb);
     };
   }
 

@@ -359,3 +359,33 @@ Deno.test("host breakpoints apply to every vCPU of the engine", () => {
     assert.equal(v.getX(0), 1n);
   }
 });
+
+for (const counter of COUNTERS) {
+  Deno.test(`host breakpoints (${counter} slices): interrupts raised mid-run return where they came from`, () => {
+    // The loop stores a counter to a device, which raises the IRQ line at every seventh; the
+    // handler acknowledges it and counts. A breakpoint that is never reached is set meanwhile.
+    const N = 2000;
+    const a = new Asm(RAM).adr(1, "vectors").msr(SYSREGS.VBAR_EL1, 1).isb().mov(3, DEVICE)
+      .mov(5, N).daifclr(2)
+      .label("loop").addi(4, 4, 1).strw(4, 3, 0).subsi(5, 5, 1).bcond(COND.ne, "loop")
+      .daifset(2).hvc(0).label("never").nop().hvc(9)
+      .org(RAM + 0x800).label("vectors").org(RAM + 0xa80)
+      .strw(31, 3, 4).addi(6, 6, 1).eret();
+    const { vcpu } = machine(a.assemble(), counter);
+    try {
+      vcpu.mapMmio(DEVICE, 0x1000, (access) => {
+        if (!access.write) return void (access.value = 0);
+        if (access.offset === 0 && access.value % 7 === 0) vcpu.setIrqLine(true);
+        if (access.offset === 4) vcpu.setIrqLine(false);
+      });
+      vcpu.debug.points.addBreakpoint(BigInt(RAM + 0x7f0));
+      const exit = runOn(vcpu);
+      assert.equal(exit.reason, "hvc");
+      assert.equal(exit.imm, 0);
+      assert.equal(vcpu.getX(4), BigInt(N), "every iteration ran once");
+      assert.equal(vcpu.getX(6), BigInt(Math.floor(N / 7)), "every interrupt was taken once");
+    } finally {
+      vcpu.close();
+    }
+  });
+}

@@ -222,6 +222,9 @@ export class Vcpu implements Disposable {
         this.#hook = HOOK_DEBUG;
         engine.stop();
       },
+      markForDebug: () => {
+        this.#hook = HOOK_DEBUG;
+      },
       deliver: (intno, syndrome, address) => {
         this.#deliver(intno, syndrome, address);
         engine.stop();
@@ -297,6 +300,10 @@ export class Vcpu implements Disposable {
   // The debug instrumentation the vCPUs of an engine share (`_debug_hooks.ts`).
   static #openDebugHooks(core: VcpuCore): DebugHooks {
     let scratch: Deno.PointerObject | undefined;
+    const offset = core.layout.instructionCounterOffset;
+    const count = core.budget === undefined && offset !== undefined
+      ? new DataView(Deno.UnsafePointerView.getArrayBuffer(core.engine.handle, 8, offset))
+      : undefined;
     const ram = (pa: bigint, size: number) =>
       core.memory.regions.some((r) =>
         r.kind === "ram" && pa >= BigInt(r.base) && pa + BigInt(size) <= BigInt(r.base + r.size)
@@ -307,6 +314,8 @@ export class Vcpu implements Disposable {
       memoryHooksVirtual: () => core.library.memoryHooksVirtual,
       engineCounts: core.budget === undefined,
       isRam: ram,
+      budget: core.budget,
+      instructionCount: count,
       saveState: () => core.save(scratch ??= core.allocContext()),
       restoreState: () => core.restore(scratch!),
       callbacks: core.callbacks,
@@ -579,14 +588,21 @@ export class Vcpu implements Disposable {
       return;
     }
     // During an exception delivery VI is in use, and a step holds interrupts
-    // back; the line is applied after either.
-    if (this.#hook !== HOOK_DELIVERED && !this.#stepping) {
+    // back; the line is applied after either. While debug code hooks are
+    // installed the engine would take an interrupt between two blocks with a
+    // stale return address (see `_debug_hooks.ts`), so a raised line is
+    // applied when the run next starts.
+    const debugHooks = this.#running && this.#debugHooks.codeHooks;
+    if (this.#hook !== HOOK_DELIVERED && !this.#stepping && !(level && debugHooks)) {
       core.engine.writeSys(SYSREGS.HCR_EL2, this.#hcr | (level ? HCR_EL2_VI : 0n));
     }
     // The engine only looks at VI between blocks it returns to its main loop
     // for; ending the run at the next block boundary (run() goes on at once)
     // lets a raised line be taken without waiting for the slice to end.
-    if (level && this.#running) core.budget?.exhaust();
+    if (level && this.#running) {
+      if (core.budget) core.budget.exhaust();
+      else if (debugHooks && this.#hook === HOOK_NONE) this.#debugHooks.stopSoon(false);
+    }
   }
 
   // The physical counter is the engine's clock, the same whichever vCPU is in it.
@@ -749,7 +765,7 @@ export class Vcpu implements Disposable {
           // without stopping the engine.
           if (this.#traps.handle(syndrome)) {
             // A debug register write may need hooks the engine lacks: end the run to add them.
-            if (this.#debugHooks.syncNeeded) this.#debugTenant.stopForDebug();
+            if (this.#debugHooks.syncNeeded) this.#debugHooks.stopSoon(true);
             return;
           }
           this.#deliver(intno, syndrome, state.faultAddress);
@@ -855,6 +871,11 @@ export class Vcpu implements Disposable {
         return this.#finish("stopped");
       }
       debug.prepare();
+      // With code hooks the IRQ line is applied between runs (see setIrqLine).
+      if (debug.codeHooks) {
+        const vi = this.#irqLine && !this.#stepping ? HCR_EL2_VI : 0n;
+        engine.writeSys(SYSREGS.HCR_EL2, this.#hcr | vi);
+      }
       this.#hook = HOOK_NONE;
       let err: number;
       let ran: number;
@@ -869,12 +890,17 @@ export class Vcpu implements Disposable {
           // in front of is not.
           ran = counter.counted;
           usedUp = counter.stopped;
+          // With a code hook the engine leaves the PC stale when the slice
+          // counter stops it; the counter knows where it stopped.
+          if (usedUp && debug.codeHooks) engine.writeReg(REG.PC, counter.stoppedAt);
         } else {
           const count = debug.count(budget);
           err = engine.start(engine.readPc(), count);
           // The count hook stops the engine when its counter passes the
           // budget, so a used-up slice reads budget + 1.
-          const counted = core.engineView.getUint32(core.layout.instructionCounterOffset!);
+          const counted = debug.counted(
+            core.engineView.getUint32(core.layout.instructionCounterOffset!),
+          );
           ran = Math.min(counted, count);
           usedUp = counted > count;
         }
