@@ -37,6 +37,7 @@ import type { MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } from "./exits.t
 import { ExceptionEntry } from "./_exception_entry.ts";
 import { SystemTraps } from "./_system_traps.ts";
 import { LAST_PAGE, UC_HOOK_MEM_UNMAPPED } from "./_last_page.ts";
+import { HCR_EL2_VM } from "./_stage2.ts";
 import { type CoreTenant, VcpuCore } from "./_core.ts";
 import { COUNTER_NONE, COUNTER_PHYSICAL, TimerMsr } from "./_timer_msr.ts";
 import { type SysReg, SYSREGS } from "./sysregs.ts";
@@ -199,7 +200,7 @@ export class Vcpu implements Disposable {
       stateFollowsSysregWrites: library.atLeast(2, 1, 0),
       ram: () => core.memory.regions.filter((r) => r.kind === "ram"),
     });
-    this.#hcr = HCR_EL2_BOOT | this.#traps.hcrBits;
+    this.#hcr = HCR_EL2_BOOT | HCR_EL2_VM | this.#traps.hcrBits;
     let context: Deno.PointerObject | undefined;
     try {
       context = core.allocContext();
@@ -675,9 +676,20 @@ export class Vcpu implements Disposable {
           if (this.#traps.handle(syndrome)) return;
           this.#deliver(intno, syndrome, state.faultAddress);
           break;
-        case EXCP.SWI:
         case EXCP.PREFETCH_ABORT:
-        case EXCP.DATA_ABORT:
+        case EXCP.DATA_ABORT: {
+          const el = Number((core.engine.readReg(REG.PSTATE) >> 2n) & 3n);
+          const guest = core.unbacked.guestSyndrome(
+            intno,
+            syndrome,
+            state.faultAddress,
+            el,
+            state.targetEl,
+          );
+          this.#deliver(intno, guest, state.faultAddress);
+          break;
+        }
+        case EXCP.SWI:
         case EXCP.BKPT:
           this.#deliver(intno, syndrome, state.faultAddress);
           break;
