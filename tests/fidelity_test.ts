@@ -93,3 +93,20 @@ fidelityTest(
     }
   },
 );
+
+// ---------------------------------------------------------------------------
+// The GIC with one CPU interface
+
+fidelityTest(
+  "gic_targets",
+  "a uniprocessor GIC's ITARGETSR is RAZ/WI to byte and word accesses; interrupts still arrive",
+  (vmkit) => {
+    assert.deepEqual([...vmkit.checks.keys()].slice(0, 4), [
+      "runtime: MMU on",
+      "GICD_TYPER: one CPU interface",
+      "ITARGETSR byte reads, SGIs to the last SPI: all zero",
+      "ITARGETSR word reads: all zero",
+    ]);
+    assert.equal(vmkit.checks.size, 15);
+  },
+);
