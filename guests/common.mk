@@ -4,6 +4,7 @@
 #   LIB_SRCS   sources linked into every program
 #   <p>_SRCS   the sources of program <p>
 #   INCLUDES   extra -I options (optional)
+#   IMAGE_BASE where the image is linked, when not at the start of RAM (optional)
 # and then includes this file.
 #
 # Needs aarch64-linux-gnu-gcc and -objcopy (Debian/Ubuntu: gcc-aarch64-linux-gnu).
@@ -31,6 +32,12 @@ CFLAGS := -ffreestanding -nostdlib -mgeneral-regs-only -O2 -std=gnu11 \
 ASFLAGS := -march=armv8-a -Wa,--noexecstack -Wall -Werror $(INCLUDES)
 LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack \
 	-Wl,--fatal-warnings -T $(LDSCRIPT)
+
+ifdef IMAGE_BASE
+CFLAGS += -DRAM_BASE=$(IMAGE_BASE)
+ASFLAGS += -DRAM_BASE=$(IMAGE_BASE)
+LDFLAGS += -Wl,--defsym=IMAGE_BASE=$(IMAGE_BASE)
+endif
 
 all: $(PROGRAMS:%=$(OUT)/%.bin)
 

@@ -6,7 +6,15 @@
 #ifndef GUEST_H
 #define GUEST_H
 
-#define RAM_BASE 0x40000000
+/*
+ * Where the image is linked and loaded. Suites that QEMU boots as well set
+ * IMAGE_BASE 2 MiB in (common.mk): QEMU keeps its boot code at the start of
+ * RAM and loads an Image there whatever its header asks for a smaller offset.
+ */
+#define PHYS_RAM_START 0x40000000 /* QEMU virt's, and VMKit's default */
+#ifndef RAM_BASE
+#define RAM_BASE PHYS_RAM_START
+#endif
 #define RAM_SIZE 0x200000
 #define PAGE_SIZE 4096
 
@@ -141,6 +149,8 @@ static inline void check_eq_in(const char *group, const char *what, u64 observed
 {
 	check_in(group, what, observed == expected, observed, expected);
 }
+/* A value reported without a verdict, for a host that compares machines (report_console.c). */
+void note(const char *name, u64 value);
 void log_str(const char *s);
 void log_hex(u64 v);
 void testdev_irq(int level);

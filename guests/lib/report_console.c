@@ -2,7 +2,8 @@
  * Reporting through the machine a VMM presents (QEMU virt's map): lines on
  * the PL011 UART at 0x0900_0000, and the end through PSCI SYSTEM_OFF over
  * HVC. Each check is one line, "check <name>: pass" or "check <name>: FAIL
- * observed 0x.. expected 0x..", and the last line is "done: N passed, M
+ * observed 0x.. expected 0x..", each note (a value the host compares across
+ * machines) "note <name>: 0x..", and the last line is "done: N passed, M
  * failed", so a host reads the outcome from the console.
  */
 #include "guest.h"
@@ -65,6 +66,15 @@ void check_in(const char *group, const char *what, int pass, u64 observed, u64 e
 		name[n++] = *s;
 	name[n] = 0;
 	check(name, pass, observed, expected);
+}
+
+void note(const char *name, u64 value)
+{
+	log_str("note ");
+	log_str(name);
+	log_str(": ");
+	log_hex(value);
+	log_str("\n");
 }
 
 static void log_dec(u32 v)

@@ -110,8 +110,8 @@ static void mmu_init(void)
 {
 	pt_set(&l0[0], (u64)l1 | PTE_TABLE);
 	pt_set(&l1[0], 0 | PTE_BLOCK | PTE_DEVICE | PTE_AF | PTE_PXN | PTE_UXN);
-	pt_set(&l1[1], (u64)l2_ram | PTE_TABLE);
-	pt_set(&l2_ram[0], (u64)l3_ram | PTE_TABLE);
+	pt_set(&l1[pt_index(RAM_BASE, 1)], (u64)l2_ram | PTE_TABLE);
+	pt_set(&l2_ram[pt_index(RAM_BASE, 2)], (u64)l3_ram | PTE_TABLE);
 	for (unsigned i = 0; i < RAM_SIZE / PAGE_SIZE; i++) {
 		u64 pa = RAM_BASE + (u64)i * PAGE_SIZE;
 		int text = pa >= (u64)__text_start && pa < (u64)__text_end;

@@ -16,8 +16,8 @@ _start:
 	 */
 	b	1f				/* code0 */
 	.long	0				/* code1 */
-	.quad	0				/* text_offset */
-	.quad	__image_end - RAM_BASE		/* image_size: code, data and BSS */
+	.quad	RAM_BASE - PHYS_RAM_START	/* text_offset */
+	.quad	__image_end - RAM_BASE	/* image_size: code, data and BSS */
 	.quad	0xa				/* flags: little-endian, 4 KiB pages, anywhere */
 	.quad	0, 0, 0				/* res2-res4 */
 	.long	0x644d5241			/* magic: "ARM\x64" */

@@ -21,6 +21,9 @@ import type { UnicornLibrary } from "./library.ts";
 import { LastPageAccess } from "./_last_page.ts";
 import { MemoryMap } from "./_memory_map.ts";
 import { ExceptionState } from "./_exception_entry.ts";
+import { Stage2 } from "./_stage2.ts";
+import { UnbackedAborts } from "./_unbacked.ts";
+import { refreshCachedState } from "./_state_refresh.ts";
 import { SYSREGS } from "./sysregs.ts";
 import type { SysReg } from "./sysregs.ts";
 
@@ -68,6 +71,10 @@ export class VcpuCore {
   readonly exceptionState: ExceptionState;
   /** The engine's view, for reading the engine's instruction counter. */
   readonly engineView: Deno.UnsafePointerView;
+  /** The stage-2 map that makes unbacked addresses fault (`_stage2.ts`). */
+  readonly stage2: Stage2;
+  /** Stage-2 aborts turned into the guest's external aborts (`_unbacked.ts`). */
+  readonly unbacked: UnbackedAborts;
   /** Engines that end the run on the last page of the address space (2.0.1). */
   readonly lastPage: LastPageAccess | undefined;
   /** The CPU state right after set-up: a vCPU's reset state, but for its identity. */
@@ -98,6 +105,14 @@ export class VcpuCore {
     });
     this.access = { cpu: 0, address: 0, offset: 0, size: 0, write: false, value: 0 };
     const tenant = () => this.#tenant();
+    try {
+      this.stage2 = new Stage2(this.engine);
+      if (!library.atLeast(2, 1, 0) && !Deno.env.get("NOREF")) refreshCachedState(this.engine);
+    } catch (e) {
+      this.engine.close();
+      throw e;
+    }
+    const stage2 = this.stage2;
     this.memory = new MemoryMap(this.engine, {
       get stats(): VcpuStats {
         return tenant().stats;
@@ -105,6 +120,15 @@ export class VcpuCore {
       access: this.access,
       onUnbacked: options.onUnbackedAccess,
       fail: (e) => tenant().fail(e),
+    }, stage2);
+    const memory = this.memory;
+    this.unbacked = new UnbackedAborts(this.engine, {
+      get stats(): VcpuStats {
+        return tenant().stats;
+      },
+      access: this.access,
+      onUnbacked: options.onUnbackedAccess,
+      readRam: (address) => memory.readRam64(address),
     });
     this.lastPage = library.atLeast(2, 1, 0) ? undefined : new LastPageAccess();
     let state: ExceptionState | undefined;
@@ -148,6 +172,8 @@ export class VcpuCore {
     if (this.library.symbols.uc_context_restore(this.engine.handle, context) !== 0) {
       throw new VcpuError("ENGINE_ERROR", "uc_context_restore failed");
     }
+    // The map may have changed since `context` was saved.
+    this.stage2.apply();
   }
 
   /**

@@ -59,6 +59,17 @@ export class ExceptionState {
     return this.#view.getBigUint64(this.#layout.faultAddressOffset);
   }
 
+  /**
+   * The exception level the captured exception targets: QEMU keeps it right
+   * after the fault address (`{ syndrome, fsr, vaddress, target_el }`, which
+   * the calibrated offsets confirm: the address follows the syndrome by 8).
+   */
+  get targetEl(): number {
+    const { syndromeOffset, faultAddressOffset } = this.#layout;
+    if (faultAddressOffset !== syndromeOffset + 8) return -1;
+    return this.#view.getUint32(faultAddressOffset + 8);
+  }
+
   /** Frees the saved copy. */
   close(): void {
     this.#uc.uc_context_free(this.#context);

@@ -1,8 +1,9 @@
 /**
  * One vCPU's guest-physical map in its engine: RAM mapped in place, MMIO
- * regions whose accesses become decoded records for a handler, and the
+ * regions whose accesses become decoded records for a handler, the
  * catch-all covers over everything else (see `address_space.ts` for why they
- * exist).
+ * exist; stage 2 keeps real accesses from reaching them, so their callbacks
+ * only report what should not happen), and the stage-2 map (`_stage2.ts`).
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { AddressSpace, type CoverRange, type Region } from "./address_space.ts";
 import type { Engine } from "./engine.ts";
 import { VcpuError } from "./errors.ts";
 import type { MmioAccess, MmioHandler, VcpuStats } from "./exits.ts";
+import type { Stage2 } from "./_stage2.ts";
 
 // deno-lint-ignore no-explicit-any
 type Callback = Deno.UnsafeCallback<any>;
@@ -33,14 +35,17 @@ export class MemoryMap {
   readonly #hooks: MemoryMapHooks;
   readonly #space = new AddressSpace();
   readonly #keepAlive: Uint8Array[] = [];
+  readonly #ram: { base: number; end: number; view: DataView }[] = [];
+  readonly #stage2: Stage2;
   readonly #callbacks: Callback[] = [];
   #coverCallbacks: Callback[] = [];
   #covers: CoverRange[] = [];
   #coversDirty = true;
 
-  constructor(engine: Engine, hooks: MemoryMapHooks) {
+  constructor(engine: Engine, hooks: MemoryMapHooks, stage2: Stage2) {
     this.#engine = engine;
     this.#hooks = hooks;
+    this.#stage2 = stage2;
   }
 
   /** The regions, sorted by address. */
@@ -54,10 +59,27 @@ export class MemoryMap {
     if (Number(BigInt(pointer) % 16n) !== 0) {
       throw new VcpuError("BAD_REGION", "RAM buffer must be 16-byte aligned in host memory");
     }
+    this.#stage2.check(base, bytes.byteLength, "RAM");
     this.#space.add({ base, size: bytes.byteLength, kind: "ram" });
     this.#dropCovers();
     this.#engine.mapPtr(base, bytes);
     this.#keepAlive.push(bytes);
+    this.#ram.push({
+      base,
+      end: base + bytes.byteLength,
+      view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    });
+    this.#stage2.build(this.#space.regions);
+  }
+
+  /** The doubleword of guest RAM at `address` (8-byte aligned), or undefined where there is no RAM. */
+  readRam64(address: number): bigint | undefined {
+    for (const r of this.#ram) {
+      if (address >= r.base && address + 8 <= r.end) {
+        return r.view.getBigUint64(address - r.base, true);
+      }
+    }
+    return undefined;
   }
 
   /** Maps an MMIO region whose accesses call `handler` with the decoded record. */
@@ -65,6 +87,7 @@ export class MemoryMap {
     if (size > 2 ** 32) {
       throw new VcpuError("BAD_REGION", `MMIO region at 0x${base.toString(16)} exceeds 4 GiB`);
     }
+    this.#stage2.check(base, size, "MMIO");
     this.#space.add({ base, size, kind: "mmio" });
     this.#dropCovers();
     const { access } = this.#hooks;
@@ -110,6 +133,7 @@ export class MemoryMap {
     );
     this.#callbacks.push(read, write);
     this.#engine.mmioMap(BigInt(base), BigInt(size), read.pointer, write.pointer, null);
+    this.#stage2.build(this.#space.regions);
   }
 
   /** Maps the covers if a region changed since they were last mapped. */
@@ -144,7 +168,7 @@ export class MemoryMap {
         hooks.fail(e);
       }
     };
-    const covers = this.#space.gaps();
+    const covers = withoutRange(this.#space.gaps(), this.#stage2.reserved);
     for (const c of covers) {
       const base = c.base;
       const read = new Deno.UnsafeCallback(
@@ -172,5 +196,23 @@ export class MemoryMap {
     this.#callbacks.length = 0;
     this.#coverCallbacks = [];
     this.#keepAlive.length = 0;
+    this.#ram.length = 0;
   }
+}
+
+// The covers minus the stage-2 tables, which are RAM of their own.
+function withoutRange(covers: CoverRange[], hole: { base: number; size: number }): CoverRange[] {
+  const lo = BigInt(hole.base);
+  const hi = lo + BigInt(hole.size);
+  const out: CoverRange[] = [];
+  for (const c of covers) {
+    const end = c.base + c.size;
+    if (end <= lo || c.base >= hi) {
+      out.push(c);
+      continue;
+    }
+    if (c.base < lo) out.push({ base: c.base, size: lo - c.base });
+    if (end > hi) out.push({ base: hi, size: end - hi });
+  }
+  return out;
 }

@@ -7,8 +7,8 @@
  * *virtual* address before translating it, so with the guest MMU on, a kernel
  * virtual address that is not also a mapped physical address is refused as
  * unmapped although it translates to RAM. Every range with nothing behind it
- * is therefore mapped as a catch-all MMIO region; real accesses that land
- * there are unbacked physical accesses, which the vCPU counts and reports.
+ * is therefore mapped as a catch-all MMIO region. Real accesses never reach
+ * them: stage 2 (`_stage2.ts`) faults an unbacked physical address first.
  *
  * @module
  */

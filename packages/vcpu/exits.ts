@@ -103,9 +103,12 @@ export interface VcpuStats {
   mmioReads: number;
   /** MMIO writes handled. */
   mmioWrites: number;
-  /** Reads of guest-physical addresses with nothing behind them (they return 0). */
+  /**
+   * Reads and instruction fetches at guest-physical addresses with nothing
+   * behind them (each a synchronous external abort in the guest).
+   */
   unbackedReads: number;
-  /** Writes to guest-physical addresses with nothing behind them (they are ignored). */
+  /** Writes to guest-physical addresses with nothing behind them (each an abort in the guest). */
   unbackedWrites: number;
   /** The last unbacked address accessed, or -1. */
   lastUnbackedAddress: number;

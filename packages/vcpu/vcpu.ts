@@ -37,6 +37,7 @@ import type { MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } from "./exits.t
 import { ExceptionEntry } from "./_exception_entry.ts";
 import { SystemTraps } from "./_system_traps.ts";
 import { LAST_PAGE, UC_HOOK_MEM_UNMAPPED } from "./_last_page.ts";
+import { HCR_EL2_VM } from "./_stage2.ts";
 import { type CoreTenant, VcpuCore } from "./_core.ts";
 import { COUNTER_NONE, COUNTER_PHYSICAL, TimerMsr } from "./_timer_msr.ts";
 import { GuestDebug } from "./_guest_debug.ts";
@@ -210,7 +211,7 @@ export class Vcpu implements Disposable {
         : options.trapCacheMaintenance ?? !library.storesInvalidateCode,
       stateFollowsSysregWrites: library.atLeast(2, 1, 0),
     });
-    this.#hcr = HCR_EL2_BOOT | this.#traps.hcrBits;
+    this.#hcr = HCR_EL2_BOOT | HCR_EL2_VM | this.#traps.hcrBits;
     this.#guestDebug = new GuestDebug(this.#traps.debug, engine);
     this.#debugHooks = shared ? shared.#debugHooks : Vcpu.#openDebugHooks(core);
     this.#debugHooks.register(this.#guestDebug);
@@ -769,9 +770,20 @@ export class Vcpu implements Disposable {
           }
           this.#deliver(intno, syndrome, state.faultAddress);
           break;
-        case EXCP.SWI:
         case EXCP.PREFETCH_ABORT:
-        case EXCP.DATA_ABORT:
+        case EXCP.DATA_ABORT: {
+          const el = Number((core.engine.readReg(REG.PSTATE) >> 2n) & 3n);
+          const guest = core.unbacked.guestSyndrome(
+            intno,
+            syndrome,
+            state.faultAddress,
+            el,
+            state.targetEl,
+          );
+          this.#deliver(intno, guest, state.faultAddress);
+          break;
+        }
+        case EXCP.SWI:
         case EXCP.BKPT:
           this.#deliver(intno, syndrome, state.faultAddress);
           break;

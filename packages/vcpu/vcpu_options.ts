@@ -54,7 +54,12 @@ export interface VcpuOptions {
   onTimerLevel?: (level: boolean) => void;
   /** Called when the EL1 physical timer's output changes (route it to PPI 30). */
   onPhysicalTimerLevel?: (level: boolean) => void;
-  /** Called for each access to a guest-physical address with nothing behind it. */
+  /**
+   * Called for each access to a guest-physical address with nothing behind
+   * it, which the guest takes as a synchronous external abort. The record's
+   * `address` is the guest-physical address (the page only, for a table
+   * walk), `size` the access size when the engine knows it (else 0).
+   */
   onUnbackedAccess?: (access: Readonly<MmioAccess>) => void;
   /**
    * How slices are counted. `native`: a few bytes of machine code run at the

@@ -156,8 +156,11 @@ export class Distributor implements MmioRegion {
     if (intid >= s.irqs) return s.badRead("distributor", offset, cpu);
     const slot = (s.wordOf(intid, cpu) << 5) | (intid & 31);
     if (!targets) return s.priority[slot];
+    // A uniprocessor GIC's target registers are RAZ/WI: everything goes to
+    // the one CPU (GICv2 architecture, GICD_ITARGETSRn; QEMU does the same).
+    if (s.cpus === 1) return 0;
     if (intid < PRIVATE_IRQS) return 1 << cpu;
-    return s.cpus === 1 ? 1 : s.targets[slot];
+    return s.targets[slot];
   }
 
   #writeWord(offset: number, value: number, cpu: number): void {

@@ -98,11 +98,15 @@ Deno.test("ITARGETSR: own CPU bit for 0–31 (read-only), SPI bytes masked to re
   assert.equal(rig.rd(GICD_ITARGETSR + 32, 2), 0x01070402);
 });
 
-Deno.test("ITARGETSR with one CPU interface: every SPI goes to CPU 0", () => {
+Deno.test("ITARGETSR with one CPU interface: RAZ/WI, and every SPI goes to CPU 0", () => {
   const rig = new Rig();
   rig.enableAll();
-  rig.wdb(GICD_ITARGETSR + 40, 0);
-  assert.equal(rig.rdb(GICD_ITARGETSR + 40), 1);
+  for (const i of [0, 1, 27, 31, 32, 40, 255]) assert.equal(rig.rdb(GICD_ITARGETSR + i), 0);
+  for (let i = 0; i < 256; i += 4) assert.equal(rig.rd(GICD_ITARGETSR + i), 0);
+  rig.wdb(GICD_ITARGETSR + 40, 0xff);
+  rig.wd(GICD_ITARGETSR + 44, 0x0101_0101);
+  assert.equal(rig.rdb(GICD_ITARGETSR + 40), 0);
+  assert.equal(rig.rd(GICD_ITARGETSR + 44), 0);
   rig.wdb(GICD_IPRIORITYR + 40, 0x10);
   rig.wd(GICD_ISENABLER + 4, 1 << 8);
   rig.gic.pulse(40);

@@ -123,7 +123,10 @@ export interface InterruptState {
   readonly group: number;
   /** Priority byte. */
   readonly priority: number;
-  /** CPU target bits as GICD_ITARGETSR reads them for this CPU. */
+  /**
+   * The CPUs the interrupt goes to, as a bit mask (with one CPU interface
+   * always CPU 0, while GICD_ITARGETSR reads as zero).
+   */
   readonly targets: number;
   /** For SGIs, the pending source CPUs as a bit mask; 0 otherwise. */
   readonly sgiSources: number;

@@ -48,12 +48,13 @@ function distInit(rig: Rig): number {
   const gicIrqs = Math.min(((rig.rd(GICD_TYPER) & 0x1f) + 1) * 32, 1020);
   assert.equal(gicIrqs, rig.gic.irqs);
   let mask = cpumask(rig, 0);
-  assert.equal(mask, 0x01);
+  // A uniprocessor GIC's targets read as zero; Linux then sends IPIs to no one, as on QEMU.
+  assert.equal(mask, rig.gic.cpus === 1 ? 0 : 0x01);
   mask |= mask << 8;
   mask |= mask << 16;
   for (let i = 32; i < gicIrqs; i += 4) rig.wd(GICD_ITARGETSR + i, mask);
   for (let i = 32; i < gicIrqs; i += 4) {
-    const expected = rig.gic.cpus === 1 ? 0x01010101 : mask;
+    const expected = rig.gic.cpus === 1 ? 0 : mask;
     assert.equal(rig.rd(GICD_ITARGETSR + i), expected);
   }
   // gic_dist_config: SPIs level, default priority, inactive, disabled.
@@ -77,7 +78,7 @@ function distInit(rig: Rig): number {
 
 /** gic_cpu_init + gic_cpu_if_up for `cpu`. */
 function cpuInit(rig: Rig, cpu: number, eoiMode1 = false, legacySgiEnable = true): void {
-  assert.equal(cpumask(rig, cpu), 1 << cpu);
+  assert.equal(cpumask(rig, cpu), rig.gic.cpus === 1 ? 0 : 1 << cpu);
   // gic_cpu_config: banked SGIs/PPIs inactive, disabled, default priority.
   rig.wd(GICD_ICACTIVER, 0xffff_ffff, cpu);
   rig.wd(GICD_ICENABLER, 0xffff_ffff, cpu);

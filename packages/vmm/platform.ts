@@ -7,12 +7,20 @@
 
 /** GICv2 distributor base. */
 export const GICD_BASE = 0x0800_0000;
-/** GICv2 distributor window. */
+/** GICv2 distributor window, as the device tree gives it. */
 export const GICD_SIZE = 0x1_0000;
+/**
+ * The part of the distributor window with registers behind it: the rest
+ * has nothing, and an access there is a synchronous external abort, as on
+ * QEMU's virt.
+ */
+export const GICD_REGISTERS_SIZE = 0x1000;
 /** GICv2 CPU interface base. */
 export const GICC_BASE = 0x0801_0000;
-/** GICv2 CPU interface window (0x2000 used; DIR at 0x1000). */
+/** GICv2 CPU interface window, as the device tree gives it. */
 export const GICC_SIZE = 0x1_0000;
+/** The part of the CPU interface window with registers behind it (DIR is at 0x1000). */
+export const GICC_REGISTERS_SIZE = 0x2000;
 /** PL011 UART base. */
 export const UART_BASE = 0x0900_0000;
 /** PL011 UART window. */

@@ -34,8 +34,10 @@ import { EXIT_DEVICE_BASE, EXIT_DEVICE_SIZE, ExitStatusDevice } from "./exit_dev
 import { Lifecycle, type VmState } from "./lifecycle.ts";
 import {
   GICC_BASE,
+  GICC_REGISTERS_SIZE,
   GICC_SIZE,
   GICD_BASE,
+  GICD_REGISTERS_SIZE,
   GICD_SIZE,
   PHYSICAL_TIMER_INTID,
   UART_BASE,
@@ -182,13 +184,13 @@ export class VirtualMachine implements Disposable {
       this.devices.addWindow({
         name: "gic-distributor",
         base: GICD_BASE,
-        size: GICD_SIZE,
+        size: GICD_REGISTERS_SIZE,
         device: gic.distributor,
       });
       this.devices.addWindow({
         name: "gic-cpu-interface",
         base: GICC_BASE,
-        size: GICC_SIZE,
+        size: GICC_REGISTERS_SIZE,
         device: gic.cpuInterface,
       });
       this.devices.onReset(() => gic.reset());
