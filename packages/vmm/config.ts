@@ -10,6 +10,7 @@ import type { CpuModel, SliceCounter, UnicornLibrary } from "@vmkit/vcpu";
 import type { BlockBackend } from "@vmkit/virtio";
 import { VIRTIO_MMIO_SLOTS } from "./device_registry.ts";
 import { VmmError } from "./errors.ts";
+import type { VmGdbOptions } from "./debug_target.ts";
 import { checkNets, type NetConfig } from "./net_config.ts";
 import { DEFAULT_RAM_SIZE, RAM_BASE } from "./platform.ts";
 
@@ -142,6 +143,8 @@ export interface VmConfig {
    * `undefined` to let PSCI answer (NOT_SUPPORTED for unknown functions).
    */
   onCall?: (call: GuestCall) => bigint | undefined;
+  /** Serve the GDB remote protocol on a TCP port (`debug_target.ts`). Default: no stub. */
+  gdb?: VmGdbOptions;
 }
 
 /**

@@ -109,3 +109,10 @@ export {
 export * from "./platform.ts";
 export { parseMemorySize } from "./memory_size.ts";
 export { VmmError, type VmmErrorCode } from "./errors.ts";
+export {
+  type RunLoopDebugger,
+  startGdbStub,
+  type VmDebugHooks,
+  VmDebugTarget,
+  type VmGdbOptions,
+} from "./debug_target.ts";

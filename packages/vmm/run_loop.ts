@@ -13,6 +13,7 @@ import type { VmExitReason } from "./config.ts";
 import type { CpuStates } from "./cpu_states.ts";
 import type { EventLoopYield } from "./event_loop.ts";
 import type { Lifecycle } from "./lifecycle.ts";
+import type { RunLoopDebugger } from "./debug_target.ts";
 
 /** How a run ended, before the VM adds its counters. */
 export interface RunOutcome {
@@ -48,6 +49,8 @@ export interface RunLoopHost {
   flushConsole(): void;
   /** A rate-limited diagnostic line of `kind`. */
   log(kind: string, message: () => string): void;
+  /** An attached debugger (`debug_target.ts`); absent, the loop does nothing for one. */
+  readonly debugger?: RunLoopDebugger;
 }
 
 const YIELD_EVERY_MS = 10;
@@ -128,14 +131,24 @@ export async function runLoop(host: RunLoopHost, deadline: number): Promise<RunO
   // and whether its turn goes on.
   let calls = 0;
   let goesOn = false;
+  // The debugger parks the loop only where it awaits anyway, and on its own exits.
+  const debug = host.debugger;
+  // The vCPU the debugger steps next, and the one it has just stepped (-1: none).
+  let stepping = debug?.begin() ? await debug.pause(-1, undefined) : -1;
+  let stepped = -1;
   for (;;) {
     const ended = serviceRequest(host);
     if (ended) return ended;
-    const i = pickRunnable(host, next);
+    if (stepped >= 0) {
+      stepping = await debug!.pause(stepped, undefined);
+      stepped = -1;
+    }
+    const i = stepping >= 0 ? stepping : pickRunnable(host, next);
     if (i < 0) {
       host.flushConsole();
       await idle(host, deadline);
       yieldAt = performance.now() + YIELD_EVERY_MS;
+      if (debug?.pausing) stepping = await debug.pause(-1, undefined);
     } else {
       if (!goesOn) calls = 0;
       goesOn = false;
@@ -145,9 +158,13 @@ export async function runLoop(host: RunLoopHost, deadline: number): Promise<RunO
       life.executing = true;
       let exit: VcpuExit;
       try {
-        exit = vcpu.run();
+        exit = i === stepping ? vcpu.step() : vcpu.run();
       } finally {
         life.executing = false;
+      }
+      if (i === stepping) {
+        stepping = -1;
+        stepped = i;
       }
       time.retired(exit.instructions);
       switch (exit.reason) {
@@ -168,6 +185,10 @@ export async function runLoop(host: RunLoopHost, deadline: number): Promise<RunO
           break;
         case "wfi":
           cpus.wait(i);
+          break;
+        case "debug":
+          stepped = -1;
+          if (debug) stepping = await debug.pause(i, exit);
           break;
         case "exception-loop":
           return crash(
@@ -196,6 +217,7 @@ export async function runLoop(host: RunLoopHost, deadline: number): Promise<RunO
       host.flushConsole();
       await events.yield();
       yieldAt = performance.now() + YIELD_EVERY_MS;
+      if (debug?.pausing) stepping = await debug.pause(-1, undefined);
     }
   }
 }

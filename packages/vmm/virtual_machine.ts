@@ -9,13 +9,9 @@
  * @module
  */
 
-import { parseFdt, serializeFdt, setBootargs } from "@vmkit/fdt";
-import {
-  type GuestRam,
-  type LinuxBootPlan,
-  readKernelImage,
-  setupLinuxImages,
-} from "@vmkit/loader";
+import { serializeFdt } from "@vmkit/fdt";
+import type { GuestRam, LinuxBootPlan } from "@vmkit/loader";
+import { linuxImageLoader } from "./_linux_images.ts";
 import { Gicv2, VirqController } from "@vmkit/vgic";
 import { type CpuModel, UnicornLibrary, type Vcpu, VcpuGroup } from "@vmkit/vcpu";
 import {
@@ -54,6 +50,8 @@ import { GuestTime, runLoop, type RunLoopHost, type RunOutcome } from "./run_loo
 import { CpuStates } from "./cpu_states.ts";
 import { RamGuestMemory } from "@vmkit/virtio";
 import { VirtioDevices } from "./virtio_devices.ts";
+import { startGdbStub, type VmDebugTarget } from "./debug_target.ts";
+import type { GdbServer } from "@vmkit/gdb";
 
 /**
  * A whole machine. Several can live in one process; nothing is shared
@@ -98,6 +96,9 @@ export class VirtualMachine implements Disposable {
   readonly psciMethod: "hvc" | "smc";
   /** Clock policy. */
   readonly clock: "host" | "virtual";
+  /** The GDB stub serving this VM (the `gdb` option), e.g. for its address. */
+  readonly gdb: GdbServer | undefined;
+  readonly #debug: VmDebugTarget | undefined;
 
   readonly #life = new Lifecycle();
   readonly #library: UnicornLibrary;
@@ -228,6 +229,10 @@ export class VirtualMachine implements Disposable {
         memory: new RamGuestMemory(this.ram.base, this.ram.bytes),
         console: (bytes) => bytes.forEach((b) => this.#out.emit(b)),
       });
+      const hooks = { wake: () => this.#events.wake(), reboot: () => this.#reboot() };
+      const stub = config.gdb && startGdbStub(this, hooks, config.gdb, this.#onLog);
+      this.#debug = stub ? stub.target : undefined;
+      this.gdb = stub ? stub.server : undefined;
     } catch (e) {
       group?.close();
       if (this.#ownsLibrary) this.#library.close();
@@ -287,35 +292,11 @@ export class VirtualMachine implements Disposable {
    */
   async loadLinux(images: LinuxImages): Promise<LinuxBootPlan> {
     this.#life.require("load images", "created", "ready");
-    let kernel: Uint8Array;
-    try {
-      kernel = await readKernelImage(images.kernel, {
-        maxDecompressedSize: this.ram.bytes.byteLength,
-      });
-    } catch (e) {
-      throw loadError(e, "kernel");
-    }
-    this.#life.require("load images", "created", "ready");
-    let dtb: Uint8Array;
-    if (images.dtb) {
-      try {
-        const fdt = parseFdt(images.dtb);
-        if (images.cmdline !== undefined) setBootargs(fdt, images.cmdline);
-        dtb = images.cmdline !== undefined ? serializeFdt(fdt) : images.dtb;
-      } catch (e) {
-        throw loadError(e, "device tree");
-      }
-    } else {
-      dtb = this.deviceTree(images.cmdline ?? this.virtio.defaultCmdline);
-    }
-    const initrd = images.initrd;
-    const load = (): LinuxBootPlan => {
-      try {
-        return setupLinuxImages({ ram: this.ram, kernel, dtb, initrd, patchDtb: true });
-      } catch (e) {
-        throw loadError(e, "images");
-      }
-    };
+    const load = await linuxImageLoader(images, {
+      ram: this.ram,
+      recheck: () => this.#life.require("load images", "created", "ready"),
+      deviceTree: (cmdline) => this.deviceTree(cmdline ?? this.virtio.defaultCmdline),
+    });
     const plan = load();
     this.#plan = plan;
     this.setImageLoader(() => {
@@ -500,10 +481,11 @@ export class VirtualMachine implements Disposable {
     this.#life.to("running");
     const started = performance.now();
     const instructionsBefore = this.#instructions();
-    let outcome: RunOutcome;
+    let outcome: RunOutcome | undefined;
     try {
       outcome = await runLoop(this.#loopHost, timeout === undefined ? Infinity : started + timeout);
     } finally {
+      this.#debug?.ended(outcome);
       this.#out.flush();
       this.#guestLog.flush();
       const closing = this.#closeAfterRun;
@@ -538,6 +520,7 @@ export class VirtualMachine implements Disposable {
       onReset: () => this.#onReset,
       flushConsole: () => this.#out.flush(),
       log: (kind, message) => this.#guestLog.log(kind, message),
+      debugger: this.#debug,
     };
   }
   #loopHostCache: RunLoopHost | undefined;
@@ -594,16 +577,11 @@ export class VirtualMachine implements Disposable {
     this.#group.close();
     if (this.#ownsLibrary) this.#library.close();
     this.virtio.close();
+    void this.gdb?.close();
   }
 
   /** Same as {@link close}. */
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-function loadError(e: unknown, what: string): VmmError {
-  if (e instanceof VmmError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  return new VmmError("LOAD_FAILED", `cannot load the ${what}: ${message}`, { cause: e });
 }
