@@ -15,6 +15,7 @@ import { versionReport } from "./version.ts";
 import { CliError } from "./errors.ts";
 import { closeDisks, openDisks, parseDiskSpec } from "./disks.ts";
 import { UP_HELP, upCommand } from "./up.ts";
+import { gdbListening, parseGdbFlag } from "./gdb_flag.ts";
 
 export { CliError, type CliErrorCode } from "./errors.ts";
 
@@ -56,6 +57,10 @@ const COMMON_OPTIONS = `  -m, --mem SIZE         RAM size, e.g. 256M or 1G (defa
                          virtual: idle periods are skipped
       --timeout SECONDS  give up after this much wall time (exit status 1)
       --no-reboot        exit when the guest reboots instead of restarting it
+      --gdb [HOST:]PORT  serve gdb's remote protocol (host 127.0.0.1 unless
+                         given); in gdb: target remote HOST:PORT
+      --gdb-wait         hold the guest at its first instruction until gdb
+                         attaches and continues
   -q, --quiet            no VMKit status lines, only the guest console
   -h, --help             show this help
 `;
@@ -122,6 +127,8 @@ const COMMON_FLAGS = {
   clock: { type: "string" },
   timeout: { type: "string" },
   "no-reboot": { type: "boolean" },
+  gdb: { type: "string" },
+  "gdb-wait": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -177,6 +184,7 @@ function commonOptions(values: Values): CommonOptions {
     config.clock = values.clock;
   }
   if (values["no-reboot"]) config.onReset = "exit";
+  config.gdb = parseGdbFlag(values.gdb as string | undefined, values["gdb-wait"] === true);
   let timeoutMs: number | undefined;
   if (values.timeout !== undefined) {
     const s = Number(values.timeout);
@@ -231,6 +239,7 @@ async function boot(
     closeDisks(common.config.disks ?? []);
     throw e;
   }
+  if (vm.gdb) status(gdbListening(vm.gdb.addr, common.config.gdb?.wait === true));
   let session: ConsoleSession | undefined;
   let signalled: { name: string; number: number } | undefined;
   const unlisten = host.onSignal?.((name, number) => {
