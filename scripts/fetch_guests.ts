@@ -1,5 +1,6 @@
 /**
- * Downloads the Linux test guest: Debian's arm64 cloud kernel, the kernel
+ * Downloads the Linux test guest: Debian's arm64 cloud kernel and its
+ * `System.map` (the kernel's symbols, for breakpoints by name), the kernel
  * modules the guests load (virtio, ext4, ... from the same package, see
  * `scripts/_kernel_modules.ts`) and a static busybox, into `.cache/guests/`
  * (or `$VMKIT_GUEST_DIR`), and builds `initramfs.cpio` there: busybox with
@@ -35,6 +36,8 @@ interface Manifest {
   busyboxVersion: string;
   kernel: string;
   busybox: string;
+  /** The kernel's `System.map`, from the same package (absent in caches from before it was kept). */
+  systemMap?: string;
 }
 
 function log(msg: string): void {
@@ -146,6 +149,7 @@ if (!values.force && await exists(manifestPath)) {
   // carried) mean fetching the kernel again: Image and modules must match.
   if (
     await exists(`${dir}/${m.kernel}`) && await exists(`${dir}/${m.busybox}`) &&
+    m.systemMap !== undefined && await exists(`${dir}/${m.systemMap}`) &&
     await cachedModules(dir, m) !== undefined
   ) {
     // Cheap to rebuild, and then always what this checkout's /init says.
@@ -166,9 +170,15 @@ if (!dep) throw new Error("linux-image-cloud-arm64 does not depend on a versione
 const kernelDeb = await unpack(await downloadDeb(pkgs, dep));
 const boot = `${kernelDeb}/boot`;
 let vmlinuz = "";
-for await (const e of Deno.readDir(boot)) if (e.name.startsWith("vmlinuz-")) vmlinuz = e.name;
+let systemMap = "";
+for await (const e of Deno.readDir(boot)) {
+  if (e.name.startsWith("vmlinuz-")) vmlinuz = e.name;
+  if (e.name.startsWith("System.map-")) systemMap = e.name;
+}
 if (!vmlinuz) throw new Error(`${dep} has no /boot/vmlinuz-*`);
+if (!systemMap) throw new Error(`${dep} has no /boot/System.map-*`);
 await Deno.copyFile(`${boot}/${vmlinuz}`, `${dir}/Image`);
+await Deno.copyFile(`${boot}/${systemMap}`, `${dir}/System.map`);
 const kernelVersion = pkgs.get(dep)!.get("Version")!;
 const modules = await extractModules(kernelDeb, `${dir}/modules`, {
   kernelPackage: dep,
@@ -189,6 +199,7 @@ const manifest: Manifest = {
   busyboxVersion: pkgs.get("busybox-static")!.get("Version")!,
   kernel: "Image",
   busybox: "busybox",
+  systemMap: "System.map",
 };
 await writeInitramfs(`${dir}/busybox`);
 await Deno.writeTextFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
