@@ -400,6 +400,6 @@ ensure_guest_builds() {
 
 # Debian's arm64 kernel and busybox, for the Linux tests.
 ensure_linux_guest() {
-  "$DENO" run --allow-net=deb.debian.org --allow-read --allow-write --allow-run=dpkg-deb,xz --allow-env \
+  "$DENO" run --allow-net=deb.debian.org --allow-read --allow-write --allow-run=dpkg-deb,xz,tar --allow-env \
     "$ROOT/scripts/fetch_guests.ts" --quiet || die "fetching the Linux test guest failed. Run: $DENO run -A scripts/fetch_guests.ts"
 }
