@@ -121,7 +121,7 @@ Deno.test({
     // x/4i: four instructions of the guest's own code from the PC on.
     const x4 = out.slice(out.indexOf("$1 = "), out.indexOf("==steps"));
     assert.equal(
-      [...x4.matchAll(/^(=> |   )0x[0-9a-f]+ <handle_irq\+\d+>:\s+\S+/gm)].length,
+      [...x4.matchAll(/^(=> | {3})0x[0-9a-f]+ <handle_irq\+\d+>:\s+\S+/gm)].length,
       4,
       x4,
     );
