@@ -32,24 +32,26 @@ export async function startWithGdb(args: string[], timeoutMs = 60_000): Promise<
   }
 }
 
-/**
- * Runs gdb in batch mode: loads `file` (symbols) when given, connects, runs `commands` (one
- * `-ex` each) and exits; returns everything it printed.
- */
+/** The gdb arguments: load `file` (symbols) when given, connect, then one `-ex` per command. */
+function gdbArgs(port: number, commands: readonly string[], file?: string): string[] {
+  const all = [
+    "set pagination off",
+    "set confirm off",
+    ...(file ? [`file ${file}`] : ["set architecture aarch64"]),
+    `target remote 127.0.0.1:${port}`,
+    ...commands,
+  ];
+  return ["-batch", "-nx", ...all.flatMap((c) => ["-ex", c])];
+}
+
+/** Runs gdb in batch mode to its end and returns everything it printed. */
 export async function runGdbBatch(
   port: number,
   commands: readonly string[],
   options: { file?: string; timeoutMs?: number } = {},
 ): Promise<{ out: string; code: number }> {
-  const all = [
-    "set pagination off",
-    "set confirm off",
-    ...(options.file ? [`file ${options.file}`] : ["set architecture aarch64"]),
-    `target remote 127.0.0.1:${port}`,
-    ...commands,
-  ];
   const output = await new Deno.Command("gdb-multiarch", {
-    args: ["-batch", "-nx", ...all.flatMap((c) => ["-ex", c])],
+    args: gdbArgs(port, commands, options.file),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -57,6 +59,27 @@ export async function runGdbBatch(
   }).output();
   const decoder = new TextDecoder();
   return { out: decoder.decode(output.stdout) + decoder.decode(output.stderr), code: output.code };
+}
+
+/** Starts gdb in batch mode and leaves it running; what it prints is collected as it comes. */
+export function spawnGdbBatch(port: number, commands: readonly string[]): {
+  child: Deno.ChildProcess;
+  output: () => string;
+  done: Promise<Deno.CommandStatus>;
+} {
+  const child = new Deno.Command("gdb-multiarch", {
+    args: gdbArgs(port, commands),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let text = "";
+  const decoder = new TextDecoder();
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  const done = Promise.all([collect(child.stdout), collect(child.stderr)]).then(() => child.status);
+  return { child, output: () => text, done };
 }
 
 /** A raw client of the remote protocol: sends bytes, collects what the stub answers. */
