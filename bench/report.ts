@@ -3,7 +3,8 @@
  * loops against the bare engine and the boot of Debian's kernel to `/init`,
  * and QEMU's boot of the same kernel and initramfs as the reference; then
  * virtio-blk throughput against QEMU's (`bench/disk.ts`) and VM-to-VM ping and TCP throughput
- * over virtio-net (`bench/net.ts`) on the default engine. The
+ * over virtio-net (`bench/net.ts`) and the cost of an attached debugger (`bench/gdb.ts`) on the
+ * default engine. The
  * per-package `deno bench` runs print their own tables first.
  *
  * Engines: `$VMKIT_UNICORN_PATH`, the system's library, and every build
@@ -135,4 +136,12 @@ const netText = new TextDecoder().decode(net.success ? net.stdout : net.stderr).
 for (const line of netText.split("\n").slice(0, net.success ? undefined : 1)) {
   console.log(`  ${net.success ? "" : "virtio-net VM to VM: not measured: "}${line}`);
 }
+// What an attached debugger without breakpoints costs a boot, on the same engine.
+const gdb = await new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", `${ROOT}bench/gdb.ts`, String(runs)],
+  stdout: "piped",
+  stderr: "piped",
+}).output();
+const gdbText = new TextDecoder().decode(gdb.success ? gdb.stdout : gdb.stderr).trim();
+console.log(`  gdb stub: ${gdb.success ? "" : "not measured: "}${gdbText.split("\n")[0]}`);
 Deno.exit(0);
