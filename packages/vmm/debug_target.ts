@@ -63,7 +63,7 @@ export interface VmGdbOptions {
  *
  * @example
  * ```ts
- * import type { RunLoopDebugger } from "@vmkit/vmm";
+ * import type { RunLoopDebugger } from "./debug_target.ts";
  *
  * const none: RunLoopDebugger = {
  *   begin: () => false,
@@ -103,8 +103,8 @@ const HELP = `monitor commands:
 
 /**
  * The debug target of one VM (see the module docs for how it pauses the run
- * loop). Create it through the VM's `gdb` option, or directly to drive it
- * with a {@link GdbSession} of your own.
+ * loop). The VM creates it, and the server that serves it, for its `gdb`
+ * option.
  *
  * Stops map as follows: host breakpoints → `swbreak`/`hwbreak` (whichever
  * kind gdb inserted), host watchpoints → `watchpoint` with the accessed
@@ -114,13 +114,13 @@ const HELP = `monitor commands:
  * `KILL` for a stop, a timeout or `kill`).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { VirtualMachine } from "@vmkit/vmm";
  *
- * using vm = new VirtualMachine({ gdb: { port: 1234, wait: true } });
- * await vm.loadLinux({ kernel: await Deno.readFile("Image") });
- * console.log(vm.gdb?.addr.port); // 1234: `target remote :1234` in gdb
- * await vm.run();
+ * // The VM builds its target and serves it when given the `gdb` option.
+ * using vm = new VirtualMachine({ memorySize: 32 * 1024 * 1024, gdb: { port: 0 } });
+ * console.log(vm.gdb?.addr.hostname); // 127.0.0.1: `target remote 127.0.0.1:PORT` in gdb
+ * await vm.gdb?.close();
  * ```
  */
 export class VmDebugTarget implements DebugTarget, RunLoopDebugger {
@@ -460,12 +460,16 @@ export class VmDebugTarget implements DebugTarget, RunLoopDebugger {
  *   cannot be listened on (taken, say).
  *
  * @example
- * ```ts ignore
- * import { startGdbStub } from "@vmkit/vmm";
+ * ```ts
+ * import { VirtualMachine } from "@vmkit/vmm";
  *
- * // Inside a VM: the VM does this for its `gdb` option.
- * const { server } = startGdbStub(vm, hooks, { port: 0 }, console.log);
- * console.log(server.addr.port > 0); // true
+ * // What the VM does for its `gdb` option; a port that is taken is a BAD_CONFIG error.
+ * using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * try {
+ *   new VirtualMachine({ memorySize: 32 * 1024 * 1024, gdb: { port: taken.addr.port } });
+ * } catch (e) {
+ *   console.log((e as { code: string }).code); // BAD_CONFIG
+ * }
  * ```
  */
 export function startGdbStub(

@@ -109,10 +109,4 @@ export {
 export * from "./platform.ts";
 export { parseMemorySize } from "./memory_size.ts";
 export { VmmError, type VmmErrorCode } from "./errors.ts";
-export {
-  type RunLoopDebugger,
-  startGdbStub,
-  type VmDebugHooks,
-  VmDebugTarget,
-  type VmGdbOptions,
-} from "./debug_target.ts";
+export type { VmGdbOptions } from "./debug_target.ts";
