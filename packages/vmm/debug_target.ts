@@ -323,6 +323,20 @@ export class VmDebugTarget implements DebugTarget, RunLoopDebugger {
     return points.removeWatchpoint(address, length, type) ? "ok" : "failed";
   }
 
+  /**
+   * The host asked the run loop for something (a stop, a close, a reboot, a
+   * power-off through a device): a loop parked for the debugger goes to
+   * carry it out, then parks again at its next yield, so a signal or
+   * `vm.close()` is not held up by a debugger that keeps the guest stopped.
+   */
+  hostRequest(): void {
+    const release = this.#release;
+    if (release === undefined) return;
+    this.#release = undefined;
+    this.#pausing = true;
+    release(-1);
+  }
+
   /** Stops the machine for a client that attached. */
   halt(): Promise<StopRecord> {
     this.#attached = true;

@@ -160,3 +160,19 @@ Deno.test("vm gdb: a client that detaches lets the guest run on; a VM without th
   using plain = new VirtualMachine({ memorySize: 32 * 1024 * 1024, library });
   assert.equal(plain.gdb, undefined);
 });
+
+Deno.test("vm gdb: stop and close are carried out while the debugger holds the guest", async () => {
+  const { vm, client } = await machine({ port: 0, wait: true });
+  try {
+    const run = vm.run({ timeoutMs: 60_000 });
+    assert.equal(await client.ask("?"), "T05thread:1;");
+    vm.stop("stopped by the host");
+    const exit = await run;
+    assert.equal(exit.reason, "stopped");
+    // The client learns that the machine is gone at its next resume.
+    assert.equal(await client.ask("c"), "X09");
+  } finally {
+    await client.close();
+    vm.close();
+  }
+});

@@ -419,6 +419,7 @@ export class VirtualMachine implements Disposable {
   #stopRunning(): void {
     for (const v of this.vcpus) v.requestStop();
     this.#events.wake();
+    this.#debug?.hostRequest();
   }
 
   /**
