@@ -2,7 +2,8 @@
  * The real gdb client against Debian's arm64 kernel under `vmkit run --gdb --gdb-wait`, booted
  * with `nokaslr` so that the kernel runs at its link addresses: a breakpoint at `start_kernel`,
  * its address resolved from the kernel package's System.map, stops there; `continue` then
- * boots to the busybox shell with gdb still attached, and the guest's poweroff ends both.
+ * boots to the busybox shell with gdb still attached, and the guest's poweroff ends both. With two
+ * vCPUs, the second is thread 2 and stops at `secondary_start_kernel`.
  */
 import assert from "node:assert/strict";
 import { busybox, linuxKernel, systemMap } from "./helpers/assets.ts";
@@ -68,7 +69,8 @@ Deno.test({
       ]);
       try {
         await until(() => gdb.output().includes("==stopped"), "the stop at start_kernel", 240_000);
-        await until(() => /^\$1 = 0x[0-9a-f]+$/m.test(gdb.output()), "p/x $pc", 30_000);
+        // gdb prints as it goes: wait for the monitor command's answer, the last before the boot.
+        await until(() => /^cpu0: /m.test(gdb.output()), "monitor info vcpus", 30_000);
         const out = gdb.output();
         assert.match(
           out,
@@ -96,6 +98,75 @@ Deno.test({
         }
         await gdb.done;
       }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "gdb on Linux with 2 vCPUs: the second CPU is thread 2 and stops at secondary_start_kernel" +
+    kernel.label + box.label + map.label + gdbClient.label,
+  ignore: kernel.ignore || box.ignore || map.ignore || gdbClient.ignore,
+  sanitizeResources: false,
+  async fn() {
+    kernel.assert();
+    box.assert();
+    map.assert();
+    gdbClient.assert();
+    const symbols = await Deno.readTextFile(map.path);
+    const entry = /^([0-9a-f]{16}) T secondary_start_kernel$/m.exec(symbols);
+    assert.ok(entry, `no secondary_start_kernel in ${map.path}`);
+    const dir = await Deno.makeTempDir();
+    try {
+      const initrd = `${dir}/initrd.cpio`;
+      await Deno.writeFile(initrd, busyboxInitramfs(await Deno.readFile(box.path)));
+      const { vm, port } = await startWithGdb([
+        "run",
+        "--kernel",
+        kernel.path,
+        "--initrd",
+        initrd,
+        "--smp",
+        "2",
+        "--append",
+        "console=ttyAMA0 nokaslr",
+        "--timeout",
+        "400",
+        "--gdb-wait",
+      ]);
+      await using _vm = vm;
+      const gdb = spawnGdbBatch(port, [
+        "info threads",
+        `break *0x${entry[1].replace(/^0+/, "")}`,
+        "continue",
+        "info threads",
+        "p/x $pc",
+        "thread 1",
+        "p/x $pc",
+        "monitor info vcpus",
+        "kill",
+      ]);
+      const status = await gdb.done;
+      const out = gdb.output();
+      assert.equal(status.code, 0, out);
+      // Before the boot only the first vCPU is on; PSCI CPU_ON starts the second.
+      assert.match(out, /^\s+2\s+Thread 2 "cpu1" \(stopped\)/m, out);
+      const at = entry[1].replace(/^0+/, "");
+      assert.match(
+        out,
+        new RegExp(`^Thread 2 "cpu1" hit Breakpoint 1, 0x0*${at} in \\?\\? \\(\\)$`, "m"),
+      );
+      assert.match(out, new RegExp(`^\\$1 = 0x${at}$`, "m"));
+      // Thread 1 is elsewhere: the threads' registers are their own.
+      const other = /^\$2 = (0x[0-9a-f]+)$/m.exec(out);
+      assert.ok(other && other[1] !== `0x${at}`, out);
+      assert.match(out, /^cpu0: on.* EL1\ncpu1: on pc=0x[0-9a-f]+ EL1$/m);
+      assert.match(out, /^\[Inferior 1 \(Remote target\) killed\]$/m);
+      // kill ends the run the way a stop does.
+      assert.equal(await vm.exit(60_000), 1, vm.stderr);
+      assert.match(vm.stderr, /vmkit: stopped after/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
