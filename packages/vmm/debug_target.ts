@@ -351,7 +351,16 @@ export class VmDebugTarget implements DebugTarget, RunLoopDebugger {
   resume(actions: readonly ResumeAction[]): Promise<StopRecord> {
     if (this.#ended !== undefined) return Promise.resolve(this.#ended);
     const release = this.#release;
-    if (release === undefined) return Promise.resolve(this.#last);
+    if (release === undefined) {
+      // The loop left to carry out a host request and parks again shortly: resume from there.
+      if (this.#pausing && this.#waiting === undefined) {
+        return new Promise((resolve) => {
+          this.#waiting = (stop) =>
+            resolve(this.#ended !== undefined ? stop : this.resume(actions));
+        });
+      }
+      return Promise.resolve(this.#last);
+    }
     const step = actions.find((a) => a.step)?.thread ?? -1;
     if (step >= 0) {
       const states = this.#vm.cpuStates;

@@ -176,3 +176,23 @@ Deno.test("vm gdb: stop and close are carried out while the debugger holds the g
     vm.close();
   }
 });
+
+Deno.test("vm gdb: a reboot asked for by the host while stopped is carried out, then resume works", async () => {
+  const { vm, client } = await machine({ port: 0, wait: true });
+  try {
+    const run = vm.run({ timeoutMs: 60_000 });
+    assert.equal(await client.ask("?"), "T05thread:1;");
+    vm.restart();
+    // The continue is not answered by a stale stop: the guest runs until Ctrl-C.
+    await client.raw(`$c#${checksum("c")}`);
+    await new Promise((r) => setTimeout(r, 100));
+    await client.raw("\x03");
+    assert.equal(await client.reply(), "T02thread:1;");
+    assert.ok(le64(await client.ask("p0")) > 100n, "the rebooted guest ran");
+    await client.raw(`$k#${checksum("k")}`);
+    assert.equal((await run).reason, "stopped");
+  } finally {
+    await client.close();
+    vm.close();
+  }
+});
