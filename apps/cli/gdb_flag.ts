@@ -7,7 +7,16 @@
 import type { VmGdbOptions } from "@vmkit/vmm";
 import { CliError } from "./errors.ts";
 
-/** Where the stub listens unless a host is given: only this machine can attach. */
+/**
+ * Where the stub listens unless a host is given: only this machine can attach.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_GDB_HOST } from "@vmkit/cli";
+ *
+ * console.log(DEFAULT_GDB_HOST); // 127.0.0.1
+ * ```
+ */
 export const DEFAULT_GDB_HOST = "127.0.0.1";
 
 /**
