@@ -7,8 +7,8 @@
  * bad checksums, malformed and oversized packets, a second client, Ctrl-C, and a client that
  * disconnects while the guest is stopped (the guest then runs on, as documented).
  *
- * The gdb session runs the demo with `--clock virtual`, so the time the guest spends stopped
- * in the debugger does not count against its own timing checks.
+ * The time the guest spends stopped in the debugger is hidden from its virtual counter, so the
+ * demo's own timing checks still pass.
  */
 import assert from "node:assert/strict";
 import { assertDemoOutput, DEMO_TICKS } from "../apps/cli/testdata/demo_output.ts";
@@ -16,7 +16,11 @@ import { ROOT } from "./helpers/assets.ts";
 import { gdbClient, RawGdbClient, runGdbBatch, startWithGdb } from "./helpers/gdb_vm.ts";
 
 const DEMO_ELF = `${ROOT}apps/cli/assets/demo.elf`;
-const DEMO = ["demo", "--clock", "virtual", "--gdb-wait"];
+const DEMO = ["demo", "--gdb-wait"];
+// The gdb session's run: on the host clock the demo intermittently stops taking its timer
+// interrupts after a watchpoint stop (spinning in WFI under a raised line), an open issue of
+// the vCPU's debug hooks that the virtual clock does not show.
+const DEMO_SESSION = ["demo", "--clock", "virtual", "--gdb-wait"];
 
 /** The address of a symbol of demo.elf, from its symbol table. */
 async function symbol(name: string): Promise<bigint> {
@@ -65,7 +69,7 @@ Deno.test({
   async fn() {
     gdbClient.assert();
     const handleIrq = await symbol("handle_irq");
-    const { vm, port } = await startWithGdb(DEMO);
+    const { vm, port } = await startWithGdb(DEMO_SESSION);
     await using _vm = vm;
     const steps = Array.from({ length: 10 }, () => ["x/i $pc", "stepi"]).flat();
     const { out, code } = await runGdbBatch(port, [
@@ -174,8 +178,7 @@ Deno.test({
   async fn() {
     gdbClient.assert();
     const handleIrq = await symbol("handle_irq");
-    // The host clock: under the virtual one the demo is over before a Ctrl-C could reach it.
-    const { vm, port } = await startWithGdb(["demo", "--gdb-wait"]);
+    const { vm, port } = await startWithGdb(DEMO);
     await using _vm = vm;
     const client = await RawGdbClient.connect(port);
     let at = 0;

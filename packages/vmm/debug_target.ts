@@ -217,9 +217,32 @@ export class VmDebugTarget implements DebugTarget, RunLoopDebugger {
     this.#interrupted = false;
     this.#pausing = false;
     this.#last = stop;
-    const parked = new Promise<number>((resolve) => (this.#release = resolve));
+    const stoppedAt = this.#physicalCounter();
+    const parked = new Promise<number>((resolve) => {
+      this.#release = (step) => {
+        this.#hideStop(stoppedAt);
+        resolve(step);
+      };
+    });
     this.#settle(stop);
     return parked;
+  }
+
+  // The engine's counter, which runs on while the guest is stopped (host clock only).
+  #physicalCounter(): bigint {
+    if (this.#vm.clock !== "host" || this.#vm.state === "closed") return -1n;
+    const v = this.#vm.vcpus[0];
+    return v.counter() + v.counterOffset;
+  }
+
+  // Under the host clock the guest's virtual counter (the one Linux and the demo keep time
+  // and set timers by) skips the time it spent stopped, as if the debugger took none: every
+  // vCPU's CNTVOFF grows by it. The virtual clock stands still by itself.
+  #hideStop(stoppedAt: bigint): void {
+    if (stoppedAt < 0n || this.#vm.state === "closed") return;
+    const stopped = this.#physicalCounter() - stoppedAt;
+    if (stopped <= 0n) return;
+    for (const v of this.#vm.vcpus) v.counterOffset = v.counterOffset + stopped;
   }
 
   #settle(stop: StopRecord): void {

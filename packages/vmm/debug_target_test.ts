@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { UnicornLibrary } from "@vmkit/vcpu";
 import { VirtualMachine } from "./virtual_machine.ts";
 import type { VmConfig } from "./config.ts";
-import { guest, LOAD } from "./testdata/guest.ts";
+import { guest, LOAD, SYSREGS } from "./testdata/guest.ts";
 
 const library = UnicornLibrary.open();
 const DATA = LOAD + 0x8000;
@@ -191,6 +191,42 @@ Deno.test("vm gdb: a reboot asked for by the host while stopped is carried out, 
     assert.ok(le64(await client.ask("p0")) > 100n, "the rebooted guest ran");
     await client.raw(`$k#${checksum("k")}`);
     assert.equal((await run).reason, "stopped");
+  } finally {
+    await client.close();
+    vm.close();
+  }
+});
+
+Deno.test("vm gdb: under the host clock the guest's counter skips the time it spent stopped", async () => {
+  // x2 = CNTVCT; (stop here for 600 ms) x3 = CNTVCT; then spin.
+  const a = guest();
+  a.mrs(2, SYSREGS.CNTVCT_EL0);
+  const stop = a.here;
+  a.nop().mrs(3, SYSREGS.CNTVCT_EL0);
+  const after = a.here;
+  a.label("spin").b("spin");
+  const vm = new VirtualMachine({ memorySize: 32 * 1024 * 1024, library, gdb: { port: 0 } });
+  await vm.loadLinux({ kernel: a.assemble() });
+  const client = new Client(await Deno.connect({ hostname: "127.0.0.1", port: vm.gdb!.addr.port }));
+  try {
+    const run = vm.run({ timeoutMs: 60_000 });
+    await client.ask("?");
+    assert.equal(await client.ask(`Z0,${stop.toString(16)},4`), "OK");
+    assert.equal(await client.ask(`Z0,${after.toString(16)},4`), "OK");
+    // The attach may have stopped the guest past the first breakpoint already; reboot to be sure.
+    assert.equal(await client.ask(`qRcmd,${hex("reset")}`), "OK");
+    assert.match(await client.ask("c"), /^T05/);
+    assert.equal(le64(await client.ask("p20")), BigInt(stop));
+    await new Promise((r) => setTimeout(r, 600));
+    // Off the breakpoint first (it matches the first instruction of a resume), as gdb does.
+    assert.match(await client.ask("s"), /^T05/);
+    assert.match(await client.ask("c"), /^T05/);
+    assert.equal(le64(await client.ask("p20")), BigInt(after));
+    const ticks = le64(await client.ask("p3")) - le64(await client.ask("p2"));
+    // 600 ms are 37.5 M ticks at 62.5 MHz; the two reads are a few instructions apart.
+    assert.ok(ticks < 6_250_000n, `the guest saw ${ticks} ticks pass (100 ms = 6.25 M)`);
+    await client.raw(`$k#${checksum("k")}`);
+    await run;
   } finally {
     await client.close();
     vm.close();
