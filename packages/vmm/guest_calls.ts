@@ -11,7 +11,37 @@ import type { GuestCall } from "./config.ts";
 import type { CpuStates } from "./cpu_states.ts";
 import { handlePsci, mpidrToIndex, PSCI_FN, PSCI_RET, type PsciPlatform } from "./psci.ts";
 
-/** What {@link GuestCalls} needs from its VM. */
+/**
+ * What {@link GuestCalls} needs from its VM.
+ *
+ * @example
+ * ```ts
+ * import { CpuStates, GuestCalls, type GuestCallsOptions, PSCI_VERSION_1_1, VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20 });
+ * // movz w0, #0; movk w0, #0x8400, lsl #16 (PSCI_VERSION); hvc #0
+ * [0x52800000, 0x72b08000, 0xd4000002].forEach((word, i) =>
+ *   new DataView(vm.ram.bytes.buffer).setUint32(4 * i, word, true)
+ * );
+ * const requests: string[] = [];
+ * const options: GuestCallsOptions = {
+ *   vcpus: vm.vcpus,
+ *   states: new CpuStates(1),
+ *   ram: vm.ram,
+ *   conduit: "hvc",
+ *   irqAsserted: () => false,
+ *   request: (kind) => requests.push(kind),
+ * };
+ * const calls = new GuestCalls(options);
+ * const vcpu = vm.vcpus[0];
+ * vcpu.setEntry(vm.ram.base, 0);
+ * const exit = vcpu.run();
+ * assert.equal(exit.reason, "hvc");
+ * calls.answer(vcpu, exit);
+ * assert.equal(vcpu.getX(0), BigInt(PSCI_VERSION_1_1));
+ * ```
+ */
 export interface GuestCallsOptions {
   /** The vCPUs, by id. */
   readonly vcpus: readonly Vcpu[];

@@ -59,13 +59,20 @@ import { VirtioDevices } from "./virtio_devices.ts";
  * A whole machine. Several can live in one process; nothing is shared
  * between them unless you pass the same `library`.
  *
- * @example
- * ```ts ignore
+ * @example A bare-metal program (booting Linux: see the module docs)
+ * ```ts
  * import { VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
  *
- * using vm = new VirtualMachine({ console: { write: (b) => Deno.stdout.writeSync(b) } });
- * await vm.loadLinux({ kernel: await Deno.readFile("Image"), cmdline: "console=ttyAMA0" });
- * console.log((await vm.run()).reason); // "poweroff"
+ * let out = "";
+ * const console = { write: (bytes: Uint8Array) => void (out += new TextDecoder().decode(bytes)) };
+ * using vm = new VirtualMachine({ memorySize: 16 << 20, console });
+ * // Writes "ok" to the PL011 at 0x0900_0000, then PSCI SYSTEM_OFF over HVC.
+ * [0xd2a12001, 0x52800de0, 0x39000020, 0x52800d60, 0x39000020, 0x52800100, 0x72b08000, 0xd4000002]
+ *   .forEach((word, i) => new DataView(vm.ram.bytes.buffer).setUint32(4 * i, word, true));
+ * vm.setEntry(vm.ram.base, 0);
+ * assert.equal((await vm.run()).reason, "poweroff");
+ * assert.equal(out, "ok");
  * ```
  */
 export class VirtualMachine implements Disposable {
