@@ -66,7 +66,11 @@ export interface GuestCall {
  * import type { DiskConfig } from "@vmkit/vmm";
  * import { MemoryBlockBackend } from "@vmkit/virtio";
  *
- * const disk: DiskConfig = { backend: new MemoryBlockBackend(1 << 20), readOnly: true, serial: "scratch" };
+ * const disk: DiskConfig = {
+ *   backend: new MemoryBlockBackend(1 << 20),
+ *   readOnly: true,
+ *   serial: "scratch",
+ * };
  * console.log(disk.backend.size); // 1048576
  * ```
  */

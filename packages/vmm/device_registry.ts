@@ -28,7 +28,12 @@ import { VmmError } from "./errors.ts";
  *
  * const trigger: IrqTrigger = "edge";
  * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
- * const slot = registry.add({ name: "doorbell", size: 0x200, trigger, device: { read: () => 0, write: () => {}, reset: () => {} } });
+ * const slot = registry.add({
+ *   name: "doorbell",
+ *   size: 0x200,
+ *   trigger,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
  * assert.deepEqual(slot.placement.interrupts, [0, 16, 1]); // SPI 16, rising edge
  * ```
  */
@@ -118,7 +123,11 @@ export interface DeviceRequest {
  *
  * const gic = new Gicv2({ cpus: 1 });
  * const registry = new DeviceRegistry(gic);
- * registry.add({ name: "a", size: 0x200, device: { read: () => 0, write: () => {}, reset: () => {} } });
+ * registry.add({
+ *   name: "a",
+ *   size: 0x200,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
  * const slot: DeviceSlot | undefined = registry.find(0x0a00_0004);
  * assert.equal(slot?.name, "a");
  * slot?.lines[0].set(true); // the device raises its interrupt
@@ -190,7 +199,11 @@ export interface WindowRequest {
  *   mapMmio: (base, size) => mapped.push(`${base.toString(16)}+${size.toString(16)}`),
  * };
  * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
- * registry.add({ name: "a", size: 0x200, device: { read: () => 0, write: () => {}, reset: () => {} } });
+ * registry.add({
+ *   name: "a",
+ *   size: 0x200,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
  * registry.attach(target); // a vCPU, in a VM
  * assert.deepEqual(mapped, ["a000000+1000"]); // whole pages
  * ```
@@ -231,8 +244,16 @@ export interface RegistryStats {
  * import assert from "node:assert/strict";
  *
  * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
- * registry.add({ name: "first", size: 0x200, device: { read: () => 0, write: () => {}, reset: () => {} } });
- * const second = registry.add({ name: "second", size: 0x200, device: { read: () => 0, write: () => {}, reset: () => {} } });
+ * registry.add({
+ *   name: "first",
+ *   size: 0x200,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
+ * const second = registry.add({
+ *   name: "second",
+ *   size: 0x200,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
  * assert.equal(second.placement.base, VIRTIO_MMIO_BASE + VIRTIO_MMIO_SIZE);
  * ```
  */
@@ -248,7 +269,12 @@ export const VIRTIO_MMIO_BASE = 0x0a00_0000;
  *
  * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
  * assert.throws(
- *   () => registry.add({ name: "big", size: 2 * VIRTIO_MMIO_SIZE, device: { read: () => 0, write: () => {}, reset: () => {} } }),
+ *   () =>
+ *     registry.add({
+ *       name: "big",
+ *       size: 2 * VIRTIO_MMIO_SIZE,
+ *       device: { read: () => 0, write: () => {}, reset: () => {} },
+ *     }),
  *   { code: "BAD_CONFIG" },
  * );
  * ```
@@ -264,7 +290,11 @@ export const VIRTIO_MMIO_SIZE = 0x200;
  * import assert from "node:assert/strict";
  *
  * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
- * const slot = registry.add({ name: "first", size: 0x200, device: { read: () => 0, write: () => {}, reset: () => {} } });
+ * const slot = registry.add({
+ *   name: "first",
+ *   size: 0x200,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
  * assert.deepEqual(slot.spis, [VIRTIO_MMIO_SPI]);
  * ```
  */
@@ -280,10 +310,19 @@ export const VIRTIO_MMIO_SPI = 16;
  *
  * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
  * for (let i = 0; i < VIRTIO_MMIO_SLOTS; i++) {
- *   registry.add({ name: `dev${i}`, size: 0x200, device: { read: () => 0, write: () => {}, reset: () => {} } });
+ *   registry.add({
+ *     name: `dev${i}`,
+ *     size: 0x200,
+ *     device: { read: () => 0, write: () => {}, reset: () => {} },
+ *   });
  * }
  * assert.throws(
- *   () => registry.add({ name: "one too many", size: 0x200, device: { read: () => 0, write: () => {}, reset: () => {} } }),
+ *   () =>
+ *     registry.add({
+ *       name: "one too many",
+ *       size: 0x200,
+ *       device: { read: () => 0, write: () => {}, reset: () => {} },
+ *     }),
  *   { code: "BAD_CONFIG" },
  * );
  * ```

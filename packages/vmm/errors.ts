@@ -39,7 +39,10 @@ export type VmmErrorCode =
  * import { parseMemorySize, VmmError } from "@vmkit/vmm";
  * import assert from "node:assert/strict";
  *
- * assert.throws(() => parseMemorySize("12 parsecs"), (e) => e instanceof VmmError && e.code === "BAD_CONFIG");
+ * assert.throws(
+ *   () => parseMemorySize("12 parsecs"),
+ *   (e) => e instanceof VmmError && e.code === "BAD_CONFIG",
+ * );
  * ```
  */
 export class VmmError extends Error {

@@ -16,7 +16,13 @@ import { handlePsci, mpidrToIndex, PSCI_FN, PSCI_RET, type PsciPlatform } from "
  *
  * @example
  * ```ts
- * import { CpuStates, GuestCalls, type GuestCallsOptions, PSCI_VERSION_1_1, VirtualMachine } from "@vmkit/vmm";
+ * import {
+ *   CpuStates,
+ *   GuestCalls,
+ *   type GuestCallsOptions,
+ *   PSCI_VERSION_1_1,
+ *   VirtualMachine,
+ * } from "@vmkit/vmm";
  * import assert from "node:assert/strict";
  *
  * using vm = new VirtualMachine({ memorySize: 16 << 20 });

@@ -43,7 +43,10 @@ export const PSCI_FN = {
  *
  * const platform = { cpuCount: 1, affinity: () => 0 } as unknown as PsciPlatform;
  * const result = handlePsci([BigInt(PSCI_FN.MIGRATE), 0n, 0n, 0n], 0, platform);
- * assert.deepEqual(result, { returns: true, x0: BigInt.asUintN(64, BigInt(PSCI_RET.NOT_SUPPORTED)) });
+ * assert.deepEqual(result, {
+ *   returns: true,
+ *   x0: BigInt.asUintN(64, BigInt(PSCI_RET.NOT_SUPPORTED)),
+ * });
  * ```
  */
 export const PSCI_RET = {
@@ -67,7 +70,11 @@ export const PSCI_RET = {
  * import { handlePsci, PSCI_FN, PSCI_VERSION_1_1, type PsciPlatform } from "@vmkit/vmm";
  * import assert from "node:assert/strict";
  *
- * const result = handlePsci([BigInt(PSCI_FN.VERSION), 0n, 0n, 0n], 0, { cpuCount: 1 } as PsciPlatform);
+ * const result = handlePsci(
+ *   [BigInt(PSCI_FN.VERSION), 0n, 0n, 0n],
+ *   0,
+ *   { cpuCount: 1 } as PsciPlatform,
+ * );
  * assert.deepEqual(result, { returns: true, x0: BigInt(PSCI_VERSION_1_1) });
  * ```
  */

@@ -74,7 +74,17 @@ export type RamStart = GuestRam | number;
  * const dtb = vm.deviceTree("console=ttyAMA0");
  * const dtbAddress = vm.ram.base + (16 << 20);
  * const api: ReferenceApi = vm.reference;
- * const pc = api.linux_setup_images(vm.ram, kernel, kernel.length, dtb, dtbAddress, dtb.length, null, 0, 0);
+ * const pc = api.linux_setup_images(
+ *   vm.ram,
+ *   kernel,
+ *   kernel.length,
+ *   dtb,
+ *   dtbAddress,
+ *   dtb.length,
+ *   null,
+ *   0,
+ *   0,
+ * );
  * assert.equal(api.guest_start(0, pc, dtbAddress, 0), true);
  * assert.equal((await vm.exited)?.reason, "poweroff");
  * assert.equal(out, "ok");
@@ -158,7 +168,17 @@ export interface ReferenceApi {
  * const dtb = vm.deviceTree("console=ttyAMA0");
  * const dtbAddress = vm.ram.base + (16 << 20);
  * const api = referenceApi(vm);
- * const pc = api.linux_setup_images(vm.ram, kernel, kernel.length, dtb, dtbAddress, dtb.length, null, 0, 0);
+ * const pc = api.linux_setup_images(
+ *   vm.ram,
+ *   kernel,
+ *   kernel.length,
+ *   dtb,
+ *   dtbAddress,
+ *   dtb.length,
+ *   null,
+ *   0,
+ *   0,
+ * );
  * assert.equal(pc, vm.ram.base); // text_offset 0
  * api.guest_start(0, pc, dtbAddress, 0);
  * await vm.exited;
@@ -357,8 +377,21 @@ function current(name: string): ReferenceApi {
  * const dtb = vm.deviceTree("console=ttyAMA0");
  * const dtbAddress = vm.ram.base + (16 << 20);
  * await withVm(vm, async () => {
- *   const pc = linux_setup_images(vm.ram, kernel, kernel.length, dtb, dtbAddress, dtb.length, null, 0, 0);
- *   assert.equal(linux_setup_images(vm.ram, kernel, 16, dtb, dtbAddress, dtb.length, null, 0, 0), -1);
+ *   const pc = linux_setup_images(
+ *     vm.ram,
+ *     kernel,
+ *     kernel.length,
+ *     dtb,
+ *     dtbAddress,
+ *     dtb.length,
+ *     null,
+ *     0,
+ *     0,
+ *   );
+ *   assert.equal(
+ *     linux_setup_images(vm.ram, kernel, 16, dtb, dtbAddress, dtb.length, null, 0, 0),
+ *     -1,
+ *   );
  *   guest_start(0, pc, dtbAddress, 0);
  *   await vm.exited;
  * });
@@ -410,13 +443,22 @@ export function virq_controller_init(vcpu_id: number): boolean {
  *
  * @example
  * ```ts
- * import { VirtualMachine, virq_controller_init, virq_inject, virq_register, withVm } from "@vmkit/vmm";
+ * import {
+ *   virq_controller_init,
+ *   virq_inject,
+ *   virq_register,
+ *   VirtualMachine,
+ *   withVm,
+ * } from "@vmkit/vmm";
  * import assert from "node:assert/strict";
  *
  * using vm = new VirtualMachine({ memorySize: 16 << 20 });
  * withVm(vm, () => {
  *   virq_controller_init(0);
- *   assert.equal(virq_register(0, 40, (cpu, irq, data) => console.log(cpu, irq, data), "acked"), true);
+ *   assert.equal(
+ *     virq_register(0, 40, (cpu, irq, data) => console.log(cpu, irq, data), "acked"),
+ *     true,
+ *   );
  *   assert.equal(virq_inject(0, 40), true);
  * });
  * assert.equal(vm.gic.interruptState(40).pending, true);
@@ -482,7 +524,12 @@ export function virq_register_passthrough(vcpu_id: number, irq: number, channel:
  *
  * @example
  * ```ts
- * import { VirtualMachine, virq_controller_init, virq_handle_passthrough, withVm } from "@vmkit/vmm";
+ * import {
+ *   virq_controller_init,
+ *   virq_handle_passthrough,
+ *   VirtualMachine,
+ *   withVm,
+ * } from "@vmkit/vmm";
  * import assert from "node:assert/strict";
  *
  * using vm = new VirtualMachine({ memorySize: 16 << 20 });
@@ -522,7 +569,17 @@ export function virq_handle_passthrough(channel: number): boolean {
  * const dtb = vm.deviceTree("console=ttyAMA0");
  * const dtbAddress = vm.ram.base + (16 << 20);
  * const started = withVm(vm, () => {
- *   const pc = linux_setup_images(vm.ram, kernel, kernel.length, dtb, dtbAddress, dtb.length, null, 0, 0);
+ *   const pc = linux_setup_images(
+ *     vm.ram,
+ *     kernel,
+ *     kernel.length,
+ *     dtb,
+ *     dtbAddress,
+ *     dtb.length,
+ *     null,
+ *     0,
+ *     0,
+ *   );
  *   return guest_start(0, pc, dtbAddress, 0);
  * });
  * assert.equal(started, true);
@@ -564,7 +621,13 @@ export function guest_stop(boot_vcpu: number): void {
  * @example
  * ```ts
  * import { IMAGE_MAGIC, IMAGE_MAGIC_OFFSET } from "@vmkit/loader";
- * import { guest_restart, guest_start, linux_setup_images, VirtualMachine, withVm } from "@vmkit/vmm";
+ * import {
+ *   guest_restart,
+ *   guest_start,
+ *   linux_setup_images,
+ *   VirtualMachine,
+ *   withVm,
+ * } from "@vmkit/vmm";
  * import assert from "node:assert/strict";
  *
  * // A tiny arm64 Image: its header branches past itself to code that writes "ok" to the
@@ -584,7 +647,17 @@ export function guest_stop(boot_vcpu: number): void {
  * const dtb = vm.deviceTree("console=ttyAMA0");
  * const dtbAddress = vm.ram.base + (16 << 20);
  * await withVm(vm, async () => {
- *   const pc = linux_setup_images(vm.ram, kernel, kernel.length, dtb, dtbAddress, dtb.length, null, 0, 0);
+ *   const pc = linux_setup_images(
+ *     vm.ram,
+ *     kernel,
+ *     kernel.length,
+ *     dtb,
+ *     dtbAddress,
+ *     dtb.length,
+ *     null,
+ *     0,
+ *     0,
+ *   );
  *   guest_start(0, pc, dtbAddress, 0);
  *   await vm.exited;
  *   assert.equal(guest_restart(0, vm.ram, vm.ram.bytes.length), true);
