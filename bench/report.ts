@@ -2,7 +2,8 @@
  * `deno task bench`'s summary: for every Unicorn build it finds, the compute
  * loops against the bare engine and the boot of Debian's kernel to `/init`,
  * and QEMU's boot of the same kernel and initramfs as the reference; then
- * virtio-blk throughput against QEMU's (`bench/disk.ts`) on the default engine. The
+ * virtio-blk throughput against QEMU's (`bench/disk.ts`) and VM-to-VM ping and TCP throughput
+ * over virtio-net (`bench/net.ts`) on the default engine. The
  * per-package `deno bench` runs print their own tables first.
  *
  * Engines: `$VMKIT_UNICORN_PATH`, the system's library, and every build
@@ -123,5 +124,15 @@ const disk = await new Deno.Command(Deno.execPath(), {
 const diskText = new TextDecoder().decode(disk.success ? disk.stdout : disk.stderr).trim();
 for (const line of diskText.split("\n").slice(0, disk.success ? undefined : 1)) {
   console.log(`  ${disk.success ? "" : "virtio-blk dd: not measured: "}${line}`);
+}
+// VM-to-VM networking on the same engine, in a process of its own too.
+const net = await new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", `${ROOT}bench/net.ts`],
+  stdout: "piped",
+  stderr: "piped",
+}).output();
+const netText = new TextDecoder().decode(net.success ? net.stdout : net.stderr).trim();
+for (const line of netText.split("\n").slice(0, net.success ? undefined : 1)) {
+  console.log(`  ${net.success ? "" : "virtio-net VM to VM: not measured: "}${line}`);
 }
 Deno.exit(0);

@@ -358,7 +358,8 @@ ensure_unicorn() {
 # tree (and the boot benchmark's reference), file(1) to check kernel headers
 # against, gdb-multiarch as the real client of the GDB stub, e2fsprogs to
 # make and check the disk images of the virtio tests, the arm64 C library
-# for the static test programs run inside Linux guests.
+# for the static test programs run inside Linux guests, script(1) to give
+# the CLI's tests a pseudo-terminal.
 ensure_test_tools() {
   missing=""
   # A user's PATH may lack the sbin directories e2fsprogs lives in.
@@ -373,6 +374,10 @@ ensure_test_tools() {
   # The static Linux test programs link against the arm64 C library.
   [ -e /usr/aarch64-linux-gnu/lib/libc.a ] || missing="$missing libc6-dev-arm64-cross"
   command -v make >/dev/null 2>&1 || missing="$missing make"
+  command -v script >/dev/null 2>&1 || missing="$missing bsdutils"
+  # The TAP tests: a network namespace of their own (ip), and the host pinging the guest in it.
+  command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing="$missing iproute2"
+  command -v ping >/dev/null 2>&1 || missing="$missing iputils-ping"
   # shellcheck disable=SC2086
   [ -z "$missing" ] || apt_install $missing
   ensure_fetch_tools

@@ -114,3 +114,22 @@ export function toolRequirement(
 ): Requirement {
   return requirement(command, commandRuns(command, args), fix);
 }
+
+/**
+ * A privilege tests need (root, to make network namespaces and TAP devices). Unlike an asset,
+ * nothing can install it: without it the tests are *ignored* with `fix` in their name, also
+ * under `VMKIT_REQUIRE_ASSETS=1`, and one line says so. CI runs as root, so they run there.
+ */
+export function privilegeRequirement(what: string, present: boolean, fix: string): Requirement {
+  const problem = present ? "" : `${what} is missing; ${fix}`;
+  if (!present) console.warn(`ignoring the tests that need ${what}: ${problem}`);
+  return {
+    present,
+    ignore: !present,
+    label: present ? "" : ` [needs ${what}: ${fix}]`,
+    problem,
+    assert() {
+      if (!present) throw new RequirementError(problem);
+    },
+  };
+}

@@ -89,6 +89,12 @@ Deno.test("bad input: missing files, unknown flags and bad values", async () => 
     await runVmkit(["run", "--kernel", "x", "--clock", "fast"]),
     /host or virtual/,
   );
+  for (const smp of ["0", "9", "x"]) {
+    assertOneLineError(
+      await runVmkit(["run", "--kernel", "x", "--smp", smp]),
+      new RegExp(`--smp: expected a number of vCPUs from 1 to 8 .*"${smp}"`),
+    );
+  }
   assertOneLineError(await runVmkit(["launch"]), /unknown command/);
 });
 

@@ -14,6 +14,7 @@ import { DemoGuestError, loadDemoGuest } from "./demo_guest.ts";
 import { versionReport } from "./version.ts";
 import { CliError } from "./errors.ts";
 import { closeDisks, openDisks, parseDiskSpec } from "./disks.ts";
+import { UP_HELP, upCommand } from "./up.ts";
 
 export { CliError, type CliErrorCode } from "./errors.ts";
 
@@ -41,6 +42,7 @@ const MAIN_HELP = `vmkit — boot AArch64 guests on the Unicorn CPU emulator
 Usage:
   vmkit run --kernel FILE [options]   boot an arm64 Linux kernel
   vmkit demo [options]                boot the built-in demo guest
+  vmkit up FILE.json [options]        boot several VMs joined by networks
   vmkit version                       versions of VMKit, Deno and the Unicorn engine
   vmkit help [COMMAND]                show help
 
@@ -367,6 +369,8 @@ export async function runCli(host: CliHost, args: string[]): Promise<number> {
         return await runCommand(host, rest);
       case "demo":
         return await demoCommand(host, rest);
+      case "up":
+        return await upCommand(host, rest);
       case "version":
       case "--version":
         return versionCommand(host, rest);
@@ -381,6 +385,8 @@ export async function runCli(host: CliHost, args: string[]): Promise<number> {
           ? DEMO_HELP
           : topic === "version"
           ? VERSION_HELP
+          : topic === "up"
+          ? UP_HELP
           : MAIN_HELP;
         host.stdout(new TextEncoder().encode(text));
         return command === undefined ? EXIT.BAD_INPUT : EXIT.OK;

@@ -69,8 +69,10 @@ Deno.test("demo: the timer interrupt reaches the guest through the VM's GIC", as
 
   const cpu = vm.vcpus[0].stats;
   assert.ok(cpu.wfi >= DEMO_TICKS, `the guest slept in WFI ${cpu.wfi} times`);
-  // PSCI_VERSION, three PSCI_FEATURES, AFFINITY_INFO, MIGRATE_INFO_TYPE, SYSTEM_OFF.
-  assert.equal(cpu.hvc, 7);
+  // PSCI_VERSION, three PSCI_FEATURES, AFFINITY_INFO, MIGRATE_INFO_TYPE; the exit-status
+  // device the device tree lists ends the run before SYSTEM_OFF.
+  assert.equal(cpu.hvc, 6);
+  assert.equal(exit.status, 0, "the guest's own verdict: every check passed");
   assert.equal(cpu.exceptions, 0, "no synchronous exception was delivered");
   assert.equal(cpu.unbackedReads + cpu.unbackedWrites, 0, "no access missed RAM and devices");
   assert.equal(vm.gic.stats.spuriousAcks, 0);
@@ -140,6 +142,37 @@ Deno.test({
         `a fresh build (${built.length} bytes) differs from the committed ${committed.length}-byte ` +
           `asset at byte ${differs}; refresh it with: make -C guests/demo update-asset`,
       );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "demo: a demo build made to fail ends the run with a non-zero exit status" +
+    buildTools.label,
+  ignore: buildTools.ignore,
+  fn: async () => {
+    buildTools.assert();
+    const dir = await Deno.makeTempDir({ prefix: "vmkit-demo-broken-" });
+    try {
+      const make = await new Deno.Command("make", {
+        args: ["-s", "-C", new URL("guests/demo", ROOT).pathname, "BROKEN=1", `BUILD=${dir}`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(make.code, 0, new TextDecoder().decode(make.stderr));
+      const image = await Deno.readFile(`${dir}/demo.bin`);
+      const t = capturingHost();
+      t.host.readFile = (path) =>
+        path === "broken.bin"
+          ? Promise.resolve(image)
+          : Promise.reject(new Deno.errors.NotFound(path));
+      const status = await runCli(t.host, ["run", "--kernel", "broken.bin"]);
+      assert.match(t.out(), /!! this demo was built to fail/);
+      assert.match(t.out(), /demo: 1 check\(s\) FAILED/);
+      assert.equal(status, 1, t.err.join("\n"));
+      assert.match(t.err.join("\n"), /powered off with exit status 1/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

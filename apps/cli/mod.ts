@@ -27,3 +27,6 @@ export {
   ESCAPE_HELP,
   EscapeDecoder,
 } from "./terminal.ts";
+export { UP_HELP, upCommand } from "./up.ts";
+export { MAX_VMS, parseUpFile, type UpFile, type UpNet, type UpVm } from "./up_config.ts";
+export { PrefixedLines } from "./console_lines.ts";

@@ -13,6 +13,7 @@ interval:	.skip	8			// counter ticks between two timer interrupts
 next_deadline:	.skip	8			// CNTV_CVAL_EL0 of the coming interrupt
 ticks:		.skip	8			// timer interrupts taken so far
 failures:	.skip	8			// checks that went wrong
+exit_device:	.skip	8			// 1 when the device tree lists the exit-status device
 
 	.text
 
@@ -24,6 +25,12 @@ main:
 	bl	uart_init
 	adr	x0, msg_banner
 	bl	printf
+.ifdef DEMO_BROKEN
+	// A build made to fail (make BROKEN=1): proves a failed check reaches
+	// the VMM's exit status.
+	adr	x0, msg_broken
+	bl	fail
+.endif
 
 	// Where we run. The vectors are EL1's, so anything else cannot go on.
 	mrs	x20, CurrentEL
@@ -120,6 +127,15 @@ report_dtb:
 	mov	x2, x20
 	adr	x0, msg_dtb_ok
 	bl	printf
+	// The exit-status device is used only where the device tree lists it
+	// (under QEMU nothing is at its address).
+	ldr	w1, [x19, #4]
+	rev	w1, w1
+	mov	x0, x19
+	adr	x2, str_exit_compatible
+	bl	contains_string
+	adr	x1, exit_device
+	str	x0, [x1]
 	b	3f
 1:	mov	x1, x19
 	mov	x2, x20
@@ -135,6 +151,34 @@ report_dtb:
 	ldp	x29, x30, [sp], #32
 	ret
 	.size	report_dtb, . - report_dtb
+
+// contains_string(x0 = bytes, x1 = length, x2 = NUL-terminated string):
+// 1 if the bytes hold the string with its NUL, else 0. Searches at most
+// FDT_SEARCH_MAX bytes, whatever the length says.
+	.type	contains_string, %function
+contains_string:
+	mov	x3, #FDT_SEARCH_MAX
+	cmp	x1, x3
+	csel	x1, x1, x3, ls
+	add	x4, x0, x1
+1:	cmp	x0, x4
+	b.hs	4f
+	mov	x5, x0
+	mov	x6, x2
+2:	cmp	x5, x4
+	b.hs	4f
+	ldrb	w7, [x5], #1
+	ldrb	w8, [x6], #1
+	cmp	w7, w8
+	b.ne	3f
+	cbnz	w8, 2b
+	mov	x0, #1
+	ret
+3:	add	x0, x0, #1
+	b	1b
+4:	mov	x0, #0
+	ret
+	.size	contains_string, . - contains_string
 
 // gic_init(): distributor and CPU interface on, INTID 27 enabled at a
 // priority the mask lets through. Reads back what it wrote.
@@ -650,15 +694,31 @@ finish:
 	cbz	x1, 1f
 	adr	x0, msg_failed
 1:	bl	printf
-	mov32	w0, PSCI_SYSTEM_OFF
+	// The verdict as the run's exit status: 0, or the number of failed
+	// checks (at most 255).
+	adr	x0, exit_device
+	ldr	x0, [x0]
+	cbz	x0, 3f
+	adr	x0, failures
+	ldr	x1, [x0]
+	mov32	w2, EXIT_PASS
+	cbz	x1, 2f
+	mov	x3, #EXIT_STATUS_MAX
+	cmp	x1, x3
+	csel	x1, x1, x3, ls
+	mov32	w2, EXIT_FAIL
+	orr	w2, w2, w1, lsl #16
+2:	mov32	w0, EXIT_BASE
+	str	w2, [x0]
+3:	mov32	w0, PSCI_SYSTEM_OFF
 	bl	psci_call
 	sxtw	x1, w0
 	adr	x0, msg_off_returned
 	bl	printf
 	// Nothing is left to do; WFI with everything masked lets the VMM see
 	// an idle guest instead of a spinning one.
-2:	wfi
-	b	2b
+4:	wfi
+	b	4b
 	.size	finish, . - finish
 
 	.section .rodata
@@ -676,6 +736,10 @@ msg_no_frequency:
 	.asciz	"CNTFRQ_EL0 is 0: the firmware (the VMM) must set the counter frequency\n"
 msg_dtb_ok:
 	.asciz	"  device tree      at %x: magic %x (valid), %u bytes\n"
+str_exit_compatible:
+	.asciz	"vmkit,exit-status"
+msg_broken:
+	.asciz	"this demo was built to fail (BROKEN=1)\n"
 msg_dtb_bad:
 	.asciz	"  device tree      at %x: magic %x, not 0xd00dfeed\n"
 msg_fail_dtb_magic:

@@ -171,3 +171,52 @@ int virtio_wait_status(u32 bits, u64 us)
 			return 0;
 	}
 }
+
+u32 virtq_setup(struct virtq *q, u32 index, u32 num, volatile struct vring_desc *desc,
+		volatile struct vring_avail *avail, volatile struct vring_used *used)
+{
+	q->index = index;
+	q->num = num;
+	q->desc = desc;
+	q->avail = avail;
+	q->used = used;
+	q->avail_idx = 0;
+	memset((void *)desc, 0, num * sizeof(struct vring_desc));
+	memset((void *)avail, 0, sizeof(*avail));
+	memset((void *)used, 0, sizeof(*used));
+	vwrite(VM_QUEUE_SEL, index);
+	vwrite(VM_QUEUE_NUM, num);
+	vwrite(VM_QUEUE_DESC_LOW, (u32)(u64)desc);
+	vwrite(VM_QUEUE_DESC_HIGH, (u32)((u64)desc >> 32));
+	vwrite(VM_QUEUE_DRIVER_LOW, (u32)(u64)avail);
+	vwrite(VM_QUEUE_DRIVER_HIGH, (u32)((u64)avail >> 32));
+	vwrite(VM_QUEUE_DEVICE_LOW, (u32)(u64)used);
+	vwrite(VM_QUEUE_DEVICE_HIGH, (u32)((u64)used >> 32));
+	vwrite(VM_QUEUE_READY, 1);
+	return vread(VM_QUEUE_READY);
+}
+
+void virtq_publish(struct virtq *q, u16 head)
+{
+	q->avail->ring[q->avail_idx % q->num] = head;
+	dmb();
+	q->avail->idx = ++q->avail_idx;
+	dmb();
+}
+
+void virtq_notify(struct virtq *q)
+{
+	vwrite(VM_QUEUE_NOTIFY, q->index);
+}
+
+int virtq_wait_used(struct virtq *q, u16 idx, u64 us)
+{
+	u64 end = now_us() + us;
+	for (;;) {
+		dmb();
+		if ((u16)(q->used->idx - idx) < 0x8000)
+			return 1;
+		if (now_us() > end)
+			return 0;
+	}
+}

@@ -127,6 +127,30 @@ int virtio_wait_status(u32 bits, u64 us);
 /* The available index the program published up to. */
 u16 vq_avail_idx(void);
 
+/*
+ * Any queue of a device, for drivers with more than one (virtio-net's receive
+ * queue 0 and transmit queue 1). The rings are the caller's, page aligned and
+ * at least `num` entries long.
+ */
+struct virtq {
+	u32 index;
+	u32 num;
+	volatile struct vring_desc *desc;
+	volatile struct vring_avail *avail;
+	volatile struct vring_used *used;
+	u16 avail_idx;
+};
+
+/* Clears the rings and sets queue `index` up with `num` entries; returns QueueReady read back. */
+u32 virtq_setup(struct virtq *q, u32 index, u32 num, volatile struct vring_desc *desc,
+		volatile struct vring_avail *avail, volatile struct vring_used *used);
+/* Puts `head` in the next available slot and bumps the index (no notification). */
+void virtq_publish(struct virtq *q, u16 head);
+/* Notifies the queue. */
+void virtq_notify(struct virtq *q);
+/* Waits until the used index reaches `idx` or `us` microseconds pass; returns whether it did. */
+int virtq_wait_used(struct virtq *q, u16 idx, u64 us);
+
 /* Microseconds from the virtual counter. */
 u64 now_us(void);
 

@@ -1,7 +1,21 @@
 import type { Fdt } from "./fdt.ts";
 import type { FdtNode } from "./tree.ts";
 
-/** Options for {@link toDts}. */
+/**
+ * Options for {@link toDts}.
+ *
+ * @example String lists, readable or as dtc prints them
+ * ```ts
+ * import { type DtsOptions, Fdt, toDts } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * fdt.root.setStringList("compatible", ["linux,dummy-virt", "simple-bus"]);
+ * const dtc: DtsOptions = { style: "dtc" };
+ * assert.match(toDts(fdt), /compatible = "linux,dummy-virt", "simple-bus";/);
+ * assert.match(toDts(fdt, dtc), /compatible = "linux,dummy-virt\\0simple-bus";/);
+ * ```
+ */
 export interface DtsOptions {
   /**
    * `"readable"` (the default) writes string lists as `"a", "b"`; `"dtc"` reproduces exactly what
@@ -14,6 +28,27 @@ export interface DtsOptions {
  * Renders the tree as DTS source. A blob carries no types, so each value is shown the way `dtc`
  * guesses it: printable NUL-terminated text as strings, whole cells as `<0x..>`, anything else as
  * `[bytes]`. The output compiles back (`dtc -I dts`) to the same tree.
+ *
+ * @example Usage
+ * ```ts
+ * import { Fdt, toDts } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * fdt.root.setU32("#address-cells", 2).addNode("chosen").setString("bootargs", "console=ttyAMA0");
+ * assert.equal(toDts(fdt), [
+ *   "/dts-v1/;",
+ *   "",
+ *   "/ {",
+ *   "\t#address-cells = <0x02>;",
+ *   "",
+ *   "\tchosen {",
+ *   '\t\tbootargs = "console=ttyAMA0";',
+ *   "\t};",
+ *   "};",
+ *   "",
+ * ].join("\n"));
+ * ```
  */
 export function toDts(fdt: Fdt, options: DtsOptions = {}): string {
   const readable = (options.style ?? "readable") === "readable";

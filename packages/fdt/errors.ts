@@ -34,6 +34,24 @@
  * - `NOT_FOUND`: a path, alias or node that must exist does not.
  * - `AMBIGUOUS_PATH`: a path component without unit address matches several nodes.
  * - `INVALID_ARGUMENT`: a value handed to an edit or builder method is out of range.
+ *
+ * @example Telling failures apart
+ * ```ts
+ * import { FdtError, type FdtErrorCode, parseFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * function whyNot(blob: Uint8Array): FdtErrorCode | undefined {
+ *   try {
+ *     parseFdt(blob);
+ *     return undefined;
+ *   } catch (e) {
+ *     if (e instanceof FdtError) return e.code;
+ *     throw e;
+ *   }
+ * }
+ * assert.equal(whyNot(new Uint8Array(2)), "TRUNCATED");
+ * assert.equal(whyNot(new Uint8Array(64)), "BAD_MAGIC");
+ * ```
  */
 export type FdtErrorCode =
   | "TRUNCATED"
@@ -66,7 +84,20 @@ export type FdtErrorCode =
   | "AMBIGUOUS_PATH"
   | "INVALID_ARGUMENT";
 
-/** All error codes, in declaration order; handy for exhaustive tests and tooling. */
+/**
+ * All error codes, in declaration order; handy for exhaustive tests and tooling.
+ *
+ * @example Checking a string against the codes
+ * ```ts
+ * import { FDT_ERROR_CODES, type FdtErrorCode } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const isFdtErrorCode = (s: string): s is FdtErrorCode =>
+ *   (FDT_ERROR_CODES as readonly string[]).includes(s);
+ * assert.equal(isFdtErrorCode("PHANDLE_CYCLE"), true);
+ * assert.equal(isFdtErrorCode("EIO"), false);
+ * ```
+ */
 export const FDT_ERROR_CODES: readonly FdtErrorCode[] = Object.freeze(
   [
     "TRUNCATED",
@@ -101,7 +132,21 @@ export const FDT_ERROR_CODES: readonly FdtErrorCode[] = Object.freeze(
   ] as const,
 );
 
-/** Where an error happened, beyond its code and message. */
+/**
+ * Where an error happened, beyond its code and message.
+ *
+ * @example Usage
+ * ```ts
+ * import { FdtError, type FdtErrorDetails } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const where: FdtErrorDetails = { path: "/chosen" };
+ * const error = new FdtError("NOT_FOUND", "no stdout-path", where);
+ * assert.equal(error.message, "no stdout-path (at /chosen)");
+ * assert.equal(error.path, "/chosen");
+ * assert.equal(error.offset, undefined);
+ * ```
+ */
 export interface FdtErrorDetails {
   /** Byte offset in the parsed blob. */
   offset?: number;
@@ -112,6 +157,18 @@ export interface FdtErrorDetails {
 /**
  * The one error type of `@vmkit/fdt`. Parsing, decoding and editing never throw anything else
  * for bad input.
+ *
+ * @example Catching a parse error
+ * ```ts
+ * import { FdtError, parseFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const script = new TextEncoder().encode("#!/bin/sh\necho hello\n");
+ * assert.throws(
+ *   () => parseFdt(script),
+ *   (e) => e instanceof FdtError && e.code === "BAD_MAGIC" && e.offset === 0,
+ * );
+ * ```
  */
 export class FdtError extends Error {
   /** What went wrong, machine-readable. */

@@ -9,11 +9,19 @@ const MAX_PHANDLE = 0xffff_fffe;
  * A whole device tree: the root node, the memory reservations and the boot CPU, plus the layout
  * of the blob it was parsed from (if any).
  *
+ * @example Building a tree and looking nodes up
  * ```ts
  * import { Fdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
  * const fdt = new Fdt();
  * fdt.root.setU32("#address-cells", 2).setU32("#size-cells", 2);
- * fdt.root.addNode("chosen").setString("bootargs", "console=ttyAMA0");
+ * fdt.ensureNode("/chosen").setString("bootargs", "console=ttyAMA0");
+ * const gic = fdt.root.addNode("intc@8000000").setEmpty("interrupt-controller");
+ * const phandle = fdt.assignPhandle(gic); // 1, the first free one
+ * assert.equal(fdt.getNode("/chosen").getString("bootargs"), "console=ttyAMA0");
+ * assert.equal(fdt.findNode("/intc")?.path, "/intc@8000000");
+ * assert.equal(fdt.findByPhandle(phandle), gic);
  * ```
  */
 export class Fdt {

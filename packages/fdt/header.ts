@@ -1,29 +1,171 @@
 import { readU32 } from "./cells.ts";
 import { FdtError } from "./errors.ts";
 
-/** The first word of every blob. */
+/**
+ * The first word of every blob.
+ *
+ * @example Recognising a blob
+ * ```ts
+ * import { FDT_MAGIC, Fdt, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const looksLikeDtb = (b: Uint8Array): boolean =>
+ *   b.length >= 4 && new DataView(b.buffer, b.byteOffset).getUint32(0) === FDT_MAGIC;
+ * assert.equal(looksLikeDtb(serializeFdt(new Fdt())), true);
+ * assert.equal(looksLikeDtb(new TextEncoder().encode("/dts-v1/;")), false);
+ * ```
+ */
 export const FDT_MAGIC = 0xd00dfeed;
-/** Structure-block token opening a node; followed by the NUL-terminated name. */
+/**
+ * Structure-block token opening a node; followed by the NUL-terminated name.
+ *
+ * @example The structure block of an empty tree
+ * ```ts
+ * import {
+ *   DEFAULT_LIMITS,
+ *   FDT_BEGIN_NODE,
+ *   FDT_END,
+ *   FDT_END_NODE,
+ *   Fdt,
+ *   readHeader,
+ *   serializeFdt,
+ * } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const blob = serializeFdt(new Fdt());
+ * const struct = readHeader(blob, DEFAULT_LIMITS.maxTotalSize).offDtStruct;
+ * const view = new DataView(blob.buffer);
+ * const words = [0, 4, 8, 12].map((at) => view.getUint32(struct + at));
+ * assert.deepEqual(words, [FDT_BEGIN_NODE, 0, FDT_END_NODE, FDT_END]); // the root's name is empty
+ * ```
+ */
 export const FDT_BEGIN_NODE = 0x1;
-/** Structure-block token closing a node. */
+/**
+ * Structure-block token closing a node.
+ *
+ * @example Closing the root node
+ * ```ts
+ * import { DEFAULT_LIMITS, FDT_END_NODE, Fdt, readHeader, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const blob = serializeFdt(new Fdt());
+ * const struct = readHeader(blob, DEFAULT_LIMITS.maxTotalSize).offDtStruct;
+ * // After FDT_BEGIN_NODE and the root's empty name, padded to a word.
+ * assert.equal(new DataView(blob.buffer).getUint32(struct + 8), FDT_END_NODE);
+ * ```
+ */
 export const FDT_END_NODE = 0x2;
-/** Structure-block token for a property: length, name offset, value. */
+/**
+ * Structure-block token for a property: length, name offset, value.
+ *
+ * @example A property in the structure block
+ * ```ts
+ * import { DEFAULT_LIMITS, FDT_PROP, Fdt, readHeader, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * fdt.root.setU32("#size-cells", 2);
+ * const blob = serializeFdt(fdt);
+ * const view = new DataView(blob.buffer);
+ * // After the root's FDT_BEGIN_NODE and its empty name.
+ * const at = readHeader(blob, DEFAULT_LIMITS.maxTotalSize).offDtStruct + 8;
+ * // The token, the value's length, the name's offset in the strings block, then the value.
+ * const words = [0, 4, 8, 12].map((i) => view.getUint32(at + i));
+ * assert.deepEqual(words, [FDT_PROP, 4, 0, 2]);
+ * ```
+ */
 export const FDT_PROP = 0x3;
-/** Structure-block token that means nothing (left behind by in-place edits). */
+/**
+ * Structure-block token that means nothing (left behind by in-place edits).
+ *
+ * @example Deleting a property in place, as libfdt does
+ * ```ts
+ * import { DEFAULT_LIMITS, FDT_NOP, Fdt, parseFdt, readHeader, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * fdt.root.setEmpty("dma-coherent");
+ * const blob = serializeFdt(fdt);
+ * const view = new DataView(blob.buffer);
+ * const at = readHeader(blob, DEFAULT_LIMITS.maxTotalSize).offDtStruct + 8;
+ * // An empty property is three words: token, length, name offset.
+ * for (let i = 0; i < 3; i++) view.setUint32(at + 4 * i, FDT_NOP);
+ * assert.equal(parseFdt(blob).root.hasProperty("dma-coherent"), false);
+ * ```
+ */
 export const FDT_NOP = 0x4;
-/** Structure-block token ending the structure. */
+/**
+ * Structure-block token ending the structure.
+ *
+ * @example The last word of the structure block
+ * ```ts
+ * import { DEFAULT_LIMITS, FDT_END, Fdt, readHeader, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * fdt.root.addNode("chosen").setString("bootargs", "console=ttyAMA0");
+ * const blob = serializeFdt(fdt);
+ * const h = readHeader(blob, DEFAULT_LIMITS.maxTotalSize);
+ * const last = h.offDtStruct + (h.sizeDtStruct ?? 0) - 4;
+ * assert.equal(new DataView(blob.buffer).getUint32(last), FDT_END);
+ * ```
+ */
 export const FDT_END = 0x9;
 
 /** Header size for version 17 (which adds `size_dt_struct`). */
 export const HEADER_SIZE_V17 = 40;
 /** Header size for version 16. */
 export const HEADER_SIZE_V16 = 36;
-/** The newest version this package writes. */
+/**
+ * The newest version this package writes.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_LIMITS, FDT_VERSION, Fdt, readHeader, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const header = readHeader(serializeFdt(new Fdt()), DEFAULT_LIMITS.maxTotalSize);
+ * assert.equal(header.version, FDT_VERSION);
+ * assert.equal(header.sizeDtStruct !== undefined, true); // a version 17 field
+ * ```
+ */
 export const FDT_VERSION = 17;
-/** The `last_comp_version` this package writes. */
+/**
+ * The `last_comp_version` this package writes.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   DEFAULT_LIMITS,
+ *   FDT_LAST_COMP_VERSION,
+ *   Fdt,
+ *   readHeader,
+ *   serializeFdt,
+ * } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const header = readHeader(serializeFdt(new Fdt()), DEFAULT_LIMITS.maxTotalSize);
+ * assert.equal(header.lastCompVersion, FDT_LAST_COMP_VERSION); // version 16 readers can read it
+ * ```
+ */
 export const FDT_LAST_COMP_VERSION = 16;
 
-/** Byte offsets of the header fields, used by the reader, the writer and error reports. */
+/**
+ * Byte offsets of the header fields, used by the reader, the writer and error reports.
+ *
+ * @example Reading any header word by name
+ * ```ts
+ * import { Fdt, HEADER_FIELD, type HeaderFieldOffsets, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * function headerWord(blob: Uint8Array, field: keyof HeaderFieldOffsets): number {
+ *   return new DataView(blob.buffer, blob.byteOffset).getUint32(HEADER_FIELD[field]);
+ * }
+ * const blob = serializeFdt(new Fdt());
+ * assert.equal(headerWord(blob, "totalsize"), blob.length);
+ * assert.equal(headerWord(blob, "lastCompVersion"), 16);
+ * ```
+ */
 export interface HeaderFieldOffsets {
   /** `magic`. */
   readonly magic: 0;
@@ -47,7 +189,19 @@ export interface HeaderFieldOffsets {
   readonly sizeDtStruct: 36;
 }
 
-/** Where each header field sits. */
+/**
+ * Where each header field sits.
+ *
+ * @example Patching a blob's boot CPU in place
+ * ```ts
+ * import { Fdt, HEADER_FIELD, parseFdt, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const blob = serializeFdt(new Fdt());
+ * new DataView(blob.buffer).setUint32(HEADER_FIELD.bootCpuidPhys, 2);
+ * assert.equal(parseFdt(blob).bootCpuidPhys, 2);
+ * ```
+ */
 export const HEADER_FIELD: HeaderFieldOffsets = Object.freeze({
   magic: 0,
   totalsize: 4,
@@ -61,7 +215,21 @@ export const HEADER_FIELD: HeaderFieldOffsets = Object.freeze({
   sizeDtStruct: 36,
 });
 
-/** The decoded header of a blob. */
+/**
+ * The decoded header of a blob.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_LIMITS, Fdt, type FdtHeader, readHeader, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const blob = serializeFdt(new Fdt());
+ * const header: FdtHeader = readHeader(blob, DEFAULT_LIMITS.maxTotalSize);
+ * assert.equal(header.totalSize, blob.length);
+ * assert.equal(header.headerSize, 40); // version 17
+ * assert.equal(header.offMemRsvmap, 40); // the reservations follow the header
+ * ```
+ */
 export interface FdtHeader {
   /** Bytes in the blob, header included. */
   totalSize: number;
@@ -89,6 +257,17 @@ export interface FdtHeader {
  * Reads and checks the header: magic, versions, `totalsize` against the blob, and every block
  * offset and size against `totalsize`. Block overlap and the reservation block's extent are
  * checked by the parser, which knows where each block ends.
+ *
+ * @example Checking a blob's header alone
+ * ```ts
+ * import { Fdt, readHeader, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const blob = serializeFdt(new Fdt());
+ * assert.equal(readHeader(blob, 4096).totalSize, blob.length);
+ * assert.throws(() => readHeader(blob, 64), { code: "LIMIT_EXCEEDED" }); // above the cap
+ * assert.throws(() => readHeader(blob.subarray(0, 36), 4096), { code: "TRUNCATED" });
+ * ```
  */
 export function readHeader(blob: Uint8Array, maxTotalSize: number): FdtHeader {
   if (!(blob instanceof Uint8Array)) {

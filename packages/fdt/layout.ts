@@ -1,6 +1,18 @@
 import type { FdtNode, FdtProperty } from "./tree.ts";
 
-/** The three blocks a blob carries after its header. */
+/**
+ * The three blocks a blob carries after its header.
+ *
+ * @example Usage
+ * ```ts
+ * import { Fdt, type FdtBlockKind, parseFdt, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const layout = parseFdt(serializeFdt(new Fdt())).layout;
+ * const order: FdtBlockKind[] = layout?.order ?? [];
+ * assert.deepEqual(order, ["memreserve", "struct", "strings"]); // the order dtc writes
+ * ```
+ */
 export type FdtBlockKind = "memreserve" | "struct" | "strings";
 
 /**
@@ -8,6 +20,24 @@ export type FdtBlockKind = "memreserve" | "struct" | "strings";
  * input byte for byte, and so that an edited tree keeps its block order, gaps, total size and
  * string table (new names are appended). A tree built from scratch has none and gets the compact layout `dtc`
  * writes: header, reservations, structure, strings, no padding.
+ *
+ * @example Keeping or dropping free space
+ * ```ts
+ * import { Fdt, type FdtLayout, HEADER_FIELD, parseFdt, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * // A blob with 1 KiB of free space at its end, as `dtc -p 1024` writes it.
+ * const compact = serializeFdt(new Fdt());
+ * const padded = new Uint8Array(compact.length + 1024);
+ * padded.set(compact);
+ * new DataView(padded.buffer).setUint32(HEADER_FIELD.totalsize, padded.length);
+ * const fdt = parseFdt(padded);
+ * const layout: FdtLayout | undefined = fdt.layout;
+ * assert.equal(layout?.tail.length, 1024);
+ * assert.equal(serializeFdt(fdt).length, padded.length); // kept on a round trip
+ * fdt.layout = undefined; // forgotten: the compact layout
+ * assert.equal(serializeFdt(fdt).length, compact.length);
+ * ```
  */
 export interface FdtLayout {
   /** Header `version` to write (16 or 17). */

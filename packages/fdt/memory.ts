@@ -3,7 +3,21 @@ import { FdtError } from "./errors.ts";
 import type { Fdt } from "./fdt.ts";
 import type { FdtNode, FdtRegion } from "./tree.ts";
 
-/** The root's children with `device_type = "memory"`, in document order. */
+/**
+ * The root's children with `device_type = "memory"`, in document order.
+ *
+ * @example Usage
+ * ```ts
+ * import { Fdt, memoryNodes } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * fdt.root.addNode("memory@40000000").setString("device_type", "memory");
+ * fdt.root.addNode("memory@80000000").setString("device_type", "memory");
+ * fdt.root.addNode("flash@0"); // not memory: no device_type
+ * assert.deepEqual(memoryNodes(fdt).map((n) => n.name), ["memory@40000000", "memory@80000000"]);
+ * ```
+ */
 export function memoryNodes(fdt: Fdt): FdtNode[] {
   return fdt.root.children.filter((n) => {
     const value = n.getProperty("device_type")?.value;
@@ -17,6 +31,18 @@ export function memoryNodes(fdt: Fdt): FdtNode[] {
  * Every region of every memory node (`device_type = "memory"` under the root), `reg` decoded with
  * the root's `#address-cells`/`#size-cells`, in document order. Nodes whose `status` says they are
  * disabled are skipped, as Linux skips them.
+ *
+ * @example Usage
+ * ```ts
+ * import { Fdt, getMemoryRegions } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * fdt.root.setU32("#address-cells", 2).setU32("#size-cells", 2);
+ * fdt.root.addNode("memory@40000000").setString("device_type", "memory")
+ *   .setReg([{ address: 0x4000_0000, size: 0x800_0000 }]);
+ * assert.deepEqual(getMemoryRegions(fdt), [{ address: 0x4000_0000, size: 0x800_0000 }]);
+ * ```
  */
 export function getMemoryRegions(fdt: Fdt): FdtRegion[] {
   const out: FdtRegion[] = [];
@@ -52,6 +78,22 @@ function onlyMemory(node: FdtNode): boolean {
  * A node that claims `device_type = "memory"` but also holds something else (child nodes, or
  * properties beyond the memory binding's, such as a `/chosen` with `bootargs`) keeps everything
  * but its `device_type`: it stops being a memory node without losing the rest.
+ *
+ * @example Describing two banks of RAM
+ * ```ts
+ * import { Fdt, getMemoryRegions, setMemoryRegions } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * fdt.root.setU32("#address-cells", 2).setU32("#size-cells", 2);
+ * const banks = [
+ *   { address: 0x4000_0000, size: 0x4000_0000 },
+ *   { address: 0x1_0000_0000, size: 0x4000_0000 },
+ * ];
+ * setMemoryRegions(fdt, banks);
+ * assert.deepEqual(fdt.root.children.map((n) => n.name), ["memory@40000000", "memory@100000000"]);
+ * assert.deepEqual(getMemoryRegions(fdt), banks);
+ * ```
  */
 export function setMemoryRegions(fdt: Fdt, regions: readonly FdtRegion[]): void {
   const names = new Set<string>();

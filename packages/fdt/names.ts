@@ -11,7 +11,20 @@ function isNameChar(c: number): boolean {
     c === 0x23 || c === 0x3f || c === 0x40 || c === 0x2d; // # ? @ -
 }
 
-/** Node names: 1 to 1024 name characters, at most one `@` (before the unit address), not first. */
+/**
+ * Node names: 1 to 1024 name characters, at most one `@` (before the unit address), not first.
+ *
+ * @example Usage
+ * ```ts
+ * import { isValidNodeName } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isValidNodeName("memory@40000000"), true);
+ * assert.equal(isValidNodeName("@40000000"), false); // a name before the unit address
+ * assert.equal(isValidNodeName("cpu@0@1"), false); // one unit address at most
+ * assert.equal(isValidNodeName("my device"), false); // no spaces
+ * ```
+ */
 export function isValidNodeName(name: string): boolean {
   if (name.length === 0 || name.length > 1024 || name.charCodeAt(0) === 0x40) return false;
   let ats = 0;
@@ -23,7 +36,19 @@ export function isValidNodeName(name: string): boolean {
   return ats <= 1;
 }
 
-/** Property names: 1 to 1024 name characters. */
+/**
+ * Property names: 1 to 1024 name characters.
+ *
+ * @example Usage
+ * ```ts
+ * import { isValidPropertyName } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isValidPropertyName("#address-cells"), true);
+ * assert.equal(isValidPropertyName("linux,initrd-start"), true);
+ * assert.equal(isValidPropertyName("boot args"), false);
+ * ```
+ */
 export function isValidPropertyName(name: string): boolean {
   if (name.length === 0 || name.length > 1024) return false;
   for (let i = 0; i < name.length; i++) {

@@ -15,7 +15,24 @@ import { DEFAULT_LIMITS, type FdtLimits, MAX_TREE_DEPTH } from "./limits.ts";
 import { isValidNodeName, isValidPropertyName } from "./names.ts";
 import type { FdtNode, FdtProperty, FdtReservation } from "./tree.ts";
 
-/** Options for {@link parseFdt}. */
+/**
+ * Options for {@link parseFdt}.
+ *
+ * @example Capping the node count
+ * ```ts
+ * import { Fdt, parseFdt, type ParseOptions, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * for (let i = 0; i < 10; i++) {
+ *   fdt.root.addNode(`virtio_mmio@${(0xa00_0000 + i * 0x200).toString(16)}`);
+ * }
+ * const blob = serializeFdt(fdt);
+ * const strict: ParseOptions = { limits: { maxNodes: 8 } };
+ * assert.throws(() => parseFdt(blob, strict), { code: "LIMIT_EXCEEDED" });
+ * assert.equal(parseFdt(blob).root.children.length, 10);
+ * ```
+ */
 export interface ParseOptions {
   /** Caps that override {@link DEFAULT_LIMITS} one by one. */
   limits?: Partial<FdtLimits>;
@@ -36,6 +53,19 @@ interface Block {
  * is linear in the blob size and capped by `options.limits`.
  *
  * The returned tree owns copies of all values; `blob` is not retained.
+ *
+ * @example Usage
+ * ```ts
+ * import { Fdt, parseFdt, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * // Usually the blob comes from a file: parseFdt(await Deno.readFile("virt.dtb")).
+ * const built = new Fdt();
+ * built.root.addNode("memory@40000000").setString("device_type", "memory");
+ * const blob = serializeFdt(built);
+ * assert.equal(parseFdt(blob).getNode("/memory").name, "memory@40000000");
+ * assert.throws(() => parseFdt(blob.subarray(0, 20)), { name: "FdtError", code: "TRUNCATED" });
+ * ```
  */
 export function parseFdt(blob: Uint8Array, options: ParseOptions = {}): Fdt {
   const limits = resolveLimits(options.limits);

@@ -40,6 +40,20 @@ const EMPTY = new Uint8Array(0);
  * A tree built from scratch (or with `layout` cleared) is written the way `dtc` writes it: version
  * 17 (`last_comp_version` 16), header, reservations, structure, strings, no padding, names in
  * first-use order sharing common tails.
+ *
+ * @example Round trips
+ * ```ts
+ * import { Fdt, parseFdt, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * fdt.root.setString("model", "vmkit");
+ * const blob = serializeFdt(fdt);
+ * assert.deepEqual(serializeFdt(parseFdt(blob)), blob); // unmodified: the same bytes
+ * const edited = parseFdt(blob);
+ * edited.root.setString("model", "virt");
+ * assert.equal(parseFdt(serializeFdt(edited)).root.getString("model"), "virt");
+ * ```
  */
 export function serializeFdt(fdt: Fdt): Uint8Array {
   const layout = fdt.layout;

@@ -14,7 +14,22 @@ import { FdtError } from "./errors.ts";
 import { MAX_TREE_DEPTH } from "./limits.ts";
 import { baseName, isValidNodeName, isValidPropertyName } from "./names.ts";
 
-/** One `reg` entry or memory region: a guest-physical address and a size in bytes. */
+/**
+ * One `reg` entry or memory region: a guest-physical address and a size in bytes.
+ *
+ * @example Writing and reading `reg`
+ * ```ts
+ * import { Fdt, type FdtRegion } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * fdt.root.setU32("#address-cells", 2).setU32("#size-cells", 2);
+ * const uart: FdtRegion = { address: 0x0900_0000, size: 0x1000 };
+ * const node = fdt.root.addNode("pl011@9000000").setReg([uart]);
+ * assert.deepEqual(node.getReg(), [uart]);
+ * assert.deepEqual(node.getCells("reg"), [0, 0x0900_0000, 0, 0x1000]); // two cells each
+ * ```
+ */
 export interface FdtRegion {
   /** Start address. */
   address: number;
@@ -22,7 +37,20 @@ export interface FdtRegion {
   size: number;
 }
 
-/** One memory-reservation block entry. */
+/**
+ * One memory-reservation block entry.
+ *
+ * @example Reserving firmware memory
+ * ```ts
+ * import { Fdt, type FdtReservation, parseFdt, serializeFdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const firmware: FdtReservation = { address: 0x4000_0000, size: 0x20_0000 };
+ * const fdt = new Fdt();
+ * fdt.reservations.push(firmware);
+ * assert.deepEqual(parseFdt(serializeFdt(fdt)).reservations, [firmware]);
+ * ```
+ */
 export interface FdtReservation {
   /** Start address. */
   address: number;
@@ -30,7 +58,23 @@ export interface FdtReservation {
   size: number;
 }
 
-/** One `ranges` entry: a window of the child bus mapped onto the parent bus. */
+/**
+ * One `ranges` entry: a window of the child bus mapped onto the parent bus.
+ *
+ * @example Reading a bus window
+ * ```ts
+ * import { Fdt, type FdtRange } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * fdt.root.setU32("#address-cells", 2).setU32("#size-cells", 2);
+ * // Child address 0 (one cell) is CPU address 0x0a000000 (two cells), for 1 MiB (one cell).
+ * const soc = fdt.root.addNode("soc").setU32("#address-cells", 1).setU32("#size-cells", 1)
+ *   .setCells("ranges", [0x0, 0x0, 0x0a00_0000, 0x10_0000]);
+ * const window: FdtRange | undefined = soc.getRanges()?.entries[0];
+ * assert.deepEqual(window, { childAddress: 0, parentAddress: 0x0a00_0000, size: 0x10_0000 });
+ * ```
+ */
 export interface FdtRange {
   /** Address on the child bus (this node's `#address-cells`). */
   childAddress: number;
@@ -40,7 +84,21 @@ export interface FdtRange {
   size: number;
 }
 
-/** A decoded `ranges` property. */
+/**
+ * A decoded `ranges` property.
+ *
+ * @example Identity, windows, or not mapped
+ * ```ts
+ * import { Fdt, type FdtRanges } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * const bus = fdt.root.addNode("bus").setEmpty("ranges");
+ * const ranges: FdtRanges | undefined = bus.getRanges();
+ * assert.deepEqual(ranges, { identity: true, entries: [] }); // empty: addresses map one to one
+ * assert.equal(fdt.root.addNode("i2c").getRanges(), undefined); // absent: not memory-mapped
+ * ```
+ */
 export interface FdtRanges {
   /** True for an empty `ranges`: child addresses equal parent addresses. */
   identity: boolean;
@@ -48,7 +106,22 @@ export interface FdtRanges {
   entries: FdtRange[];
 }
 
-/** A named property and its raw big-endian value. */
+/**
+ * A named property and its raw big-endian value.
+ *
+ * @example Listing and replacing raw values
+ * ```ts
+ * import { Fdt, type FdtProperty } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const node = new Fdt().root.setString("model", "vmkit").setU32("#size-cells", 2);
+ * const sizes = node.properties.map((p: FdtProperty) => `${p.name}: ${p.value.length}`);
+ * assert.deepEqual(sizes, ["model: 6", "#size-cells: 4"]); // "vmkit" and its NUL; one cell
+ * const model = node.getProperty("model");
+ * if (model) model.value = new TextEncoder().encode("virt\0");
+ * assert.equal(node.getString("model"), "virt");
+ * ```
+ */
 export class FdtProperty {
   /** The property name, e.g. `compatible`. */
   readonly name: string;
@@ -88,6 +161,22 @@ function checkValue(value: Uint8Array): Uint8Array {
 /**
  * A device tree node: an ordered list of properties and an ordered list of children. Nodes are
  * created through {@link FdtNode.addNode} (or the tree's root) so every node knows its parent.
+ *
+ * @example Building and reading nodes
+ * ```ts
+ * import { Fdt } from "@vmkit/fdt";
+ * import assert from "node:assert/strict";
+ *
+ * const fdt = new Fdt();
+ * const cpus = fdt.root.addNode("cpus").setU32("#address-cells", 1).setU32("#size-cells", 0);
+ * const cpu = cpus.addNode("cpu@0").setString("device_type", "cpu");
+ * cpu.setReg([{ address: 0, size: 0 }]);
+ * assert.equal(cpu.path, "/cpus/cpu@0");
+ * assert.equal(cpu.unitAddress, "0");
+ * assert.equal(cpu.getString("device_type"), "cpu");
+ * // The only `cpu@…` child, so the unit address may be left out.
+ * assert.equal(cpus.findChild("cpu"), cpu);
+ * ```
  */
 export class FdtNode {
   #name = "";

@@ -16,6 +16,25 @@
  * Placement: `KERNEL_OUTSIDE_RAM`, `DTB_OUTSIDE_RAM`, `INITRD_OUTSIDE_RAM`, `DTB_TOO_LARGE`,
  * `DTB_MISALIGNED`, `DTB_SLOT_OVERFLOW`, `INITRD_WINDOW`, `OVERLAP`, `NO_ROOM`.
  * Device tree: `BAD_DTB`, `INITRD_MISMATCH`, `MEMORY_MISMATCH`.
+ *
+ * @example Telling failures apart
+ * ```ts
+ * import { LoaderError, type LoaderErrorCode, parseImageHeader } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * function whyNot(kernel: Uint8Array): LoaderErrorCode | undefined {
+ *   try {
+ *     parseImageHeader(kernel);
+ *     return undefined;
+ *   } catch (e) {
+ *     if (e instanceof LoaderError) return e.code;
+ *     throw e;
+ *   }
+ * }
+ * assert.equal(whyNot(new Uint8Array(16)), "TRUNCATED");
+ * assert.equal(whyNot(new Uint8Array(64)), "BAD_MAGIC");
+ * assert.equal(whyNot(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0, 0])), "COMPRESSED_IMAGE"); // zstd
+ * ```
  */
 export type LoaderErrorCode =
   | "TRUNCATED"
@@ -47,7 +66,22 @@ export type LoaderErrorCode =
   | "INITRD_MISMATCH"
   | "MEMORY_MISMATCH";
 
-/** Where an error happened, beyond its message. */
+/**
+ * Where an error happened, beyond its message.
+ *
+ * @example Usage
+ * ```ts
+ * import { LoaderError, type LoaderErrorDetails } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const cause = new Error("short read");
+ * const details: LoaderErrorDetails = { offset: 0x40, cause };
+ * const error = new LoaderError("TRUNCATED", "kernel ends inside its header", details);
+ * assert.equal(error.offset, 0x40);
+ * assert.equal(error.cause, cause); // the standard Error.cause
+ * assert.equal(error.address, undefined);
+ * ```
+ */
 export interface LoaderErrorDetails {
   /** Byte offset inside the input (Image header field, DTB structure). */
   readonly offset?: number;
@@ -61,6 +95,18 @@ export interface LoaderErrorDetails {
  * Raised by every loader function (and handed to the `onError` callback of
  * {@linkcode linux_setup_images}). The message names the field, offset or
  * guest-physical address concerned; `code` is for programs.
+ *
+ * @example Catching a loader error
+ * ```ts
+ * import { LoaderError, parseImageHeader } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const gzipped = new Uint8Array([0x1f, 0x8b, 0x08, 0x00]);
+ * assert.throws(
+ *   () => parseImageHeader(gzipped),
+ *   (e) => e instanceof LoaderError && e.code === "COMPRESSED_IMAGE" && e.offset === 0,
+ * );
+ * ```
  */
 export class LoaderError extends Error {
   /** Stable machine-readable reason. */

@@ -7,7 +7,21 @@
 import { hex, LoaderError } from "./errors.ts";
 import { isGzip, parseImageHeader, type ParseImageHeaderOptions } from "./image_header.ts";
 
-/** Default cap on a decompressed kernel: 512 MiB, far above any real arm64 Image. */
+/**
+ * Default cap on a decompressed kernel: 512 MiB, far above any real arm64 Image.
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_MAX_DECOMPRESSED_SIZE, gunzipLimited } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const stream = new Blob(["hello"]).stream().pipeThrough(new CompressionStream("gzip"));
+ * const gz = await new Response(stream).bytes();
+ * const bytes = await gunzipLimited(gz, DEFAULT_MAX_DECOMPRESSED_SIZE);
+ * assert.equal(new TextDecoder().decode(bytes), "hello");
+ * assert.equal(DEFAULT_MAX_DECOMPRESSED_SIZE, 512 * 1024 * 1024);
+ * ```
+ */
 export const DEFAULT_MAX_DECOMPRESSED_SIZE: number = 512 * 1024 * 1024;
 
 /**
@@ -17,7 +31,22 @@ export const DEFAULT_MAX_DECOMPRESSED_SIZE: number = 512 * 1024 * 1024;
  */
 const INPUT_CHUNK = 4096;
 
-/** Knobs for {@linkcode readKernelImage}. */
+/**
+ * Knobs for {@linkcode readKernelImage}.
+ *
+ * @example A smaller cap
+ * ```ts
+ * import { readKernelImage, type ReadKernelImageOptions } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * // 1 MiB of zeros squeezes into about 1 KiB of gzip.
+ * const stream = new Blob([new Uint8Array(1 << 20)]).stream()
+ *   .pipeThrough(new CompressionStream("gzip"));
+ * const bomb = await new Response(stream).bytes();
+ * const options: ReadKernelImageOptions = { maxDecompressedSize: 64 * 1024 };
+ * await assert.rejects(readKernelImage(bomb, options), { code: "GZIP_TOO_LARGE" });
+ * ```
+ */
 export interface ReadKernelImageOptions extends ParseImageHeaderOptions {
   /**
    * Refuse a gzip stream that inflates beyond this many bytes (`GZIP_TOO_LARGE`). Default
@@ -33,6 +62,18 @@ export interface ReadKernelImageOptions extends ParseImageHeaderOptions {
  * Throws {@linkcode LoaderError}: `GZIP_TOO_LARGE` past the cap, `GZIP_CORRUPT` for a bad or
  * truncated stream (including data after the gzip member, which Deno's decoder refuses),
  * `INVALID_ARGUMENT` for a bad cap.
+ *
+ * @example Usage
+ * ```ts
+ * import { gunzipLimited } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const stream = new Blob(["console=ttyAMA0"]).stream().pipeThrough(new CompressionStream("gzip"));
+ * const gz = await new Response(stream).bytes();
+ * assert.equal(new TextDecoder().decode(await gunzipLimited(gz, 1024)), "console=ttyAMA0");
+ * await assert.rejects(gunzipLimited(gz, 8), { code: "GZIP_TOO_LARGE" });
+ * await assert.rejects(gunzipLimited(gz.subarray(0, 10), 1024), { code: "GZIP_CORRUPT" });
+ * ```
  */
 export async function gunzipLimited(compressed: Uint8Array, maxSize: number): Promise<Uint8Array> {
   if (!Number.isSafeInteger(maxSize) || maxSize < 0) {
@@ -96,6 +137,21 @@ export async function gunzipLimited(compressed: Uint8Array, maxSize: number): Pr
  *
  * Throws {@linkcode LoaderError} with the codes of {@linkcode gunzipLimited} and
  * {@linkcode parseImageHeader}.
+ *
+ * @example An `Image.gz`
+ * ```ts
+ * import { IMAGE_MAGIC, IMAGE_MAGIC_OFFSET, readKernelImage } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const image = new Uint8Array(0x1000);
+ * new DataView(image.buffer).setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const stream = new Blob([image]).stream().pipeThrough(new CompressionStream("gzip"));
+ * const imageGz = await new Response(stream).bytes();
+ * // Normally: await readKernelImage(await Deno.readFile("Image.gz")).
+ * const kernel = await readKernelImage(imageGz);
+ * assert.deepEqual(kernel, image);
+ * assert.equal(await readKernelImage(image), image); // an uncompressed Image comes back as is
+ * ```
  */
 export async function readKernelImage(
   bytes: Uint8Array,

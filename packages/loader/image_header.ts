@@ -7,25 +7,133 @@
 import { hex, LoaderError } from "./errors.ts";
 import { parsePeHeader, type PeHeader } from "./pe_header.ts";
 
-/** Length of the arm64 Image header in bytes. */
+/**
+ * Length of the arm64 Image header in bytes.
+ *
+ * @example The smallest Image is a header alone
+ * ```ts
+ * import {
+ *   IMAGE_HEADER_SIZE,
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   parseImageHeader,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(IMAGE_HEADER_SIZE);
+ * new DataView(kernel.buffer).setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * assert.equal(parseImageHeader(kernel).loadSize, IMAGE_HEADER_SIZE);
+ * assert.throws(() => parseImageHeader(kernel.subarray(0, IMAGE_HEADER_SIZE - 1)), {
+ *   code: "TRUNCATED",
+ * });
+ * ```
+ */
 export const IMAGE_HEADER_SIZE = 64;
 
-/** The header's magic number, the bytes `"ARM\x64"` read as a little-endian u32 at 0x38. */
+/**
+ * The header's magic number, the bytes `"ARM\x64"` read as a little-endian u32 at 0x38.
+ *
+ * @example Usage
+ * ```ts
+ * import { IMAGE_MAGIC, IMAGE_MAGIC_OFFSET } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(64);
+ * kernel.set(new TextEncoder().encode("ARM\x64"), IMAGE_MAGIC_OFFSET);
+ * assert.equal(new DataView(kernel.buffer).getUint32(IMAGE_MAGIC_OFFSET, true), IMAGE_MAGIC);
+ * ```
+ */
 export const IMAGE_MAGIC = 0x644d5241;
 
-/** Offset of the magic number inside the header. */
+/**
+ * Offset of the magic number inside the header.
+ *
+ * @example Recognising an arm64 Image
+ * ```ts
+ * import { IMAGE_HEADER_SIZE, IMAGE_MAGIC, IMAGE_MAGIC_OFFSET } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const isArm64Image = (b: Uint8Array): boolean =>
+ *   b.length >= IMAGE_HEADER_SIZE &&
+ *   new DataView(b.buffer, b.byteOffset).getUint32(IMAGE_MAGIC_OFFSET, true) === IMAGE_MAGIC;
+ * const kernel = new Uint8Array(IMAGE_HEADER_SIZE);
+ * assert.equal(isArm64Image(kernel), false);
+ * new DataView(kernel.buffer).setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * assert.equal(isArm64Image(kernel), true);
+ * ```
+ */
 export const IMAGE_MAGIC_OFFSET = 0x38;
 
 /**
  * The `text_offset` to assume for kernels older than v3.17, whose `image_size` field is 0 and
  * whose `text_offset` field is in the kernel's own endianness.
+ *
+ * @example A kernel older than v3.17
+ * ```ts
+ * import {
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   LEGACY_TEXT_OFFSET,
+ *   parseImageHeader,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(4096); // image_size (0x10) left 0: a legacy kernel
+ * new DataView(kernel.buffer).setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const header = parseImageHeader(kernel);
+ * assert.equal(header.legacy, true);
+ * assert.equal(header.textOffset, LEGACY_TEXT_OFFSET);
+ * ```
  */
 export const LEGACY_TEXT_OFFSET = 0x80000;
 
-/** A kernel page size that the header's flags can announce. */
+/**
+ * A kernel page size that the header's flags can announce.
+ *
+ * @example Refusing a kernel the guest CPU cannot run
+ * ```ts
+ * import { IMAGE_MAGIC, IMAGE_MAGIC_OFFSET, type PageSize, parseImageHeader } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(4096);
+ * const view = new DataView(kernel.buffer);
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * view.setBigUint64(0x10, 0x10_0000n, true); // image_size
+ * view.setBigUint64(0x18, 2n << 1n, true); // flags bits 2:1 = 2: 16 KiB pages
+ * assert.equal(parseImageHeader(kernel).pageSize, 16384);
+ * const supportedPageSizes: PageSize[] = [4096, 65536];
+ * assert.throws(() => parseImageHeader(kernel, { supportedPageSizes }), {
+ *   code: "UNSUPPORTED_PAGE_SIZE",
+ * });
+ * ```
+ */
 export type PageSize = 4096 | 16384 | 65536;
 
-/** The decoded header. Offsets in the comments are inside the file. */
+/**
+ * The decoded header. Offsets in the comments are inside the file.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   type ImageHeader,
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   parseImageHeader,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size: 2 MiB, BSS included
+ * view.setBigUint64(0x18, 0b1010n, true); // flags: 4 KiB pages, place anywhere
+ * const header: ImageHeader = parseImageHeader(kernel);
+ * assert.equal(header.loadSize, 0x20_0000); // what to reserve, not the file's 4 KiB
+ * assert.equal(header.pageSize, 4096);
+ * assert.equal(header.placeAnywhere, true);
+ * assert.equal(header.efiStub, false); // no "MZ" at the start
+ * ```
+ */
 export interface ImageHeader {
   /** 0x00: first instruction (the bytes `"MZ"` at its start when an EFI stub is built in). */
   readonly code0: number;
@@ -77,7 +185,28 @@ export interface ImageHeader {
   readonly pe: PeHeader | undefined;
 }
 
-/** Knobs for {@linkcode parseImageHeader}. */
+/**
+ * Knobs for {@linkcode parseImageHeader}.
+ *
+ * @example Accepting reserved fields
+ * ```ts
+ * import {
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   parseImageHeader,
+ *   type ParseImageHeaderOptions,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(4096);
+ * const view = new DataView(kernel.buffer);
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * view.setBigUint64(0x20, 1n, true); // res2, reserved: a future kernel may give it a meaning
+ * assert.throws(() => parseImageHeader(kernel), { code: "RESERVED_FIELD", offset: 0x20 });
+ * const lenient: ParseImageHeaderOptions = { allowReserved: true };
+ * assert.equal(parseImageHeader(kernel, lenient).res2, 1);
+ * ```
+ */
 export interface ParseImageHeaderOptions {
   /**
    * Page sizes the guest CPU's MMU supports (from ID_AA64MMFR0_EL1.TGran*). A kernel announcing
@@ -112,6 +241,16 @@ const TEXT_OFFSET_ALIGN = 4096;
  * Recognises gzip, xz, zstd, bzip2, LZ4 (frame and legacy), LZMA-alone's common form and the EFI
  * zboot wrapper (`CONFIG_EFI_ZBOOT`), so that handing one of them to the synchronous functions
  * fails with a clear `COMPRESSED_IMAGE` error rather than `BAD_MAGIC`.
+ *
+ * @example Usage
+ * ```ts
+ * import { detectCompression } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(detectCompression(new Uint8Array([0x1f, 0x8b, 0x08])), "gzip");
+ * assert.equal(detectCompression(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd])), "zstd");
+ * assert.equal(detectCompression(new Uint8Array(64)), undefined); // no known signature
+ * ```
  */
 export function detectCompression(bytes: Uint8Array): string | undefined {
   const at = (i: number): number => (i < bytes.length ? bytes[i] : -1);
@@ -127,7 +266,20 @@ export function detectCompression(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
-/** True when `bytes` starts with the gzip magic number (1F 8B). */
+/**
+ * True when `bytes` starts with the gzip magic number (1F 8B).
+ *
+ * @example Usage
+ * ```ts
+ * import { isGzip } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const stream = new Blob(["Image"]).stream().pipeThrough(new CompressionStream("gzip"));
+ * const gz = await new Response(stream).bytes();
+ * assert.equal(isGzip(gz), true);
+ * assert.equal(isGzip(new TextEncoder().encode("Image")), false);
+ * ```
+ */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
@@ -158,6 +310,24 @@ function readU64(view: DataView, offset: number, field: string): number {
  * An Image starting with `"MZ"` (built with the EFI stub) also has its PE/COFF header checked by
  * {@linkcode parsePeHeader}: `BAD_PE_HEADER` when it is malformed, `TRUNCATED` when the file ends
  * before the last section's raw data, as a kernel cut short in a copy does.
+ *
+ * @example Usage
+ * ```ts
+ * import { IMAGE_MAGIC, IMAGE_MAGIC_OFFSET, parseImageHeader } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * // Normally the file itself: parseImageHeader(await Deno.readFile("Image")).
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x08, 0x8_0000n, true); // text_offset: 512 KiB
+ * view.setBigUint64(0x10, 0x10_0000n, true); // image_size: 1 MiB
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const header = parseImageHeader(kernel);
+ * assert.equal(header.textOffset, 0x8_0000);
+ * assert.equal(header.imageSize, 0x10_0000);
+ * view.setBigUint64(0x08, 0x123n, true);
+ * assert.throws(() => parseImageHeader(kernel), { code: "BAD_TEXT_OFFSET", offset: 0x08 });
+ * ```
  */
 export function parseImageHeader(
   image: Uint8Array,

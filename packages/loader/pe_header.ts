@@ -8,16 +8,81 @@
 
 import { hex, LoaderError } from "./errors.ts";
 
-/** `"PE\0\0"` read as a little-endian u32: the signature at the offset the Image's `res5` gives. */
+/**
+ * `"PE\0\0"` read as a little-endian u32: the signature at the offset the Image's `res5` gives.
+ *
+ * @example Usage
+ * ```ts
+ * import { PE_SIGNATURE } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode("PE\0\0");
+ * assert.equal(new DataView(bytes.buffer).getUint32(0, true), PE_SIGNATURE);
+ * ```
+ */
 export const PE_SIGNATURE = 0x00004550;
 
-/** The COFF `Machine` value of AArch64 (`IMAGE_FILE_MACHINE_ARM64`). */
+/**
+ * The COFF `Machine` value of AArch64 (`IMAGE_FILE_MACHINE_ARM64`).
+ *
+ * @example Refusing another architecture's EFI binary
+ * ```ts
+ * import { PE_MACHINE_ARM64, PE_SIGNATURE, parsePeHeader } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const image = new Uint8Array(0x100);
+ * const view = new DataView(image.buffer);
+ * image.set([0x4d, 0x5a]); // "MZ": an EFI stub
+ * view.setUint32(0x3c, 0x40, true); // res5: where the PE header starts
+ * view.setUint32(0x40, PE_SIGNATURE, true);
+ * view.setUint16(0x44, 0x8664, true); // Machine: x86-64, not PE_MACHINE_ARM64
+ * assert.throws(() => parsePeHeader(image), { code: "BAD_PE_HEADER", offset: 0x44 });
+ * assert.equal(PE_MACHINE_ARM64, 0xaa64);
+ * ```
+ */
 export const PE_MACHINE_ARM64 = 0xaa64;
 
-/** The PE32+ optional header's magic number. */
+/**
+ * The PE32+ optional header's magic number.
+ *
+ * @example The optional header must be PE32+
+ * ```ts
+ * import { PE32_PLUS_MAGIC, PE_MACHINE_ARM64, PE_SIGNATURE, parsePeHeader } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const image = new Uint8Array(0x100);
+ * const view = new DataView(image.buffer);
+ * image.set([0x4d, 0x5a]); // "MZ"
+ * view.setUint32(0x3c, 0x40, true); // res5
+ * view.setUint32(0x40, PE_SIGNATURE, true);
+ * view.setUint16(0x44, PE_MACHINE_ARM64, true);
+ * view.setUint16(0x46, 1, true); // NumberOfSections
+ * view.setUint16(0x54, 112, true); // SizeOfOptionalHeader
+ * view.setUint16(0x58, 0x10b, true); // PE32, the 32-bit form, where PE32_PLUS_MAGIC belongs
+ * assert.throws(() => parsePeHeader(image), { code: "BAD_PE_HEADER", offset: 0x58 });
+ * assert.equal(PE32_PLUS_MAGIC, 0x20b);
+ * ```
+ */
 export const PE32_PLUS_MAGIC = 0x20b;
 
-/** Most sections a PE image may have (the limit the PE specification states). */
+/**
+ * Most sections a PE image may have (the limit the PE specification states).
+ *
+ * @example Usage
+ * ```ts
+ * import { PE_MACHINE_ARM64, PE_MAX_SECTIONS, PE_SIGNATURE, parsePeHeader } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const image = new Uint8Array(0x100);
+ * const view = new DataView(image.buffer);
+ * image.set([0x4d, 0x5a]); // "MZ"
+ * view.setUint32(0x3c, 0x40, true); // res5
+ * view.setUint32(0x40, PE_SIGNATURE, true);
+ * view.setUint16(0x44, PE_MACHINE_ARM64, true);
+ * view.setUint16(0x46, PE_MAX_SECTIONS + 1, true); // NumberOfSections
+ * assert.throws(() => parsePeHeader(image), { code: "BAD_PE_HEADER", offset: 0x46 });
+ * ```
+ */
 export const PE_MAX_SECTIONS = 96;
 
 /** Offset of the PE header's file offset (`e_lfanew`, the Image's `res5`). */
@@ -29,7 +94,38 @@ const OPTIONAL_HEADER_MIN = 112;
 const SECTION_HEADER_SIZE = 40;
 const U32_LIMIT = 0x1_0000_0000;
 
-/** One entry of the section table. */
+/**
+ * One entry of the section table.
+ *
+ * @example Listing the sections of an EFI-stub Image
+ * ```ts
+ * import {
+ *   PE32_PLUS_MAGIC,
+ *   PE_MACHINE_ARM64,
+ *   PE_SIGNATURE,
+ *   type PeSection,
+ *   parsePeHeader,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const image = new Uint8Array(0x2000);
+ * const view = new DataView(image.buffer);
+ * image.set([0x4d, 0x5a]); // "MZ"
+ * view.setUint32(0x3c, 0x40, true); // res5: the PE header
+ * view.setUint32(0x40, PE_SIGNATURE, true);
+ * view.setUint16(0x44, PE_MACHINE_ARM64, true);
+ * view.setUint16(0x46, 1, true); // one section
+ * view.setUint16(0x54, 112, true); // SizeOfOptionalHeader, no data directories
+ * view.setUint16(0x58, PE32_PLUS_MAGIC, true);
+ * image.set(new TextEncoder().encode(".text"), 0xc8); // the section table follows at 0xc8
+ * view.setUint32(0xc8 + 16, 0x1000, true); // SizeOfRawData
+ * view.setUint32(0xc8 + 20, 0x1000, true); // PointerToRawData
+ * const sections: readonly PeSection[] = parsePeHeader(image)?.sections ?? [];
+ * assert.deepEqual(sections.map((s) => [s.name, s.pointerToRawData + s.sizeOfRawData]), [
+ *   [".text", 0x2000],
+ * ]);
+ * ```
+ */
 export interface PeSection {
   /** The 8-byte name with its NUL padding removed (`.text`, `.data`, ...). */
   readonly name: string;
@@ -45,7 +141,37 @@ export interface PeSection {
   readonly pointerToRawData: number;
 }
 
-/** What {@linkcode parsePeHeader} read. */
+/**
+ * What {@linkcode parsePeHeader} read.
+ *
+ * @example How long an EFI-stub Image must be
+ * ```ts
+ * import {
+ *   PE32_PLUS_MAGIC,
+ *   PE_MACHINE_ARM64,
+ *   PE_SIGNATURE,
+ *   type PeHeader,
+ *   parsePeHeader,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const image = new Uint8Array(0x2000);
+ * const view = new DataView(image.buffer);
+ * image.set([0x4d, 0x5a]); // "MZ"
+ * view.setUint32(0x3c, 0x40, true); // res5: the PE header
+ * view.setUint32(0x40, PE_SIGNATURE, true);
+ * view.setUint16(0x44, PE_MACHINE_ARM64, true);
+ * view.setUint16(0x46, 1, true); // one section
+ * view.setUint16(0x54, 112, true); // SizeOfOptionalHeader
+ * view.setUint16(0x58, PE32_PLUS_MAGIC, true);
+ * view.setUint32(0xc8 + 16, 0x1000, true); // the section's SizeOfRawData
+ * view.setUint32(0xc8 + 20, 0x1000, true); // and PointerToRawData
+ * const pe: PeHeader | undefined = parsePeHeader(image);
+ * assert.equal(pe?.rawDataEnd, 0x2000);
+ * // A copy cut short is caught here rather than crashing in the guest.
+ * assert.throws(() => parsePeHeader(image.subarray(0, 0x1800)), { code: "TRUNCATED" });
+ * ```
+ */
 export interface PeHeader {
   /** File offset of the `"PE\0\0"` signature. */
   readonly offset: number;

@@ -7,20 +7,178 @@
 import { hex, LoaderError } from "./errors.ts";
 import type { ImageHeader } from "./image_header.ts";
 
-/** The kernel's base (its load address minus `text_offset`) is aligned to this: 2 MiB. */
+/**
+ * The kernel's base (its load address minus `text_offset`) is aligned to this: 2 MiB.
+ *
+ * @example RAM that starts off a 2 MiB line
+ * ```ts
+ * import {
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   KERNEL_BASE_ALIGN,
+ *   parseImageHeader,
+ *   planLinuxPlacement,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size: 2 MiB
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const placement = planLinuxPlacement({
+ *   ramBase: 0x4010_0000, // 1 MiB past a 2 MiB line
+ *   ramSize: 0x400_0000,
+ *   header: parseImageHeader(kernel),
+ *   kernelLength: kernel.length,
+ *   dtbSize: 0x1000,
+ * });
+ * assert.equal(placement.base, 0x4020_0000); // the first 2 MiB line in RAM
+ * assert.equal(placement.base % KERNEL_BASE_ALIGN, 0);
+ * ```
+ */
 export const KERNEL_BASE_ALIGN: number = 0x20_0000;
-/** Largest DTB the kernel accepts: 2 MiB. */
+/**
+ * Largest DTB the kernel accepts: 2 MiB.
+ *
+ * @example Planning before the device tree exists
+ * ```ts
+ * import {
+ *   DTB_MAX_SIZE,
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   parseImageHeader,
+ *   planLinuxPlacement,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size: 2 MiB
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const request = {
+ *   ramBase: 0x4000_0000,
+ *   ramSize: 0x400_0000,
+ *   header: parseImageHeader(kernel),
+ *   kernelLength: kernel.length,
+ *   dtbSize: DTB_MAX_SIZE, // the most any DTB can need
+ * };
+ * const { dtb } = planLinuxPlacement(request);
+ * assert.equal(dtb.end - dtb.start, DTB_MAX_SIZE);
+ * assert.throws(() => planLinuxPlacement({ ...request, dtbSize: DTB_MAX_SIZE + 1 }), {
+ *   code: "DTB_TOO_LARGE",
+ * });
+ * ```
+ */
 export const DTB_MAX_SIZE: number = 0x20_0000;
-/** The DTB's address must be a multiple of this. */
+/**
+ * The DTB's address must be a multiple of this.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   DTB_ALIGN,
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   parseImageHeader,
+ *   planLinuxPlacement,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size: 2 MiB
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const request = {
+ *   ramBase: 0x4000_0000,
+ *   ramSize: 0x400_0000,
+ *   header: parseImageHeader(kernel),
+ *   kernelLength: kernel.length,
+ *   dtbSize: 0x1000,
+ * };
+ * assert.equal(planLinuxPlacement({ ...request, dtbAddress: 0x4300_0000 }).dtb.start, 0x4300_0000);
+ * const misaligned = 0x4300_0000 + DTB_ALIGN / 2;
+ * assert.throws(() => planLinuxPlacement({ ...request, dtbAddress: misaligned }), {
+ *   code: "DTB_MISALIGNED",
+ * });
+ * ```
+ */
 export const DTB_ALIGN = 8;
-/** The initrd and the kernel must share a window aligned to this (1 GiB)... */
+/**
+ * The initrd and the kernel must share a window aligned to this (1 GiB)...
+ *
+ * @example Usage
+ * ```ts
+ * import { INITRD_WINDOW_ALIGN, inInitrdWindow } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * // The window starts at the 1 GiB line at or below the lower of kernel and initrd.
+ * const kernel = { start: INITRD_WINDOW_ALIGN + 0x20_0000, end: INITRD_WINDOW_ALIGN + 0x40_0000 };
+ * // Below that line: the window starts at 0 and still holds both.
+ * const initrd = { start: 0x3000_0000, end: 0x3010_0000 };
+ * assert.equal(inInitrdWindow(kernel, initrd), true);
+ * ```
+ */
 export const INITRD_WINDOW_ALIGN: number = 0x4000_0000;
-/** ...and at most this long (32 GiB). */
+/**
+ * ...and at most this long (32 GiB).
+ *
+ * @example Usage
+ * ```ts
+ * import { INITRD_WINDOW_SIZE, inInitrdWindow } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = { start: 0x4000_0000, end: 0x4200_0000 };
+ * const last = 0x4000_0000 + INITRD_WINDOW_SIZE; // the window is [1 GiB, 33 GiB)
+ * assert.equal(inInitrdWindow(kernel, { start: last - 0x1000, end: last }), true);
+ * assert.equal(inInitrdWindow(kernel, { start: last - 0x1000, end: last + 1 }), false);
+ * ```
+ */
 export const INITRD_WINDOW_SIZE: number = 32 * 0x4000_0000;
-/** Alignment of an initrd placed by the loader when the kernel leaves its page size unspecified. */
+/**
+ * Alignment of an initrd placed by the loader when the kernel leaves its page size unspecified.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   DEFAULT_INITRD_ALIGN,
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   parseImageHeader,
+ *   planLinuxPlacement,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000); // flags 0: the kernel leaves its page size unspecified
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size: 2 MiB
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const { initrd } = planLinuxPlacement({
+ *   ramBase: 0x4000_0000,
+ *   ramSize: 0x400_0000,
+ *   header: parseImageHeader(kernel),
+ *   kernelLength: kernel.length,
+ *   dtbSize: 0x1000,
+ *   initrdSize: 12345,
+ * });
+ * assert.equal(initrd !== undefined && initrd.start % DEFAULT_INITRD_ALIGN, 0);
+ * ```
+ */
 export const DEFAULT_INITRD_ALIGN = 4096;
 
-/** A half-open guest-physical range `[start, end)`. */
+/**
+ * A half-open guest-physical range `[start, end)`.
+ *
+ * @example Usage
+ * ```ts
+ * import { type GuestRange, inInitrdWindow } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel: GuestRange = { start: 0x4000_0000, end: 0x4200_0000 }; // end is exclusive
+ * const initrd: GuestRange = { start: 0x4800_0000, end: 0x4840_0000 };
+ * assert.equal(initrd.end - initrd.start, 0x40_0000); // its length
+ * assert.equal(inInitrdWindow(kernel, initrd), true);
+ * ```
+ */
 export interface GuestRange {
   /** First byte. */
   readonly start: number;
@@ -28,7 +186,39 @@ export interface GuestRange {
   readonly end: number;
 }
 
-/** What {@linkcode planLinuxPlacement} needs to know. */
+/**
+ * What {@linkcode planLinuxPlacement} needs to know.
+ *
+ * @example Fixing the initrd's address
+ * ```ts
+ * import {
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   parseImageHeader,
+ *   planLinuxPlacement,
+ *   type PlacementRequest,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size: 2 MiB
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const request: PlacementRequest = {
+ *   ramBase: 0x4000_0000,
+ *   ramSize: 0x1000_0000,
+ *   header: parseImageHeader(kernel),
+ *   kernelLength: kernel.length,
+ *   dtbSize: 0x2000,
+ *   initrdSize: 0x10_0000,
+ *   initrdAddress: 0x4800_0000, // given addresses are checked, never moved
+ * };
+ * assert.deepEqual(planLinuxPlacement(request).initrd, { start: 0x4800_0000, end: 0x4810_0000 });
+ * assert.throws(() => planLinuxPlacement({ ...request, initrdAddress: 0x4000_0000 }), {
+ *   code: "OVERLAP", // with the kernel
+ * });
+ * ```
+ */
 export interface PlacementRequest {
   /** Guest-physical address of the RAM bank everything goes into. */
   readonly ramBase: number;
@@ -51,7 +241,39 @@ export interface PlacementRequest {
   readonly initrdAddress?: number;
 }
 
-/** Where everything goes. All ranges lie inside RAM and are pairwise disjoint. */
+/**
+ * Where everything goes. All ranges lie inside RAM and are pairwise disjoint.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   parseImageHeader,
+ *   type Placement,
+ *   planLinuxPlacement,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size: 2 MiB
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * view.setBigUint64(0x08, 0x8_0000n, true); // text_offset: 512 KiB
+ * const header = parseImageHeader(kernel);
+ * const placement: Placement = planLinuxPlacement({
+ *   ramBase: 0x4000_0000,
+ *   ramSize: 0x1000_0000,
+ *   header,
+ *   kernelLength: kernel.length,
+ *   dtbSize: 0x2000,
+ * });
+ * assert.equal(placement.base, 0x4000_0000);
+ * assert.equal(placement.kernel.start, placement.base + header.textOffset); // the entry point
+ * assert.equal(placement.kernel.end - placement.kernel.start, 0x20_0000); // image_size
+ * assert.equal(placement.initrd, undefined); // none was asked for
+ * ```
+ */
 export interface Placement {
   /** The 2 MiB-aligned base: the lowest such address in RAM. */
   readonly base: number;
@@ -94,6 +316,17 @@ function checkCount(value: number, what: string): void {
 /**
  * True when `initrd` lies, with the whole `kernel`, inside one 1 GiB-aligned window of at most
  * 32 GiB, as the boot protocol requires.
+ *
+ * @example Usage
+ * ```ts
+ * import { inInitrdWindow } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = { start: 0x4000_0000, end: 0x4200_0000 };
+ * assert.equal(inInitrdWindow(kernel, { start: 0x4800_0000, end: 0x4840_0000 }), true);
+ * // 40 GiB above: further than one 32 GiB window reaches.
+ * assert.equal(inInitrdWindow(kernel, { start: 0xa_0000_0000, end: 0xa_0040_0000 }), false);
+ * ```
  */
 export function inInitrdWindow(kernel: GuestRange, initrd: GuestRange): boolean {
   const window = alignDown(Math.min(kernel.start, initrd.start), INITRD_WINDOW_ALIGN);
@@ -185,6 +418,34 @@ function chooseDtbSlot(gaps: readonly GuestRange[], size: number): GuestRange | 
  * Throws {@linkcode LoaderError}: `BAD_RAM`, `INVALID_ARGUMENT`, `KERNEL_OUTSIDE_RAM`,
  * `DTB_TOO_LARGE`, `DTB_MISALIGNED`, `DTB_OUTSIDE_RAM`, `INITRD_OUTSIDE_RAM`, `INITRD_WINDOW`,
  * `OVERLAP`, `NO_ROOM`.
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   DTB_MAX_SIZE,
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   parseImageHeader,
+ *   planLinuxPlacement,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size: 2 MiB
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const placement = planLinuxPlacement({
+ *   ramBase: 0x4000_0000,
+ *   ramSize: 0x1000_0000, // 256 MiB
+ *   header: parseImageHeader(kernel),
+ *   kernelLength: kernel.length,
+ *   dtbSize: DTB_MAX_SIZE,
+ *   initrdSize: 0x40_0000,
+ * });
+ * assert.deepEqual(placement.kernel, { start: 0x4000_0000, end: 0x4020_0000 }); // bottom of RAM
+ * assert.deepEqual(placement.dtb, { start: 0x4fe0_0000, end: 0x5000_0000 }); // the top 2 MiB
+ * assert.deepEqual(placement.initrd, { start: 0x4fa0_0000, end: 0x4fe0_0000 }); // right below
+ * ```
  */
 export function planLinuxPlacement(request: PlacementRequest): Placement {
   const { header } = request;

@@ -63,6 +63,38 @@ function address(value: number, what: string): number {
  * @param initrd_size bytes of `initrd_src` to use; 0 for no initrd
  * @param onError receives the {@linkcode LoaderError} explaining a -1
  * @returns the entry point (guest-physical address of the Image), or -1
+ *
+ * @example The classic call, with fixed addresses
+ * ```ts
+ * import { Fdt, serializeFdt, setInitrdRange, setMemoryRegions } from "@vmkit/fdt";
+ * import {
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   type LoaderError,
+ *   linux_setup_images,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const ram = { base: 0x4000_0000, bytes: new Uint8Array(0x200_0000) }; // 32 MiB
+ * const initrd = new Uint8Array(0x1_0000);
+ * const fdt = new Fdt(); // must already say where the initrd goes, and describe RAM
+ * setMemoryRegions(fdt, [{ address: ram.base, size: ram.bytes.length }]);
+ * setInitrdRange(fdt, 0x4100_0000, 0x4100_0000 + initrd.length);
+ * const dtb = serializeFdt(fdt);
+ * const load = (dtbDest: number, onError?: (e: LoaderError) => void): number =>
+ *   linux_setup_images(
+ *     ram, kernel, kernel.length, dtb, dtbDest, dtb.length, initrd, 0x4100_0000, initrd.length,
+ *     onError,
+ *   );
+ * assert.equal(load(0x4080_0000), 0x4000_0000); // the entry point
+ * const errors: LoaderError[] = [];
+ * assert.equal(load(0x4080_0004, (e) => errors.push(e)), -1); // failure never throws
+ * assert.equal(errors[0].code, "DTB_MISALIGNED");
+ * ```
  */
 export function linux_setup_images(
   ram_start: GuestRam,

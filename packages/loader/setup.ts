@@ -18,10 +18,61 @@ import { DTB_MAX_SIZE, type GuestRange, planLinuxPlacement } from "./placement.t
 /**
  * Default room reserved after a DTB the loader will patch: rewriting `/chosen` and `/memory` adds
  * well under 1 KiB. (A DTB the loader places itself gets a whole 2 MiB block when one is free.)
+ *
+ * @example The slot of a patched DTB at a given address
+ * ```ts
+ * import { Fdt, serializeFdt } from "@vmkit/fdt";
+ * import {
+ *   DTB_PATCH_HEADROOM,
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   setupLinuxImages,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const ram = { base: 0x4000_0000, bytes: new Uint8Array(0x100_0000) };
+ * const dtb = serializeFdt(new Fdt());
+ * const plan = setupLinuxImages({ ram, kernel, dtb, dtbAddress: 0x4080_0000, patchMemory: true });
+ * // Nothing else may be placed in the headroom the patched DTB could have grown into.
+ * assert.equal(plan.dtb.slotEnd, 0x4080_0000 + dtb.length + DTB_PATCH_HEADROOM);
+ * ```
  */
 export const DTB_PATCH_HEADROOM = 4096;
 
-/** What {@linkcode setupLinuxImages} loads, and where. */
+/**
+ * What {@linkcode setupLinuxImages} loads, and where.
+ *
+ * @example Letting the loader write `/memory`
+ * ```ts
+ * import { Fdt, getMemoryRegions, parseFdt, serializeFdt } from "@vmkit/fdt";
+ * import {
+ *   guestBytes,
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   setupLinuxImages,
+ *   type SetupLinuxImagesOptions,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const options: SetupLinuxImagesOptions = {
+ *   ram: { base: 0x4000_0000, bytes: new Uint8Array(0x100_0000) },
+ *   kernel,
+ *   dtb: serializeFdt(new Fdt()), // describes no memory yet
+ * };
+ * assert.throws(() => setupLinuxImages(options), { code: "MEMORY_MISMATCH" });
+ * const { dtb } = setupLinuxImages({ ...options, patchMemory: true });
+ * const placed = parseFdt(guestBytes(options.ram, dtb.start, dtb.end - dtb.start));
+ * assert.deepEqual(getMemoryRegions(placed), [{ address: 0x4000_0000, size: 0x100_0000 }]);
+ * ```
+ */
 export interface SetupLinuxImagesOptions extends ParseImageHeaderOptions {
   /** The guest RAM bank everything is copied into. */
   readonly ram: GuestRam;
@@ -49,7 +100,37 @@ export interface SetupLinuxImagesOptions extends ParseImageHeaderOptions {
   readonly dtbHeadroom?: number;
 }
 
-/** The kernel as placed. */
+/**
+ * The kernel as placed.
+ *
+ * @example Usage
+ * ```ts
+ * import { Fdt, serializeFdt } from "@vmkit/fdt";
+ * import {
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   type KernelPlacement,
+ *   setupLinuxImages,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x08, 0x8_0000n, true); // text_offset: 512 KiB
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size: 2 MiB
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const ram = { base: 0x4000_0000, bytes: new Uint8Array(0x100_0000) };
+ * const placed: KernelPlacement =
+ *   setupLinuxImages({ ram, kernel, dtb: serializeFdt(new Fdt()), patchMemory: true }).kernel;
+ * assert.deepEqual(placed, {
+ *   base: 0x4000_0000,
+ *   start: 0x4008_0000, // base + text_offset
+ *   end: 0x4028_0000, // start + image_size: what the kernel may use, BSS included
+ *   fileEnd: 0x4008_1000, // start + the file's length: what was copied
+ *   imageSize: 0x20_0000,
+ * });
+ * ```
+ */
 export interface KernelPlacement {
   /** The 2 MiB-aligned base the kernel's `text_offset` counts from. */
   readonly base: number;
@@ -63,7 +144,32 @@ export interface KernelPlacement {
   readonly imageSize: number;
 }
 
-/** The DTB as placed. */
+/**
+ * The DTB as placed.
+ *
+ * @example Usage
+ * ```ts
+ * import { Fdt, serializeFdt } from "@vmkit/fdt";
+ * import {
+ *   type DtbPlacement,
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   setupLinuxImages,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const ram = { base: 0x4000_0000, bytes: new Uint8Array(0x100_0000) };
+ * const placed: DtbPlacement =
+ *   setupLinuxImages({ ram, kernel, dtb: serializeFdt(new Fdt()), patchMemory: true }).dtb;
+ * assert.equal(placed.start, 0x40e0_0000); // x0
+ * assert.equal(placed.slotEnd, 0x4100_0000); // the whole top 2 MiB block is the DTB's
+ * assert.equal(placed.patched, true); // rewritten: /memory was added
+ * ```
+ */
 export interface DtbPlacement {
   /** Guest-physical address, the value for x0. */
   readonly start: number;
@@ -75,7 +181,33 @@ export interface DtbPlacement {
   readonly patched: boolean;
 }
 
-/** Everything a VMM needs after loading: where things went and how to start the boot vCPU. */
+/**
+ * Everything a VMM needs after loading: where things went and how to start the boot vCPU.
+ *
+ * @example From plan to boot registers
+ * ```ts
+ * import { Fdt, serializeFdt } from "@vmkit/fdt";
+ * import {
+ *   IMAGE_MAGIC,
+ *   IMAGE_MAGIC_OFFSET,
+ *   type LinuxBootPlan,
+ *   setupLinuxImages,
+ * } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * // What the boot protocol asks of the boot vCPU; x1..x3 are 0.
+ * function bootRegisters(plan: LinuxBootPlan): { pc: number; x0: number } {
+ *   return { pc: plan.entry, x0: plan.dtbAddress };
+ * }
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * const ram = { base: 0x4000_0000, bytes: new Uint8Array(0x100_0000) };
+ * const plan = setupLinuxImages({ ram, kernel, dtb: serializeFdt(new Fdt()), patchMemory: true });
+ * assert.deepEqual(bootRegisters(plan), { pc: 0x4000_0000, x0: 0x40e0_0000 });
+ * ```
+ */
 export interface LinuxBootPlan {
   /** PC for the boot vCPU: the Image's first byte. */
   readonly entry: number;
@@ -109,10 +241,28 @@ function requireBytes(value: unknown, what: string): void {
  * codes of {@linkcode planLinuxPlacement}, `BAD_DTB` (wrapping the `FdtError` as `cause`),
  * `INITRD_MISMATCH`, `MEMORY_MISMATCH`, `DTB_SLOT_OVERFLOW`, `INVALID_ARGUMENT`, `BAD_RAM`.
  *
- * @example
- * ```ts ignore
- * const plan = setupLinuxImages({ ram, kernel, dtb, initrd, patchDtb: true });
- * // boot vCPU: pc = plan.entry, x0 = plan.dtbAddress
+ * @example Loading a kernel, a device tree and an initrd
+ * ```ts
+ * import { Fdt, serializeFdt, setMemoryRegions } from "@vmkit/fdt";
+ * import { type GuestRam, IMAGE_MAGIC, IMAGE_MAGIC_OFFSET, setupLinuxImages } from "@vmkit/loader";
+ * import assert from "node:assert/strict";
+ *
+ * // Normally `await readKernelImage(await Deno.readFile("Image"))`; a bare header does here.
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setBigUint64(0x10, 0x20_0000n, true); // image_size: 2 MiB
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ *
+ * const ram: GuestRam = { base: 0x4000_0000, bytes: new Uint8Array(0x100_0000) }; // 16 MiB
+ * const fdt = new Fdt();
+ * fdt.root.setU32("#address-cells", 2).setU32("#size-cells", 2);
+ * setMemoryRegions(fdt, [{ address: ram.base, size: ram.bytes.length }]);
+ * const initrd = new Uint8Array(0x1_0000);
+ *
+ * const plan = setupLinuxImages({ ram, kernel, dtb: serializeFdt(fdt), initrd, patchDtb: true });
+ * assert.equal(plan.entry, 0x4000_0000); // the boot vCPU's pc
+ * assert.equal(plan.dtbAddress, 0x40e0_0000); // its x0: the top 2 MiB block
+ * assert.deepEqual(plan.initrd, { start: 0x40df_0000, end: 0x40e0_0000 }); // now in /chosen
  * ```
  */
 export function setupLinuxImages(options: SetupLinuxImagesOptions): LinuxBootPlan {

@@ -6,7 +6,9 @@
  * clear) crashes the whole host process inside the engine; so does Linux
  * serving `perf_event_open` for a breakpoint. The vCPU therefore traps every
  * debug-register access to EL2 (MDCR_EL2.TDA, TDOSA, TDRA) and answers it
- * from this register file: the engine never acts on them.
+ * from this register file: the engine never acts on them. What they make
+ * the guest take (breakpoints, watchpoints, software step) is
+ * `_guest_debug.ts`'s, which listens to every write.
  *
  * @module
  */
@@ -23,11 +25,19 @@ export function debugRegisterKey(op1: number, crn: number, crm: number, op2: num
   return (op1 << 11) | (crn << 7) | (crm << 3) | op2;
 }
 
-const MDSCR_EL1 = debugRegisterKey(0, 0, 2, 2);
+/** DBGBVR<n>_EL1 (`op2` 4), DBGBCR<n> (5), DBGWVR<n> (6) and DBGWCR<n> (7): CRm is n. */
+export function slotKey(n: number, op2: 4 | 5 | 6 | 7): number {
+  return debugRegisterKey(0, 0, n, op2);
+}
+
+/** MDSCR_EL1's key. */
+export const MDSCR_EL1 = debugRegisterKey(0, 0, 2, 2);
 const MDRAR_EL1 = debugRegisterKey(0, 1, 0, 0);
-const OSLAR_EL1 = debugRegisterKey(0, 1, 0, 4);
+/** OSLAR_EL1's key. */
+export const OSLAR_EL1 = debugRegisterKey(0, 1, 0, 4);
 const OSLSR_EL1 = debugRegisterKey(0, 1, 1, 4);
-const OSDLR_EL1 = debugRegisterKey(0, 1, 3, 4);
+/** OSDLR_EL1's key. */
+export const OSDLR_EL1 = debugRegisterKey(0, 1, 3, 4);
 
 /** MDSCR_EL1 bits a guest can write: SS, ERR, TDCC, KDE, HDE, MDE, SC2, TDA, INTdis, TXU, RXO, TFO. */
 const MDSCR_WRITABLE = 0x8ce8_f041n;
@@ -45,6 +55,8 @@ const OSLK = 0b10n;
 export class DebugRegisters {
   readonly #values = new Map<number, bigint>();
   #osLocked = true;
+  /** Called after every guest write, with the register's key. */
+  onWrite: ((key: number) => void) | undefined;
 
   /** Power-on state: everything zero, the OS lock set. */
   reset(): void {
@@ -68,10 +80,15 @@ export class DebugRegisters {
   write(key: number, value: bigint): void {
     if (key === OSLAR_EL1) {
       this.#osLocked = (value & 1n) !== 0n;
-      return;
+    } else if (key !== OSLSR_EL1 && key !== MDRAR_EL1) {
+      this.#values.set(key, value & writableBits(key));
     }
-    if (key === OSLSR_EL1 || key === MDRAR_EL1) return;
-    this.#values.set(key, value & writableBits(key));
+    this.onWrite?.(key);
+  }
+
+  /** Whether the OS double lock is set (OSDLR_EL1.DLK): debug exceptions other than BRK are off. */
+  get osDoubleLocked(): boolean {
+    return ((this.#values.get(OSDLR_EL1) ?? 0n) & 1n) !== 0n;
   }
 
   /** MDSCR_EL1 as the guest last wrote it. */

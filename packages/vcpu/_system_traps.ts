@@ -84,6 +84,8 @@ const CSSELR_EL1 = encodingOf(SYSREGS.CSSELR_EL1);
 export interface SystemTrapStats {
   /** IC IVAU, IC IALLU(IS) and DC CVAU carried out for the guest. */
   cacheMaintenance: number;
+  /** Times the engine's whole translation buffer was emptied (IC IALLU). */
+  translationFlushes: number;
 }
 
 /** Emulates the system instructions a vCPU traps to EL2. */
@@ -98,14 +100,12 @@ export class SystemTraps {
   readonly #engine: Engine;
   readonly #ctr: bigint;
   readonly #lookupAtEl2: boolean;
-  readonly #ram: () => readonly { base: number; size: number }[];
 
   /**
    * `cacheMaintenance`: trap and carry out IC IVAU and IC IALLU, and present
    * the cache geometry that goes with it (see the module docs);
    * `stateFollowsSysregWrites`: the engine recomputes its cached CPU state
-   * after a system-register write (2.1 and later); `ram`: the RAM regions,
-   * for IC IALLU. `stats` is counted into.
+   * after a system-register write (2.1 and later). `stats` is counted into.
    */
   constructor(
     engine: Engine,
@@ -113,11 +113,9 @@ export class SystemTraps {
     options: {
       cacheMaintenance: boolean;
       stateFollowsSysregWrites: boolean;
-      ram: () => readonly { base: number; size: number }[];
     },
   ) {
     this.#engine = engine;
-    this.#ram = options.ram;
     this.#lookupAtEl2 = options.stateFollowsSysregWrites;
     this.#stats = stats;
     this.hcrBits = options.cacheMaintenance ? HCR_EL2_TPU | HCR_EL2_TID2 : 0n;
@@ -179,13 +177,21 @@ export class SystemTraps {
   }
 
   /**
-   * Drops the code translated from all of RAM. Flushing the engine's whole
-   * translation cache would do it too, but on some versions (2.0.1, 2.1.1)
-   * that costs tens of milliseconds and touches the whole buffer; RAM is
-   * dropped range by range, by physical address, instead.
+   * Drops all translated code: empties the engine's buffer and returns its
+   * pages. Not RAM range by range in place: Unicorn 2.1.1, after dropping
+   * every block of RAM that way (Linux issues IC IALLU as each secondary CPU
+   * starts, so CPU hotplug does it over and over), reports later faults in
+   * blocks translated afterwards at the block's first instruction instead of
+   * the faulting one; the guest re-runs the instructions before it, and
+   * Linux kills processes and panics (`tests/linux_smp_test.ts`, hotplug),
+   * or the host process crashes. 2.1.4 does not. Emptying the buffer costs
+   * a few milliseconds; guests do this rarely.
    */
   #invalidateRam(): void {
-    for (const r of this.#ram()) this.#invalidatePhysical(BigInt(r.base), r.size);
+    const e = this.#engine;
+    e.flushCode();
+    e.translations?.release();
+    this.#stats.translationFlushes++;
   }
 
   #debugRegister(op: number, rt: number, read: boolean): boolean {

@@ -26,12 +26,14 @@ import type { UnicornSymbols } from "./symbols.ts";
 
 // Per-vCPU record the hook reads and writes (its `user_data`), as 64-bit
 // little-endian words: instructions counted, budget, address of uc_emu_stop,
-// and a flag the hook sets when it ended the run.
-const RECORD_BYTES = 32;
+// a flag the hook sets when it ended the run, and the address of the block
+// it stopped in front of.
+const RECORD_BYTES = 40;
 const W_COUNTED = 0;
 const W_BUDGET = 2;
 const W_STOP_FN = 4;
 const W_STOPPED = 6;
+const W_STOPPED_AT = 8;
 
 /** Bytes from instructions written as hex, one instruction per string. */
 function machineCode(instructions: string[]): Uint8Array {
@@ -51,6 +53,7 @@ const X86_64_HOOK = machineCode([
   "48 01 01", //                add  [rcx], rax
   "c3", //                      ret
   "48 c7 41 18 01 00 00 00", // stop: mov qword [rcx+24], 1
+  "48 89 71 20", //             mov  [rcx+32], rsi       ; the block's address
   "ff 61 10", //                jmp  [rcx+16]            ; uc_emu_stop(uc), rdi is still uc
 ]);
 
@@ -262,6 +265,16 @@ export class BlockBudget {
     return this.#words[W_STOPPED] !== 0;
   }
 
+  /**
+   * The address of the block the hook stopped in front of (valid when
+   * {@link stopped}). The engine leaves the PC stale after such a stop while
+   * any code hook is installed, so a run is resumed from here then.
+   */
+  get stoppedAt(): bigint {
+    const w = this.#words;
+    return (BigInt(w[W_STOPPED_AT + 1]) << 32n) | BigInt(w[W_STOPPED_AT]);
+  }
+
   /** Frees the record. Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -304,7 +317,7 @@ export function selfTestBlockHook(
     const x0 = engine.readX(0);
     if (
       err !== 0 || !budget.stopped || budget.counted !== 100 || x0 !== 33n ||
-      pc !== BigInt(base + 4)
+      pc !== BigInt(base + 4) || budget.stoppedAt !== BigInt(base + 4)
     ) {
       return `a run with a budget of 100 instructions stopped with error ${err}, ` +
         `stopped=${budget.stopped}, ${budget.counted} counted, x0=${x0}, pc=0x${pc.toString(16)} ` +

@@ -20,6 +20,12 @@ export const UC_HOOK_INTR = 1;
 export const UC_HOOK_INSN = 2;
 /** Start of every translated block (`UC_HOOK_BLOCK`). */
 export const UC_HOOK_BLOCK = 8;
+/** Before each instruction in the hook's range (`UC_HOOK_CODE`). */
+export const UC_HOOK_CODE = 4;
+/** Before each data read (`UC_HOOK_MEM_READ`). */
+export const UC_HOOK_MEM_READ = 1 << 10;
+/** Before each data write (`UC_HOOK_MEM_WRITE`). */
+export const UC_HOOK_MEM_WRITE = 1 << 11;
 
 /** Instruction ids for `UC_HOOK_INSN` on AArch64 (`uc_arm64_insn`). */
 export const UC_ARM64_INS_MSR = 2;
@@ -32,10 +38,13 @@ export const REG = {
   X30: 2,
   NZCV: 3,
   SP: 4,
+  Q0: 104,
   X0: 199,
   PC: 260,
   PSTATE: 265,
   CP_REG: 290,
+  FPCR: 291,
+  FPSR: 292,
 } as const;
 
 /** The Unicorn register id of general-purpose register `Xn` (0–30). */

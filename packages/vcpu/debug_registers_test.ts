@@ -1,5 +1,6 @@
 // The debug registers are the vCPU's, never the engine's: a guest that arms a hardware breakpoint
-// through them once crashed the host process inside the engine.
+// through them once crashed the host process inside the engine. What they make the guest take is
+// proved by guests/vcpu/debug_*.c (guest_programs_test.ts).
 import assert from "node:assert/strict";
 import { UnicornLibrary } from "./library.ts";
 import { Vcpu } from "./vcpu.ts";
@@ -26,7 +27,7 @@ const DBGWVR1 = dbg("DBGWVR1_EL1", 0, 0, 1, 6);
 const DBGWCR1 = dbg("DBGWCR1_EL1", 0, 0, 1, 7);
 const KDE_MDE = (1n << 13n) | (1n << 15n);
 
-Deno.test("debug registers: arming a hardware breakpoint leaves the host running and reads back", () => {
+Deno.test("debug registers: armed with PSTATE.D set, they read back and EL1 takes nothing", () => {
   const a = new Asm(RAM)
     .mrs(20, OSLSR) // reset: OS lock set
     .msr(OSLAR, 31) // OSLAR_EL1 = 0: unlock
@@ -41,8 +42,7 @@ Deno.test("debug registers: arming a hardware breakpoint leaves the host running
     .msr(DBGWVR1, 4)
     .mov(5, 0x1ff7)
     .msr(DBGWCR1, 5)
-    .daifclr(8) // PSTATE.D clear: debug exceptions would be taken now
-    .isb()
+    .isb() // PSTATE.D stays set: EL1 takes no breakpoint or watchpoint exception
     .mrs(22, DBGBVR0)
     .mrs(23, DBGBCR0)
     .mrs(24, MDSCR)

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { DebugStop } from "./debug_points.ts";
+
 /**
  * Why {@link Vcpu.run} returned.
  *
@@ -21,6 +23,8 @@
  *   without making progress (no usable vector table); it cannot continue.
  * - `unhandled-exception`: the engine raised an exception the vCPU cannot
  *   deliver to EL1; `exception` and `syndrome` say which.
+ * - `debug`: a host breakpoint or watchpoint, or the end of `Vcpu.step()`;
+ *   `debug` says which.
  */
 export type VcpuExitReason =
   | "preempted"
@@ -29,7 +33,8 @@ export type VcpuExitReason =
   | "smc"
   | "stopped"
   | "exception-loop"
-  | "unhandled-exception";
+  | "unhandled-exception"
+  | "debug";
 
 /** The record describing the last exit. Valid until the next `run()`. */
 export interface VcpuExit {
@@ -51,6 +56,8 @@ export interface VcpuExit {
   syndrome: number;
   /** Guest instructions retired during this `run()` call. */
   instructions: number;
+  /** For `debug`: why (a record shared by the engine's vCPUs, valid until the next run). */
+  debug: DebugStop;
 }
 
 /**

@@ -31,6 +31,9 @@ const programs = findGuestPrograms([
   "hvc_smc",
   "va_range",
   "timer_el0",
+  "debug_breakpoint",
+  "debug_watchpoint",
+  "debug_step",
 ]);
 
 // The run loop has two ways of counting slices; the proof holds for each.
@@ -394,6 +397,129 @@ guestTest(
 );
 
 // ---------------------------------------------------------------------------
+// Self-hosted debug: breakpoints, watchpoints and software step from the guest's own registers
+
+const NO_BREAKPOINT = ["no exception", "the instruction ran"];
+const BREAKPOINT = [
+  "one exception",
+  "the instruction ran after",
+  "ESR",
+  "ELR on the instruction",
+  "vector",
+  "SPSR mode",
+];
+const BREAKPOINT_CHECKS = [
+  ...group("OS lock set", NO_BREAKPOINT),
+  ...group("EL1", BREAKPOINT),
+  "EL1: SPSR.D clear, as it was",
+  ...[
+    "EL1 with PSTATE.D set",
+    "EL1 without KDE",
+    "EL1 without MDE",
+    "EL1, breakpoint for EL0 only",
+    "EL1, breakpoint disabled",
+    "EL1, no byte selected",
+  ].flatMap((g) => group(g, NO_BREAKPOINT)),
+  ...group("EL0", BREAKPOINT),
+  ...group("EL0, breakpoint for EL1 only", NO_BREAKPOINT),
+  ...group("EL0 without MDE", NO_BREAKPOINT),
+  ...group("linked, context matches", BREAKPOINT),
+  ...group("linked, another context", NO_BREAKPOINT),
+  "breakpoint exceptions in all",
+];
+
+guestTest(
+  programs.debug_breakpoint,
+  "hardware breakpoints: EC 0x31/0x30 before the instruction, as MDE, KDE, PSTATE.D, the OS lock and PMC allow",
+  (options) => {
+    const result = run(programs.debug_breakpoint, options);
+    assertGuestChecks(result, BREAKPOINT_CHECKS);
+    // Three breakpoints; three EL0 runs end with an SVC each.
+    assert.equal(result.stats.exceptions, 3 + 3);
+    assert.deepEqual(result.exits, ["hvc"]);
+    assertQuiet(result);
+  },
+);
+
+const WATCHPOINT = [
+  "one exception",
+  "ESR",
+  "FAR is the data address",
+  "ELR on the access",
+  "vector",
+  "taken before the access",
+];
+const WATCHPOINT_CHECKS = [
+  "OS lock set: no exception",
+  ...group("EL1 store", WATCHPOINT),
+  "EL1 store: the store happened after",
+  ...group("EL1 load", WATCHPOINT),
+  "EL1 load: the load happened after",
+  "EL1 load, store watchpoint: no exception",
+  "EL1 store, load watchpoint: no exception",
+  ...group("EL1 byte store, BAS bytes 2-3", WATCHPOINT),
+  ...group("EL1 store, 64-byte MASK", WATCHPOINT),
+  "EL1 with PSTATE.D set: no exception",
+  "EL1 without KDE: no exception",
+  "EL1 without MDE: no exception",
+  "EL1, watchpoint for EL0 only: no exception",
+  ...group("EL1 sttr, watchpoint for EL0", WATCHPOINT),
+  ...group("EL0 store", WATCHPOINT),
+  "EL0 store: the store happened after",
+  "EL1 store through another mapping: no exception",
+  "EL1 store through another mapping: it landed",
+  ...group("EL1 store after the other mapping", WATCHPOINT),
+  "watchpoint exceptions in all",
+];
+
+guestTest(
+  programs.debug_watchpoint,
+  "watchpoints: EC 0x35/0x34 before the access, FAR the data address, by BAS, MASK, LSC and PAC",
+  (options) => {
+    const result = run(programs.debug_watchpoint, options);
+    assertGuestChecks(result, WATCHPOINT_CHECKS);
+    // Seven watchpoints and the SVC that ends the EL0 run.
+    assert.equal(result.stats.exceptions, 7 + 1);
+    assert.deepEqual(result.exits, ["hvc"]);
+    assertQuiet(result);
+  },
+);
+
+const STEP = ["ESR", "ELR on the next instruction", "vector"];
+const STEP_CHECKS = [
+  "OS lock set: no step exception",
+  "OS lock set: the code ran",
+  "EL0: one step exception per instruction",
+  "EL0: the code ran once",
+  ...[1, 2, 3, 4].flatMap((n) => group(`EL0 step ${n}`, STEP)),
+  "EL0: a stepped SVC is taken with SPSR.SS clear",
+  ...group("EL0 active-pending", STEP),
+  "EL0 active-pending: then the code ran once",
+  "EL0 stepped svc: its SPSR.SS is clear",
+  ...group("EL0 stepped svc", STEP),
+  "EL0 stepped svc: one step exception",
+  ...group("EL0 stepped ldxr", STEP),
+  "EL0 stepped ldxr: the load ran",
+  "EL1: one step exception per instruction",
+  "EL1: the code ran once",
+  ...group("EL1 step 1", STEP),
+  ...group("EL1 step 2", STEP),
+  "EL1 without KDE: no step exception",
+  "EL1 without KDE: the code ran",
+];
+
+guestTest(
+  programs.debug_step,
+  "software step: one instruction per MDSCR_EL1.SS step, EC 0x32/0x33 with ISV and EX, active-pending",
+  (options) => {
+    const result = run(programs.debug_step, options);
+    assertGuestChecks(result, STEP_CHECKS);
+    assert.deepEqual(result.exits, ["hvc"]);
+    assertQuiet(result);
+  },
+);
+
+// ---------------------------------------------------------------------------
 // The tests can fail
 
 onceTest(programs.hvc_smc, "a wrong answer from the host is caught by the guest", () => {
@@ -491,6 +617,9 @@ const STRESSED: readonly [GuestProgram, readonly string[]][] = [
   [programs.align, ALIGN_CHECKS],
   [programs.mmu_faults, MMU_CHECKS],
   [programs.hvc_smc, HVC_SMC_CHECKS],
+  [programs.debug_breakpoint, BREAKPOINT_CHECKS],
+  [programs.debug_watchpoint, WATCHPOINT_CHECKS],
+  [programs.debug_step, STEP_CHECKS],
 ];
 
 for (const sliceCounter of COUNTERS) {

@@ -7,6 +7,7 @@
 import { NativeBlockHook, selfTestBlockHook } from "./block_budget.ts";
 import { calibrate, type EngineLayout } from "./calibration.ts";
 import { probeStoresInvalidateCode } from "./_coherence_probe.ts";
+import { probeMemoryHooksVirtual } from "./_mem_hook_probe.ts";
 import { VcpuError } from "./errors.ts";
 import { UNICORN_SYMBOLS, type UnicornSymbols } from "./symbols.ts";
 
@@ -101,6 +102,7 @@ export class UnicornLibrary implements Disposable {
   #blockHook: NativeBlockHook | undefined;
   #blockHookUnavailable: string | undefined;
   #storesInvalidateCode: boolean | undefined;
+  #memoryHooksVirtual: boolean | undefined;
   #closed = false;
 
   private constructor(path: string, lib: Deno.DynamicLibrary<typeof UNICORN_SYMBOLS>) {
@@ -182,6 +184,17 @@ export class UnicornLibrary implements Disposable {
     this.#assertOpen();
     this.#storesInvalidateCode ??= probeStoresInvalidateCode(this.symbols);
     return this.#storesInvalidateCode;
+  }
+
+  /**
+   * Whether memory hooks are told the virtual address of an access (2.0.x)
+   * rather than the physical one (2.1.x), learned by a probe on first use;
+   * watchpoints need to know.
+   */
+  get memoryHooksVirtual(): boolean {
+    this.#assertOpen();
+    this.#memoryHooksVirtual ??= probeMemoryHooksVirtual(this.symbols);
+    return this.#memoryHooksVirtual;
   }
 
   /**

@@ -37,6 +37,13 @@ export { VcpuGroup, type VcpuGroupOptions } from "./vcpu_group.ts";
 export type { CpuModel } from "./engine.ts";
 export type { MmioAccess, MmioHandler, VcpuExit, VcpuExitReason, VcpuStats } from "./exits.ts";
 export { VcpuError } from "./errors.ts";
+export { type DebugStop, HostDebugPoints, type HostWatch, type WatchKind } from "./debug_points.ts";
+export {
+  VcpuDebug,
+  type VcpuDebugInternals,
+  type VirtualAccessFault,
+  type VirtualAccessResult,
+} from "./debug.ts";
 export type { VcpuErrorCode } from "./errors.ts";
 export { SYSREGS } from "./sysregs.ts";
 export type { SysReg, SysRegName } from "./sysregs.ts";

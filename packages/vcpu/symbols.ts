@@ -17,6 +17,7 @@ export const UNICORN_SYMBOLS = {
   uc_mem_unmap: { parameters: ["pointer", "u64", "usize"], result: "i32" },
   uc_mem_protect: { parameters: ["pointer", "u64", "usize", "u32"], result: "i32" },
   uc_mem_read: { parameters: ["pointer", "u64", "buffer", "usize"], result: "i32" },
+  uc_mem_write: { parameters: ["pointer", "u64", "buffer", "usize"], result: "i32" },
   uc_mmio_map: {
     parameters: ["pointer", "u64", "usize", "function", "pointer", "function", "pointer"],
     result: "i32",

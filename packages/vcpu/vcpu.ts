@@ -40,6 +40,10 @@ import { LAST_PAGE, UC_HOOK_MEM_UNMAPPED } from "./_last_page.ts";
 import { HCR_EL2_VM } from "./_stage2.ts";
 import { type CoreTenant, VcpuCore } from "./_core.ts";
 import { COUNTER_NONE, COUNTER_PHYSICAL, TimerMsr } from "./_timer_msr.ts";
+import { GuestDebug } from "./_guest_debug.ts";
+import { DEBUG_DELIVER, DEBUG_STOP, DebugHooks, type DebugTenant } from "./_debug_hooks.ts";
+import { HostDebugPoints } from "./debug_points.ts";
+import { VcpuDebug } from "./debug.ts";
 import { type SysReg, SYSREGS } from "./sysregs.ts";
 import type { GenericTimer } from "./generic_timer.ts";
 import { TimerTrap } from "./timer_trap.ts";
@@ -70,6 +74,7 @@ const HOOK_DELIVERED = 3;
 const HOOK_UNHANDLED = 4;
 const HOOK_LOOP = 5;
 const HOOK_FAILED = 6;
+const HOOK_DEBUG = 7;
 
 interface VcpuTenant extends CoreTenant {
   readonly vcpu: Vcpu;
@@ -122,6 +127,8 @@ export class Vcpu implements Disposable {
   readonly physicalTimer: GenericTimer;
   /** How this vCPU counts slices. */
   readonly sliceCounter: SliceCounter;
+  /** A host debugger's access: memory by virtual address, registers, breakpoints, watchpoints. */
+  readonly debug: VcpuDebug;
 
   readonly #core: VcpuCore;
   readonly #tenant: VcpuTenant;
@@ -131,6 +138,9 @@ export class Vcpu implements Disposable {
   readonly #exit: VcpuExit;
   readonly #entry: ExceptionEntry;
   readonly #traps: SystemTraps;
+  readonly #guestDebug: GuestDebug;
+  readonly #debugHooks: DebugHooks;
+  readonly #debugTenant: DebugTenant;
   readonly #timerMsr = new TimerMsr();
   readonly #clock: ((retiredInRun: number) => bigint) | undefined;
   // HCR_EL2 as this vCPU runs the guest, without VI.
@@ -143,6 +153,7 @@ export class Vcpu implements Disposable {
   #closed = false;
   #hook = HOOK_NONE;
   #hookError: unknown = undefined;
+  #stepping = false;
 
   /**
    * Creates a vCPU in the state a kernel entered at EL1h expects: EL3 and EL2
@@ -174,6 +185,7 @@ export class Vcpu implements Disposable {
       exception: 0,
       syndrome: 0,
       instructions: 0,
+      debug: { kind: "step", address: 0n, access: undefined },
     };
     const shared = options.shareWith;
     if (shared && shared.#closed) throw new VcpuError("CLOSED", `vCPU ${shared.id} is closed`);
@@ -198,9 +210,35 @@ export class Vcpu implements Disposable {
         ? shared.#traps.hcrBits !== 0n
         : options.trapCacheMaintenance ?? !library.storesInvalidateCode,
       stateFollowsSysregWrites: library.atLeast(2, 1, 0),
-      ram: () => core.memory.regions.filter((r) => r.kind === "ram"),
     });
     this.#hcr = HCR_EL2_BOOT | HCR_EL2_VM | this.#traps.hcrBits;
+    this.#guestDebug = new GuestDebug(this.#traps.debug, engine);
+    this.#debugHooks = shared ? shared.#debugHooks : Vcpu.#openDebugHooks(core);
+    this.#debugHooks.register(this.#guestDebug);
+    this.#exit.debug = this.#debugHooks.stop;
+    this.#debugTenant = {
+      guest: this.#guestDebug,
+      stopForDebug: () => {
+        this.#hook = HOOK_DEBUG;
+        engine.stop();
+      },
+      markForDebug: () => {
+        this.#hook = HOOK_DEBUG;
+      },
+      deliver: (intno, syndrome, address) => {
+        this.#deliver(intno, syndrome, address);
+        engine.stop();
+      },
+      fail: (e) => this.#fail(e),
+    };
+    this.debug = new VcpuDebug({
+      enter: () => this.#enter(),
+      engine,
+      regions: () => core.memory.regions,
+      points: this.#debugHooks.points,
+      stop: this.#debugHooks.stop,
+      dropCode: () => engine.flushCode(),
+    });
     let context: Deno.PointerObject | undefined;
     try {
       context = core.allocContext();
@@ -257,6 +295,31 @@ export class Vcpu implements Disposable {
       throw e;
     }
     return core;
+  }
+
+  // The debug instrumentation the vCPUs of an engine share (`_debug_hooks.ts`).
+  static #openDebugHooks(core: VcpuCore): DebugHooks {
+    let scratch: Deno.PointerObject | undefined;
+    const offset = core.layout.instructionCounterOffset;
+    const count = core.budget === undefined && offset !== undefined
+      ? new DataView(Deno.UnsafePointerView.getArrayBuffer(core.engine.handle, 8, offset))
+      : undefined;
+    const ram = (pa: bigint, size: number) =>
+      core.memory.regions.some((r) =>
+        r.kind === "ram" && pa >= BigInt(r.base) && pa + BigInt(size) <= BigInt(r.base + r.size)
+      );
+    return new DebugHooks(new HostDebugPoints(), {
+      engine: core.engine,
+      tenant: () => (core.tenant as VcpuTenant).vcpu.#debugTenant,
+      memoryHooksVirtual: () => core.library.memoryHooksVirtual,
+      engineCounts: core.budget === undefined,
+      isRam: ram,
+      budget: core.budget,
+      instructionCount: count,
+      saveState: () => core.save(scratch ??= core.allocContext()),
+      restoreState: () => core.restore(scratch!),
+      callbacks: core.callbacks,
+    });
   }
 
   // The first vCPU of an engine: the EL2 and EL3 state every vCPU starts
@@ -390,6 +453,18 @@ export class Vcpu implements Disposable {
   }
 
   /**
+   * Whether the engine's buffer of translated code is watched and emptied
+   * before it fills (`_translation_cache.ts`). False where it could not be
+   * found (not Linux, or the engine mapped it unlike the versions known);
+   * a guest that rewrites code without end then meets the engine's own
+   * handling, which crashes Unicorn 2.0.1 and 2.1.1.
+   */
+  get watchesTranslations(): boolean {
+    this.#assertOpen();
+    return this.#core.engine.translations !== undefined;
+  }
+
+  /**
    * Drops translated code for a range the VMM rewrote behind the engine's back
    * (images loaded into RAM, for instance). The range is taken through this
    * vCPU's current MMU state, so call it while the MMU is off (after
@@ -482,6 +557,8 @@ export class Vcpu implements Disposable {
     this.#stopRequested = false;
     this.#entry.reset();
     this.#traps.debug.reset();
+    this.#guestDebug.reset();
+    this.#debugHooks.register(this.#guestDebug);
     core.engine.writeSys(SYSREGS.HCR_EL2, this.#hcr);
   }
 
@@ -510,14 +587,22 @@ export class Vcpu implements Disposable {
       if (level && core.running) core.budget?.exhaust();
       return;
     }
-    // During an exception delivery VI is in use; the line is applied after it.
-    if (this.#hook !== HOOK_DELIVERED) {
+    // During an exception delivery VI is in use, and a step holds interrupts
+    // back; the line is applied after either. While debug code hooks are
+    // installed the engine would take an interrupt between two blocks with a
+    // stale return address (see `_debug_hooks.ts`), so a raised line is
+    // applied when the run next starts.
+    const debugHooks = this.#running && this.#debugHooks.codeHooks;
+    if (this.#hook !== HOOK_DELIVERED && !this.#stepping && !(level && debugHooks)) {
       core.engine.writeSys(SYSREGS.HCR_EL2, this.#hcr | (level ? HCR_EL2_VI : 0n));
     }
     // The engine only looks at VI between blocks it returns to its main loop
     // for; ending the run at the next block boundary (run() goes on at once)
     // lets a raised line be taken without waiting for the slice to end.
-    if (level && this.#running) core.budget?.exhaust();
+    if (level && this.#running) {
+      if (core.budget) core.budget.exhaust();
+      else if (debugHooks && this.#hook === HOOK_NONE) this.#debugHooks.stopSoon(false);
+    }
   }
 
   // The physical counter is the engine's clock, the same whichever vCPU is in it.
@@ -659,6 +744,11 @@ export class Vcpu implements Disposable {
   #onException(intno: number): void {
     const exit = this.#exit;
     const core = this.#core;
+    // The rest of an instruction a watchpoint stopped is undone: take nothing.
+    if (this.#debugHooks.watchHit) {
+      core.engine.stop();
+      return;
+    }
     try {
       const state = core.exceptionState;
       state.capture();
@@ -673,7 +763,11 @@ export class Vcpu implements Disposable {
         case EXCP.UDEF:
           // Instructions trapped for the VMM are carried out and stepped over
           // without stopping the engine.
-          if (this.#traps.handle(syndrome)) return;
+          if (this.#traps.handle(syndrome)) {
+            // A debug register write may need hooks the engine lacks: end the run to add them.
+            if (this.#debugHooks.syncNeeded) this.#debugHooks.stopSoon(true);
+            return;
+          }
           this.#deliver(intno, syndrome, state.faultAddress);
           break;
         case EXCP.PREFETCH_ABORT:
@@ -779,32 +873,52 @@ export class Vcpu implements Disposable {
     const core = this.#core;
     const engine = core.engine;
     const exit = this.#exit;
+    const debug = this.#debugHooks;
+    const step = this.#stepping;
     let budget = this.#slice;
     for (;;) {
       if (this.#stopRequested) {
         this.#stopRequested = false;
         return this.#finish("stopped");
       }
+      debug.prepare();
+      // With code hooks the IRQ line is applied between runs (see setIrqLine).
+      if (debug.codeHooks) {
+        const vi = this.#irqLine && !this.#stepping ? HCR_EL2_VI : 0n;
+        engine.writeSys(SYSREGS.HCR_EL2, this.#hcr | vi);
+      }
       this.#hook = HOOK_NONE;
       let err: number;
       let ran: number;
       let usedUp: boolean;
       const counter = core.budget;
-      if (counter) {
-        counter.arm(budget);
-        err = engine.start(engine.readPc(), 0);
-        // Whole blocks are counted when entered; the one the hook stopped
-        // in front of is not.
-        ran = counter.counted;
-        usedUp = counter.stopped;
-      } else {
-        err = engine.start(engine.readPc(), budget);
-        // The count hook stops the engine when its counter passes the
-        // budget, so a used-up slice reads budget + 1.
-        const counted = core.engineView.getUint32(core.layout.instructionCounterOffset!);
-        ran = Math.min(counted, budget);
-        usedUp = counted > budget;
+      if (step) debug.beginStep(engine.readPc());
+      try {
+        if (counter) {
+          counter.arm(step ? 1 : budget);
+          err = engine.start(engine.readPc(), debug.count(budget));
+          // Whole blocks are counted when entered; the one the hook stopped
+          // in front of is not.
+          ran = counter.counted;
+          usedUp = counter.stopped;
+          // With a code hook the engine leaves the PC stale when the slice
+          // counter stops it; the counter knows where it stopped.
+          if (usedUp && debug.codeHooks) engine.writeReg(REG.PC, counter.stoppedAt);
+        } else {
+          const count = debug.count(budget);
+          err = engine.start(engine.readPc(), count);
+          // The count hook stops the engine when its counter passes the
+          // budget, so a used-up slice reads budget + 1.
+          const counted = debug.counted(
+            core.engineView.getUint32(core.layout.instructionCounterOffset!),
+          );
+          ran = Math.min(counted, count);
+          usedUp = counted > count;
+        }
+      } finally {
+        if (step) debug.endStep();
       }
+      if (step) ran = Math.min(ran, 1);
       const hook = this.#hook;
       this.#hook = HOOK_NONE;
       exit.instructions += ran;
@@ -850,7 +964,17 @@ export class Vcpu implements Disposable {
           return this.#finish("unhandled-exception");
         case HOOK_LOOP:
           return this.#finish("exception-loop");
+        case HOOK_DEBUG: {
+          const outcome = this.#afterDebug();
+          if (outcome !== undefined) return this.#finish(outcome);
+          if (step) return this.#stepped();
+          // Hooks to add, or a guest watchpoint delivered: go on with the slice.
+          budget -= ran;
+          if (budget <= 0) return this.#finish("preempted");
+          continue;
+        }
       }
+      if (step) return this.#stepped();
       budget -= ran;
       if (usedUp || hook === HOOK_DELIVERED) {
         // The slice was used up, or a stop request, a raised IRQ line or an
@@ -925,6 +1049,82 @@ export class Vcpu implements Disposable {
     return this.#exit;
   }
 
+  /**
+   * Runs exactly one instruction, holding interrupts back (they are neither
+   * taken nor lost because of the step), and returns a `debug` exit whose
+   * record says `step`; an instruction that raises an exception ends the
+   * step at its vector. An HVC, SMC or WFI returns its own exit, the
+   * instruction done; a host watchpoint on its access returns `debug` with
+   * `watchpoint` and the instruction not executed. A host breakpoint at the
+   * PC does not stop a step.
+   *
+   * @throws {VcpuError} as {@link run}.
+   */
+  step(): VcpuExit {
+    this.#assertIdle("step");
+    this.#enter();
+    const engine = this.#core.engine;
+    this.#stepping = true;
+    engine.writeSys(SYSREGS.HCR_EL2, this.#hcr);
+    try {
+      return this.run();
+    } finally {
+      this.#stepping = false;
+      if (!this.#closed && this.#core.tenant === this.#tenant) {
+        engine.writeSys(SYSREGS.HCR_EL2, this.#hcr | (this.#irqLine ? HCR_EL2_VI : 0n));
+      }
+    }
+  }
+
+  // A run ended for the debug machinery (`_debug_hooks.ts`).
+  #afterDebug(): VcpuExitReason | undefined {
+    const debug = this.#debugHooks;
+    const action = debug.afterRun();
+    // An undone access also put back HCR_EL2 as it was; the IRQ line may have moved since.
+    const vi = this.#irqLine && !this.#stepping ? HCR_EL2_VI : 0n;
+    this.#core.engine.writeSys(SYSREGS.HCR_EL2, this.#hcr | vi);
+    if (action === DEBUG_STOP) return "debug";
+    if (action !== DEBUG_DELIVER) return undefined;
+    return this.#enterNow(EXCP.DATA_ABORT, debug.pendingSyndrome, debug.pendingAddress);
+  }
+
+  #stepped(): VcpuExit {
+    const stop = this.#debugHooks.stop;
+    stop.kind = "step";
+    stop.address = this.#core.engine.readPc();
+    stop.access = undefined;
+    return this.#finish("debug");
+  }
+
+  /**
+   * Takes an exception between runs: QEMU's entry is started as the
+   * interrupt hook would, then the engine runs without executing an
+   * instruction (a budget of nothing, or a hook that stops before the first
+   * where the engine counts). Returns an exit reason when it cannot be taken.
+   */
+  #enterNow(intno: number, syndrome: number, address: bigint): VcpuExitReason | undefined {
+    const core = this.#core;
+    const engine = core.engine;
+    const outcome = this.#entry.deliver(intno, syndrome, address, this.#hcr);
+    if (outcome === "loop") return "exception-loop";
+    if (outcome === "unhandled") return "unhandled-exception";
+    const counter = core.budget;
+    if (counter) {
+      counter.arm(0);
+      engine.start(engine.readPc(), this.#debugHooks.count(0));
+    } else {
+      const undo = this.#debugHooks.haltBeforeNextInstruction();
+      try {
+        engine.start(engine.readPc(), 1);
+      } finally {
+        undo();
+      }
+    }
+    this.#entry.finish(this.#hcr | (this.#irqLine && !this.#stepping ? HCR_EL2_VI : 0n));
+    this.stats.exceptions++;
+    return undefined;
+  }
+
   // ---------------------------------------------------------------------------
   // Lifecycle
 
@@ -969,6 +1169,7 @@ export class Vcpu implements Disposable {
     this.#closed = true;
     const core = this.#core;
     if (core.tenant === this.#tenant) core.tenant = undefined;
+    this.#debugHooks.unregister(this.#guestDebug);
     core.library.symbols.uc_context_free(this.#tenant.context);
     if (--core.users === 0) core.close();
   }

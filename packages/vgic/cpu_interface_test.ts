@@ -15,6 +15,7 @@ import {
   GICD_SGIR,
   Gicv2,
   SPURIOUS_INTID,
+  VgicError,
 } from "./mod.ts";
 import { Rig } from "./testdata/harness.ts";
 
@@ -386,4 +387,45 @@ Deno.test("deactivation: several listeners observe EOIR and, with EOImode 1, DIR
   assert.deepEqual(seen, [], "EOIR with EOImode 1 does not deactivate");
   c.write(0x1000, 4, 27, 0); // GICC_DIR
   assert.deepEqual(seen, ["hook 0:27", "a 0:27"]);
+});
+
+Deno.test("resetCpu: one CPU interface and its banked interrupts to power-on, the rest kept", () => {
+  const rig = new Rig({ cpus: 2 });
+  rig.enableAll();
+  rig.enable(40, 0x80, 0, 0x02);
+  rig.enable(20, 0x80, 0);
+  rig.enable(21, 0x80, 1);
+  rig.gic.pulse(40);
+  rig.gic.pulse(20, 0);
+  assert.equal(rig.iar(1), 40, "CPU 1 has SPI 40 active");
+  rig.gic.pulse(21, 1);
+  rig.gic.resetCpu(1);
+  assert.equal(rig.irq(1), false);
+  assert.equal(rig.gic.interruptState(40).active, false, "an SPI CPU 1 held is inactive");
+  assert.equal(rig.gic.interruptState(21, 1).enabled, false);
+  assert.equal(rig.gic.interruptState(21, 1).pending, false);
+  assert.equal(rig.rc(0x004, 1), 0, "CPU 1's PMR");
+  assert.equal(rig.irq(0), true, "CPU 0 keeps its pending PPI");
+  assert.equal(rig.iar(0), 20);
+  assert.equal(rig.rd(0x000), 1, "the distributor stays enabled");
+  assert.throws(
+    () => rig.gic.resetCpu(2),
+    (e: unknown) => e instanceof VgicError && e.code === "INVALID_CPU",
+  );
+});
+
+Deno.test("sendSgi: an SGI pending on one CPU from a given source", () => {
+  const rig = new Rig({ cpus: 3 });
+  rig.enableAll();
+  for (let cpu = 0; cpu < 3; cpu++) rig.enable(6, 0x80, cpu);
+  rig.gic.sendSgi(6, 2, 1);
+  rig.gic.sendSgi(6, 1);
+  assert.equal(rig.irq(0), false);
+  assert.equal(rig.iar(2), 6 | (1 << 10));
+  assert.equal(rig.iar(1), 6 | (1 << 10), "the source defaults to the target itself");
+  const code = (c: string) => (e: unknown) => e instanceof VgicError && e.code === c;
+  assert.throws(() => rig.gic.sendSgi(16, 0), code("INVALID_IRQ"));
+  assert.throws(() => rig.gic.sendSgi(-1, 0), code("INVALID_IRQ"));
+  assert.throws(() => rig.gic.sendSgi(1, 3), code("INVALID_CPU"));
+  assert.throws(() => rig.gic.sendSgi(1, 0, 3), code("INVALID_CPU"));
 });

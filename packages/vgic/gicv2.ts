@@ -11,10 +11,40 @@ import type { MmioRegion, VgicStats } from "./mmio.ts";
 import { MAX_CPUS, MAX_INTIDS, PRIVATE_IRQS, SGI_COUNT } from "./registers.ts";
 import { type DeactivateCallback, GicState, type IrqOutputCallback } from "./state.ts";
 
-/** Interrupt count used when none is given (and the smallest accepted). */
+/**
+ * Interrupt count used when none is given (and the smallest accepted).
+ *
+ * @example Usage
+ * ```ts
+ * import { DEFAULT_IRQS, Gicv2 } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new Gicv2().irqs, DEFAULT_IRQS);
+ * assert.equal(new Gicv2({ irqs: 64 }).irqs, DEFAULT_IRQS); // raised to the minimum
+ * assert.equal(new Gicv2({ irqs: 300 }).irqs, 320); // rounded up to a multiple of 32
+ * ```
+ */
 export const DEFAULT_IRQS = 256;
 
-/** Options for {@link Gicv2}. */
+/**
+ * Options for {@link Gicv2}.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, type Gicv2Options } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const irqInputs = [false, false, false, false]; // one per vCPU
+ * const options: Gicv2Options = {
+ *   cpus: 4,
+ *   irqs: 288,
+ *   onIrq: (cpu, asserted) => irqInputs[cpu] = asserted,
+ * };
+ * const gic = new Gicv2(options);
+ * assert.equal(gic.irqs, 288);
+ * assert.equal(gic.cpus, 4);
+ * ```
+ */
 export interface Gicv2Options {
   /** Number of CPU interfaces, 1–8. Default 1. */
   readonly cpus?: number;
@@ -33,6 +63,19 @@ export interface Gicv2Options {
 /**
  * One interrupt input, resolved and checked once at wiring time so that a device model can
  * drive it on its hot path without validation.
+ *
+ * @example A level-triggered device line
+ * ```ts
+ * import { Gicv2, type IrqLine } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * const uart: IrqLine = gic.line(33); // checked once, when the device is wired
+ * uart.set(true); // the device has data
+ * assert.equal(gic.interruptState(33).pending, true);
+ * uart.set(false); // drained: a level interrupt stops pending
+ * assert.equal(gic.interruptState(33).pending, false);
+ * ```
  */
 export interface IrqLine {
   /** The INTID this line drives. */
@@ -45,7 +88,22 @@ export interface IrqLine {
   pulse(): void;
 }
 
-/** A snapshot of one interrupt's state, for debugging and tests (allocates). */
+/**
+ * A snapshot of one interrupt's state, for debugging and tests (allocates).
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, type InterruptState } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.setLevel(40, true);
+ * const state: InterruptState = gic.interruptState(40);
+ * assert.equal(state.lineHigh, true);
+ * assert.equal(state.pending, true);
+ * assert.equal(state.enabled, false); // the guest has not enabled it yet
+ * ```
+ */
 export interface InterruptState {
   /** The INTID. */
   readonly intid: number;
@@ -241,6 +299,37 @@ export class Gicv2 {
    */
   reset(): void {
     this.#s.reset();
+  }
+
+  /**
+   * Return CPU interface `cpu` and its banked SGIs and PPIs to the power-on state, leaving the
+   * distributor's shared state, the SPIs and every other CPU as they are (an SPI this CPU had
+   * acknowledged and not deactivated becomes inactive). For a vCPU set up on its own; a VM
+   * restart resets everything with {@link Gicv2.reset}.
+   *
+   * @throws {VgicError} `INVALID_CPU` for a CPU interface that does not exist
+   */
+  resetCpu(cpu: number): void {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus) {
+      throw new VgicError("INVALID_CPU", `no such CPU interface: ${cpu}`, { cpu });
+    }
+    this.#s.resetCpu(cpu);
+  }
+
+  /**
+   * Make SGI `intid` pending on CPU `cpu` as sent by CPU `source` (as a GICD_SGIR write from
+   * `source`, or GICD_SPENDSGIR, would): GICC_IAR reports `source` in its CPU ID field.
+   *
+   * @param source the sending CPU; default `cpu` itself
+   * @throws {VgicError} `INVALID_IRQ` / `INVALID_CPU` for a wiring mistake
+   */
+  sendSgi(intid: number, cpu: number, source: number = cpu): void {
+    if (!Number.isInteger(intid) || intid < 0 || intid >= SGI_COUNT) {
+      throw new VgicError("INVALID_IRQ", `not an SGI (0..${SGI_COUNT - 1}): ${intid}`, { intid });
+    }
+    this.#checkCpu(cpu, intid);
+    this.#checkCpu(source, intid);
+    this.#s.changeSgiSources(cpu, intid, 1 << source, true);
   }
 
   #checkLine(intid: number, cpu: number | undefined): number {

@@ -6,104 +6,784 @@
  * @module
  */
 
-/** Size of the distributor MMIO region in bytes. */
+/**
+ * Size of the distributor MMIO region in bytes.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_SIZE } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * assert.equal(gic.distributor.size, GICD_SIZE);
+ * const gicdBase = 0x0800_0000;
+ * assert.equal(gicdBase + GICD_SIZE, 0x0801_0000); // where QEMU's virt board puts the GICC
+ * ```
+ */
 export const GICD_SIZE = 0x1_0000;
-/** Size of the CPU interface MMIO region in bytes (GICC_DIR at 0x1000 is the last register). */
+/**
+ * Size of the CPU interface MMIO region in bytes (GICC_DIR at 0x1000 is the last register).
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICC_SIZE } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * assert.equal(gic.cpuInterface.size, GICC_SIZE);
+ * assert.equal(gic.cpuInterface.read(GICC_SIZE, 4, 0), 0); // past the block: reads as zero
+ * assert.equal(gic.stats.badReads, 1); // and is counted
+ * ```
+ */
 export const GICC_SIZE = 0x2000;
 
-/** Distributor control: bit 0 enables group 0, bit 1 enables group 1. */
+/**
+ * Distributor control: bit 0 enables group 0, bit 1 enables group 1.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_CTLR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.distributor.write(GICD_CTLR, 4, 0b11, 0); // forward group 0 and group 1
+ * assert.equal(gic.distributor.read(GICD_CTLR, 4, 0), 0b11);
+ * ```
+ */
 export const GICD_CTLR = 0x000;
-/** Interrupt controller type: ITLinesNumber [4:0], CPUNumber [7:5]. */
+/**
+ * Interrupt controller type: ITLinesNumber [4:0], CPUNumber [7:5].
+ *
+ * @example Decoding the GIC's size
+ * ```ts
+ * import { Gicv2, GICD_TYPER } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 4, irqs: 288 });
+ * const typer = gic.distributor.read(GICD_TYPER, 4, 0);
+ * assert.equal(((typer & 0x1f) + 1) * 32, 288); // ITLinesNumber
+ * assert.equal(((typer >> 5) & 7) + 1, 4); // CPUNumber
+ * ```
+ */
 export const GICD_TYPER = 0x004;
-/** Distributor implementer identification. */
+/**
+ * Distributor implementer identification.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_IIDR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const iidr = new Gicv2().distributor.read(GICD_IIDR, 4, 0);
+ * assert.equal(iidr & 0xfff, 0x43b); // Implementer: Arm
+ * ```
+ */
 export const GICD_IIDR = 0x008;
-/** Interrupt group registers, one bit per INTID. */
+/**
+ * Interrupt group registers, one bit per INTID.
+ *
+ * @example Putting an interrupt in group 1
+ * ```ts
+ * import { Gicv2, GICD_IGROUPR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * const intid = 40; // bit 40 % 32 of word 40 / 32
+ * gic.distributor.write(GICD_IGROUPR + 4 * (intid >> 5), 4, 1 << (intid & 31), 0);
+ * assert.equal(gic.interruptState(intid).group, 1);
+ * ```
+ */
 export const GICD_IGROUPR = 0x080;
-/** Set-enable registers, one bit per INTID. */
+/**
+ * Set-enable registers, one bit per INTID.
+ *
+ * @example Enabling an interrupt
+ * ```ts
+ * import { Gicv2, GICD_ISENABLER } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * const intid = 33;
+ * gic.distributor.write(GICD_ISENABLER + 4 * (intid >> 5), 4, 1 << (intid & 31), 0);
+ * assert.equal(gic.interruptState(intid).enabled, true);
+ * // Writing zeros changes nothing: each 1 bit sets, each 0 bit leaves alone.
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 0, 0);
+ * assert.equal(gic.interruptState(intid).enabled, true);
+ * ```
+ */
 export const GICD_ISENABLER = 0x100;
-/** Clear-enable registers, one bit per INTID. */
+/**
+ * Clear-enable registers, one bit per INTID.
+ *
+ * @example Disabling an interrupt
+ * ```ts
+ * import { Gicv2, GICD_ICENABLER, GICD_ISENABLER } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 0b11, 0); // enable INTIDs 32 and 33
+ * gic.distributor.write(GICD_ICENABLER + 4, 4, 0b01, 0); // disable 32 only
+ * assert.equal(gic.distributor.read(GICD_ISENABLER + 4, 4, 0), 0b10);
+ * ```
+ */
 export const GICD_ICENABLER = 0x180;
-/** Set-pending registers, one bit per INTID. */
+/**
+ * Set-pending registers, one bit per INTID.
+ *
+ * @example Making an interrupt pending from software
+ * ```ts
+ * import { Gicv2, GICD_ISPENDR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.distributor.write(GICD_ISPENDR + 4, 4, 1 << (40 - 32), 0);
+ * assert.equal(gic.interruptState(40).pending, true);
+ * ```
+ */
 export const GICD_ISPENDR = 0x200;
-/** Clear-pending registers, one bit per INTID. */
+/**
+ * Clear-pending registers, one bit per INTID.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_ICPENDR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.pulse(40); // a device's edge latched it
+ * gic.distributor.write(GICD_ICPENDR + 4, 4, 1 << (40 - 32), 0);
+ * assert.equal(gic.interruptState(40).pending, false);
+ * ```
+ */
 export const GICD_ICPENDR = 0x280;
-/** Set-active registers, one bit per INTID. */
+/**
+ * Set-active registers, one bit per INTID.
+ *
+ * @example Restoring an active interrupt
+ * ```ts
+ * import { Gicv2, GICD_ISACTIVER } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.distributor.write(GICD_ISACTIVER + 4, 4, 1 << (40 - 32), 0);
+ * assert.equal(gic.interruptState(40).active, true);
+ * ```
+ */
 export const GICD_ISACTIVER = 0x300;
-/** Clear-active registers, one bit per INTID. */
+/**
+ * Clear-active registers, one bit per INTID.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_ICACTIVER, GICD_ISACTIVER } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const deactivated: number[] = [];
+ * const gic = new Gicv2({ onDeactivate: (_cpu, intid) => deactivated.push(intid) });
+ * gic.distributor.write(GICD_ISACTIVER + 4, 4, 1 << (40 - 32), 0);
+ * gic.distributor.write(GICD_ICACTIVER + 4, 4, 1 << (40 - 32), 0);
+ * assert.equal(gic.interruptState(40).active, false);
+ * assert.deepEqual(deactivated, [40]); // as an EOI would report it
+ * ```
+ */
 export const GICD_ICACTIVER = 0x380;
-/** Priority registers, one byte per INTID. */
+/**
+ * Priority registers, one byte per INTID.
+ *
+ * @example Setting one interrupt's priority with a byte access
+ * ```ts
+ * import { Gicv2, GICD_IPRIORITYR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.distributor.write(GICD_IPRIORITYR + 40, 1, 0xa0, 0); // one byte per INTID
+ * assert.equal(gic.interruptState(40).priority, 0xa0);
+ * assert.equal(gic.distributor.read(GICD_IPRIORITYR + 40, 4, 0), 0xa0); // INTIDs 40..43 in a word
+ * ```
+ */
 export const GICD_IPRIORITYR = 0x400;
-/** Processor target registers, one byte per INTID. */
+/**
+ * Processor target registers, one byte per INTID.
+ *
+ * @example Routing an SPI to the second CPU
+ * ```ts
+ * import { Gicv2, GICD_ITARGETSR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 2 });
+ * gic.distributor.write(GICD_ITARGETSR + 40, 1, 0b10, 0); // one byte per INTID, a bit per CPU
+ * assert.equal(gic.interruptState(40).targets, 0b10);
+ * // SGIs and PPIs are banked: each CPU reads its own bit.
+ * assert.equal(gic.distributor.read(GICD_ITARGETSR + 27, 1, 1), 0b10);
+ * ```
+ */
 export const GICD_ITARGETSR = 0x800;
-/** Configuration registers, two bits per INTID (the upper bit set = edge-triggered). */
+/**
+ * Configuration registers, two bits per INTID (the upper bit set = edge-triggered).
+ *
+ * @example Making an SPI edge-triggered
+ * ```ts
+ * import { Gicv2, GICD_ICFGR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * const intid = 40; // two bits per INTID, the upper one selects edge
+ * gic.distributor.write(GICD_ICFGR + 4 * (intid >> 4), 4, 2 << (2 * (intid & 15)), 0);
+ * assert.equal(gic.interruptState(intid).edgeTriggered, true);
+ * assert.equal(gic.distributor.read(GICD_ICFGR, 4, 0), 0xaaaa_aaaa); // SGIs: always edge
+ * ```
+ */
 export const GICD_ICFGR = 0xc00;
-/** Software-generated interrupt register (write-only). */
+/**
+ * Software-generated interrupt register (write-only).
+ *
+ * @example CPU 0 interrupts CPU 1
+ * ```ts
+ * import { Gicv2, GICD_SGIR, SGIR_FILTER_LIST } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 2 });
+ * const sgi = 3;
+ * gic.distributor.write(GICD_SGIR, 4, (SGIR_FILTER_LIST << 24) | (0b10 << 16) | sgi, 0);
+ * assert.equal(gic.interruptState(sgi, 1).pending, true);
+ * assert.equal(gic.interruptState(sgi, 1).sgiSources, 0b01); // sent by CPU 0
+ * ```
+ */
 export const GICD_SGIR = 0xf00;
-/** SGI clear-pending registers, one byte per SGI, one bit per source CPU. */
+/**
+ * SGI clear-pending registers, one byte per SGI, one bit per source CPU.
+ *
+ * @example Withdrawing a pending SGI
+ * ```ts
+ * import { Gicv2, GICD_CPENDSGIR, GICD_SGIR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 2 });
+ * gic.distributor.write(GICD_SGIR, 4, (0b10 << 16) | 3, 0); // SGI 3 from CPU 0 to CPU 1
+ * // On CPU 1: byte 3 is SGI 3, bit 0 its source CPU 0.
+ * gic.distributor.write(GICD_CPENDSGIR + 3, 1, 0b01, 1);
+ * assert.equal(gic.interruptState(3, 1).pending, false);
+ * ```
+ */
 export const GICD_CPENDSGIR = 0xf10;
-/** SGI set-pending registers, one byte per SGI, one bit per source CPU. */
+/**
+ * SGI set-pending registers, one byte per SGI, one bit per source CPU.
+ *
+ * @example Restoring a pending SGI
+ * ```ts
+ * import { Gicv2, GICD_SPENDSGIR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 2 });
+ * gic.distributor.write(GICD_SPENDSGIR + 5, 1, 0b01, 1); // SGI 5 on CPU 1, as if from CPU 0
+ * assert.equal(gic.interruptState(5, 1).sgiSources, 0b01);
+ * ```
+ */
 export const GICD_SPENDSGIR = 0xf20;
-/** Peripheral ID 4 (first of the identification block). */
+/**
+ * Peripheral ID 4 (first of the identification block).
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_PIDR4 } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const pidr4 = new Gicv2().distributor.read(GICD_PIDR4, 4, 0);
+ * assert.equal(pidr4 & 0xf, 0x4); // JEP106 continuation code of Arm
+ * ```
+ */
 export const GICD_PIDR4 = 0xfd0;
-/** Peripheral ID 0. */
+/**
+ * Peripheral ID 0.
+ *
+ * @example The part number
+ * ```ts
+ * import { Gicv2, GICD_PIDR0 } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gicd = new Gicv2().distributor;
+ * const pidr0 = gicd.read(GICD_PIDR0, 4, 0);
+ * const pidr1 = gicd.read(GICD_PIDR0 + 4, 4, 0);
+ * assert.equal(pidr0 | ((pidr1 & 0xf) << 8), 0x490); // GIC-400
+ * ```
+ */
 export const GICD_PIDR0 = 0xfe0;
-/** Peripheral ID 2: ArchRev in bits [7:4]. */
+/**
+ * Peripheral ID 2: ArchRev in bits [7:4].
+ *
+ * @example Which GIC architecture
+ * ```ts
+ * import { Gicv2, GICD_PIDR2 } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const pidr2 = new Gicv2().distributor.read(GICD_PIDR2, 4, 0);
+ * assert.equal((pidr2 >> 4) & 0xf, 2); // ArchRev: GICv2
+ * ```
+ */
 export const GICD_PIDR2 = 0xfe8;
-/** Component ID 0 (first of the four component ID registers). */
+/**
+ * Component ID 0 (first of the four component ID registers).
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_CIDR0 } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gicd = new Gicv2().distributor;
+ * let cid = 0;
+ * for (let i = 3; i >= 0; i--) cid = (cid << 8) | gicd.read(GICD_CIDR0 + 4 * i, 4, 0);
+ * assert.equal(cid >>> 0, 0xb105_f00d); // the PrimeCell component ID
+ * ```
+ */
 export const GICD_CIDR0 = 0xff0;
 
-/** CPU interface control: bit 0 group 0 enable, bit 1 group 1 enable, bit 9 EOImode. */
+/**
+ * CPU interface control: bit 0 group 0 enable, bit 1 group 1 enable, bit 9 EOImode.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICC_CTLR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.cpuInterface.write(GICC_CTLR, 4, 0b11, 0); // signal group 0 and group 1
+ * assert.equal(gic.cpuInterface.read(GICC_CTLR, 4, 0), 0b11);
+ * ```
+ */
 export const GICC_CTLR = 0x000;
-/** Priority mask: interrupts with a priority numerically at or above it are not signalled. */
+/**
+ * Priority mask: interrupts with a priority numerically at or above it are not signalled.
+ *
+ * @example Masking by priority
+ * ```ts
+ * import {
+ *   Gicv2,
+ *   GICC_CTLR,
+ *   GICC_PMR,
+ *   GICD_CTLR,
+ *   GICD_IPRIORITYR,
+ *   GICD_ISENABLER,
+ * } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0);
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (33 - 32), 0);
+ * gic.distributor.write(GICD_IPRIORITYR + 33, 1, 0xa0, 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.pulse(33);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xa0, 0); // only priorities below 0xa0 get through
+ * assert.equal(gic.irqAsserted(0), false);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xf0, 0);
+ * assert.equal(gic.irqAsserted(0), true);
+ * ```
+ */
 export const GICC_PMR = 0x004;
-/** Binary point: splits priority into group priority (preemption) and subpriority. */
+/**
+ * Binary point: splits priority into group priority (preemption) and subpriority.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICC_BPR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.cpuInterface.write(GICC_BPR, 4, 0xff, 0);
+ * assert.equal(gic.cpuInterface.read(GICC_BPR, 4, 0), 7); // a 3-bit field
+ * ```
+ */
 export const GICC_BPR = 0x008;
-/** Interrupt acknowledge (read-only). */
+/**
+ * Interrupt acknowledge (read-only).
+ *
+ * @example Taking an interrupt
+ * ```ts
+ * import { Gicv2, GICC_CTLR, GICC_IAR, GICC_PMR, GICD_CTLR, GICD_ISENABLER } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0);
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (33 - 32), 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * gic.pulse(33);
+ * assert.equal(gic.cpuInterface.read(GICC_IAR, 4, 0), 33); // acknowledged: now active
+ * assert.equal(gic.interruptState(33).active, true);
+ * assert.equal(gic.irqAsserted(0), false);
+ * ```
+ */
 export const GICC_IAR = 0x00c;
-/** End of interrupt (write-only). */
+/**
+ * End of interrupt (write-only).
+ *
+ * @example Completing an interrupt
+ * ```ts
+ * import {
+ *   Gicv2,
+ *   GICC_CTLR,
+ *   GICC_EOIR,
+ *   GICC_IAR,
+ *   GICC_PMR,
+ *   GICD_CTLR,
+ *   GICD_ISENABLER,
+ * } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0);
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (33 - 32), 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * gic.pulse(33);
+ * const iar = gic.cpuInterface.read(GICC_IAR, 4, 0);
+ * gic.cpuInterface.write(GICC_EOIR, 4, iar, 0); // the value IAR gave, written back
+ * assert.equal(gic.interruptState(33).active, false);
+ * ```
+ */
 export const GICC_EOIR = 0x010;
-/** Running priority (read-only). */
+/**
+ * Running priority (read-only).
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   Gicv2,
+ *   GICC_CTLR,
+ *   GICC_IAR,
+ *   GICC_PMR,
+ *   GICC_RPR,
+ *   GICD_CTLR,
+ *   GICD_IPRIORITYR,
+ *   GICD_ISENABLER,
+ * } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * assert.equal(gic.cpuInterface.read(GICC_RPR, 4, 0), 0xff); // idle
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0);
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (33 - 32), 0);
+ * gic.distributor.write(GICD_IPRIORITYR + 33, 1, 0xa0, 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * gic.pulse(33);
+ * gic.cpuInterface.read(GICC_IAR, 4, 0);
+ * assert.equal(gic.cpuInterface.read(GICC_RPR, 4, 0), 0xa0); // running at SPI 33's priority
+ * ```
+ */
 export const GICC_RPR = 0x014;
-/** Highest priority pending interrupt (read-only). */
+/**
+ * Highest priority pending interrupt (read-only).
+ *
+ * @example Peeking without acknowledging
+ * ```ts
+ * import { Gicv2, GICC_CTLR, GICC_HPPIR, GICC_PMR, GICD_CTLR, GICD_ISENABLER } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0);
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (33 - 32), 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * gic.pulse(33);
+ * assert.equal(gic.cpuInterface.read(GICC_HPPIR, 4, 0), 33);
+ * assert.equal(gic.interruptState(33).active, false); // still only pending
+ * ```
+ */
 export const GICC_HPPIR = 0x018;
-/** Active priorities 0..3 (four consecutive words). */
+/**
+ * Active priorities 0..3 (four consecutive words).
+ *
+ * @example Usage
+ * ```ts
+ * import {
+ *   Gicv2,
+ *   GICC_APR0,
+ *   GICC_CTLR,
+ *   GICC_IAR,
+ *   GICC_PMR,
+ *   GICD_CTLR,
+ *   GICD_IPRIORITYR,
+ *   GICD_ISENABLER,
+ * } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0);
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (33 - 32), 0);
+ * gic.distributor.write(GICD_IPRIORITYR + 33, 1, 0x20, 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * gic.pulse(33);
+ * gic.cpuInterface.read(GICC_IAR, 4, 0);
+ * // One bit per preemption level (priority >> 1 with the binary point at 0): 0x20 is bit 16.
+ * assert.equal(gic.cpuInterface.read(GICC_APR0, 4, 0), 1 << 16);
+ * ```
+ */
 export const GICC_APR0 = 0x0d0;
-/** CPU interface identification (read-only). */
+/**
+ * CPU interface identification (read-only).
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICC_IIDR } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const iidr = new Gicv2().cpuInterface.read(GICC_IIDR, 4, 0);
+ * assert.equal((iidr >> 16) & 0xf, 2); // ArchitectureVersion: GICv2
+ * ```
+ */
 export const GICC_IIDR = 0x0fc;
-/** Deactivate interrupt (write-only; meaningful with EOImode = 1). */
+/**
+ * Deactivate interrupt (write-only; meaningful with EOImode = 1).
+ *
+ * @example Splitting priority drop from deactivation
+ * ```ts
+ * import {
+ *   Gicv2,
+ *   GICC_CTLR,
+ *   GICC_CTLR_EOIMODE,
+ *   GICC_DIR,
+ *   GICC_EOIR,
+ *   GICC_IAR,
+ *   GICC_PMR,
+ *   GICD_CTLR,
+ *   GICD_ISENABLER,
+ * } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0);
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (33 - 32), 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1 | GICC_CTLR_EOIMODE, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * gic.pulse(33);
+ * const iar = gic.cpuInterface.read(GICC_IAR, 4, 0);
+ * gic.cpuInterface.write(GICC_EOIR, 4, iar, 0); // priority drop only
+ * assert.equal(gic.interruptState(33).active, true);
+ * gic.cpuInterface.write(GICC_DIR, 4, iar, 0); // now deactivated
+ * assert.equal(gic.interruptState(33).active, false);
+ * ```
+ */
 export const GICC_DIR = 0x1000;
 
-/** GICC_CTLR bit that splits EOI into priority drop (EOIR) and deactivation (DIR). */
+/**
+ * GICC_CTLR bit that splits EOI into priority drop (EOIR) and deactivation (DIR).
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICC_CTLR, GICC_CTLR_EOIMODE } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * // Linux sets EOImode when it runs at EL2; as a guest at EL1 it leaves it clear.
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1 | GICC_CTLR_EOIMODE, 0);
+ * assert.equal(gic.cpuInterface.read(GICC_CTLR, 4, 0) & GICC_CTLR_EOIMODE, GICC_CTLR_EOIMODE);
+ * ```
+ */
 export const GICC_CTLR_EOIMODE = 1 << 9;
 
-/** GICD_SGIR target filter: the CPUs in the target list. */
+/**
+ * GICD_SGIR target filter: the CPUs in the target list.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_SGIR, SGIR_FILTER_LIST } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 4 });
+ * const targets = 0b1010; // CPUs 1 and 3
+ * gic.distributor.write(GICD_SGIR, 4, (SGIR_FILTER_LIST << 24) | (targets << 16) | 2, 0);
+ * const pending = [0, 1, 2, 3].map((cpu) => gic.interruptState(2, cpu).pending);
+ * assert.deepEqual(pending, [false, true, false, true]);
+ * ```
+ */
 export const SGIR_FILTER_LIST = 0;
-/** GICD_SGIR target filter: every CPU except the requester. */
+/**
+ * GICD_SGIR target filter: every CPU except the requester.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_SGIR, SGIR_FILTER_OTHERS } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 3 });
+ * gic.distributor.write(GICD_SGIR, 4, (SGIR_FILTER_OTHERS << 24) | 1, 2); // from CPU 2
+ * const pending = [0, 1, 2].map((cpu) => gic.interruptState(1, cpu).pending);
+ * assert.deepEqual(pending, [true, true, false]);
+ * ```
+ */
 export const SGIR_FILTER_OTHERS = 1;
-/** GICD_SGIR target filter: only the requester. */
+/**
+ * GICD_SGIR target filter: only the requester.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_SGIR, SGIR_FILTER_SELF } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 2 });
+ * gic.distributor.write(GICD_SGIR, 4, (SGIR_FILTER_SELF << 24) | 7, 1); // CPU 1 to itself
+ * assert.equal(gic.interruptState(7, 1).sgiSources, 0b10);
+ * assert.equal(gic.interruptState(7, 0).pending, false);
+ * ```
+ */
 export const SGIR_FILTER_SELF = 2;
 
-/** INTID returned by GICC_IAR and GICC_HPPIR when nothing can be signalled. */
+/**
+ * INTID returned by GICC_IAR and GICC_HPPIR when nothing can be signalled.
+ *
+ * @example Nothing to take
+ * ```ts
+ * import { Gicv2, GICC_IAR, SPURIOUS_INTID } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * assert.equal(gic.cpuInterface.read(GICC_IAR, 4, 0), SPURIOUS_INTID);
+ * assert.equal(gic.stats.spuriousAcks, 1);
+ * ```
+ */
 export const SPURIOUS_INTID = 1023;
-/** Mask of the INTID field in GICC_IAR, GICC_EOIR, GICC_HPPIR and GICC_DIR. */
+/**
+ * Mask of the INTID field in GICC_IAR, GICC_EOIR, GICC_HPPIR and GICC_DIR.
+ *
+ * @example Decoding an acknowledged SGI
+ * ```ts
+ * import {
+ *   Gicv2,
+ *   GICC_CTLR,
+ *   GICC_IAR,
+ *   GICC_PMR,
+ *   GICD_CTLR,
+ *   GICD_ISENABLER,
+ *   GICD_SGIR,
+ *   IAR_CPUID_SHIFT,
+ *   IAR_INTID_MASK,
+ * } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 2 });
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0);
+ * gic.distributor.write(GICD_ISENABLER, 4, 0xffff, 0); // CPU 0's SGIs
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * gic.distributor.write(GICD_SGIR, 4, (0b01 << 16) | 5, 1); // CPU 1 sends SGI 5 to CPU 0
+ * const iar = gic.cpuInterface.read(GICC_IAR, 4, 0);
+ * assert.equal(iar & IAR_INTID_MASK, 5);
+ * assert.equal(iar >> IAR_CPUID_SHIFT, 1); // the sender
+ * ```
+ */
 export const IAR_INTID_MASK = 0x3ff;
-/** Shift of the SGI source CPU field (bits [12:10]) in GICC_IAR, GICC_EOIR and GICC_DIR. */
+/**
+ * Shift of the SGI source CPU field (bits [12:10]) in GICC_IAR, GICC_EOIR and GICC_DIR.
+ *
+ * @example Completing an SGI names its sender too
+ * ```ts
+ * import { IAR_CPUID_SHIFT, IAR_INTID_MASK } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const iar = (3 << IAR_CPUID_SHIFT) | 5; // SGI 5 from CPU 3, as GICC_IAR returns it
+ * assert.equal(iar & IAR_INTID_MASK, 5);
+ * assert.equal((iar >> IAR_CPUID_SHIFT) & 7, 3);
+ * // Write the whole value back to GICC_EOIR: the source CPU picks which pending copy completes.
+ * ```
+ */
 export const IAR_CPUID_SHIFT = 10;
 
-/** Number of SGIs (INTIDs 0–15). */
+/**
+ * Number of SGIs (INTIDs 0–15).
+ *
+ * @example SGIs have no input line
+ * ```ts
+ * import { Gicv2, SGI_COUNT } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2();
+ * assert.throws(() => gic.line(SGI_COUNT - 1, 0), { code: "INVALID_IRQ" }); // the guest sends SGIs
+ * assert.equal(gic.line(SGI_COUNT, 0).intid, 16); // the first PPI
+ * ```
+ */
 export const SGI_COUNT = 16;
-/** Number of banked private interrupts per CPU (SGIs and PPIs, INTIDs 0–31). */
+/**
+ * Number of banked private interrupts per CPU (SGIs and PPIs, INTIDs 0–31).
+ *
+ * @example PPIs belong to one CPU, SPIs to the machine
+ * ```ts
+ * import { Gicv2, PRIVATE_IRQS } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 2 });
+ * assert.throws(() => gic.line(PRIVATE_IRQS - 1), { code: "INVALID_CPU" }); // a PPI: whose?
+ * assert.equal(gic.line(PRIVATE_IRQS - 1, 1).cpu, 1);
+ * assert.equal(gic.line(PRIVATE_IRQS).cpu, 0); // the first SPI needs no CPU
+ * ```
+ */
 export const PRIVATE_IRQS = 32;
-/** Largest INTID an interrupt can have plus one (1020–1023 are special). */
+/**
+ * Largest INTID an interrupt can have plus one (1020–1023 are special).
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, MAX_INTIDS } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new Gicv2({ irqs: MAX_INTIDS }).irqs, 1020);
+ * assert.throws(() => new Gicv2({ irqs: MAX_INTIDS + 1 }), { code: "BAD_CONFIG" });
+ * ```
+ */
 export const MAX_INTIDS = 1020;
-/** Largest number of CPU interfaces a GICv2 supports. */
+/**
+ * Largest number of CPU interfaces a GICv2 supports.
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, MAX_CPUS } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new Gicv2({ cpus: MAX_CPUS }).cpus, 8);
+ * assert.throws(() => new Gicv2({ cpus: MAX_CPUS + 1 }), { code: "BAD_CONFIG" });
+ * ```
+ */
 export const MAX_CPUS = 8;
 
-/** Value of GICD_IIDR (Arm GIC-400 distributor). */
+/**
+ * Value of GICD_IIDR (Arm GIC-400 distributor).
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_IIDR, GICD_IIDR_VALUE } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new Gicv2().distributor.read(GICD_IIDR, 4, 0), GICD_IIDR_VALUE);
+ * assert.equal(GICD_IIDR_VALUE >>> 24, 0x02); // ProductID of the GIC-400
+ * ```
+ */
 export const GICD_IIDR_VALUE = 0x0200_143b;
-/** Value of GICC_IIDR (Arm GIC-400 CPU interface, architecture version 2). */
+/**
+ * Value of GICC_IIDR (Arm GIC-400 CPU interface, architecture version 2).
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICC_IIDR, GICC_IIDR_VALUE } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(new Gicv2().cpuInterface.read(GICC_IIDR, 4, 0), GICC_IIDR_VALUE);
+ * assert.equal(GICC_IIDR_VALUE & 0xfff, 0x43b); // Implementer: Arm
+ * ```
+ */
 export const GICC_IIDR_VALUE = 0x0202_143b;
-/** PIDR4, PIDR5, PIDR6, PIDR7, PIDR0, PIDR1, PIDR2, PIDR3, CIDR0..3 at 0xFD0..0xFFC (GIC-400). */
+/**
+ * PIDR4, PIDR5, PIDR6, PIDR7, PIDR0, PIDR1, PIDR2, PIDR3, CIDR0..3 at 0xFD0..0xFFC (GIC-400).
+ *
+ * @example Usage
+ * ```ts
+ * import { Gicv2, GICD_ID_VALUES, GICD_PIDR4 } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const gicd = new Gicv2().distributor;
+ * const ids = GICD_ID_VALUES.map((_, i) => gicd.read(GICD_PIDR4 + 4 * i, 4, 0));
+ * assert.deepEqual(ids, GICD_ID_VALUES);
+ * ```
+ */
 export const GICD_ID_VALUES: readonly number[] = [
   0x04,
   0x00,

@@ -22,12 +22,51 @@ import {
   SPURIOUS_INTID,
 } from "./registers.ts";
 
-/** Receives the IRQ output level of a CPU interface whenever it changes. */
+/**
+ * Receives the IRQ output level of a CPU interface whenever it changes.
+ *
+ * @example Driving each vCPU's IRQ input
+ * ```ts
+ * import {
+ *   Gicv2,
+ *   GICC_CTLR,
+ *   GICC_PMR,
+ *   GICD_CTLR,
+ *   GICD_ISENABLER,
+ *   type IrqOutputCallback,
+ * } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const irqInput = [false];
+ * const onIrq: IrqOutputCallback = (cpu, asserted) => irqInput[cpu] = asserted;
+ * const gic = new Gicv2({ onIrq });
+ * // What the guest's driver does: enable the distributor, SPI 33 and the CPU interface.
+ * gic.distributor.write(GICD_CTLR, 4, 1, 0);
+ * gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (33 - 32), 0);
+ * gic.cpuInterface.write(GICC_CTLR, 4, 1, 0);
+ * gic.cpuInterface.write(GICC_PMR, 4, 0xff, 0);
+ * gic.pulse(33);
+ * assert.equal(irqInput[0], true);
+ * ```
+ */
 export type IrqOutputCallback = (cpu: number, asserted: boolean) => void;
 
 /**
  * Told that the guest deactivated interrupt `intid` on CPU `cpu` (EOIR with EOImode = 0, DIR,
  * or a GICD_ICACTIVER write), after the model's state already reflects it.
+ *
+ * @example Re-arming a device when the guest is done
+ * ```ts
+ * import { type DeactivateCallback, Gicv2, GICD_ICACTIVER, GICD_ISACTIVER } from "@vmkit/vgic";
+ * import assert from "node:assert/strict";
+ *
+ * const done: number[] = [];
+ * const onDeactivate: DeactivateCallback = (_cpu, intid) => done.push(intid);
+ * const gic = new Gicv2({ onDeactivate });
+ * gic.distributor.write(GICD_ISACTIVER + 4, 4, 1 << (40 - 32), 0); // SPI 40 active
+ * gic.distributor.write(GICD_ICACTIVER + 4, 4, 1 << (40 - 32), 0); // and deactivated
+ * assert.deepEqual(done, [40]);
+ * ```
  */
 export type DeactivateCallback = (cpu: number, intid: number) => void;
 
@@ -212,6 +251,36 @@ export class GicState {
     this.bpr.fill(0);
     this.depth.fill(0);
     this.updateAll();
+  }
+
+  /**
+   * Return one CPU's part to the power-on state: its banked SGIs and PPIs (enables, groups,
+   * pending, active, trigger, priorities, SGI sources) and its CPU interface. An SPI it had
+   * acknowledged and not deactivated becomes inactive. Line levels and other CPUs are untouched.
+   */
+  resetCpu(cpu: number): void {
+    const base = cpu * STACK_SLOTS;
+    let spis = false;
+    for (let i = 0; i < this.depth[cpu]; i++) {
+      const intid = this.stackKey[base + i] & IAR_INTID_MASK;
+      if (intid < PRIVATE_IRQS) continue;
+      this.active[this.wordOf(intid, cpu)] &= ~(1 << (intid & 31));
+      spis = true;
+    }
+    this.enabled[cpu] = 0;
+    this.group[cpu] = 0;
+    this.latch[cpu] = 0;
+    this.active[cpu] = 0;
+    this.edge[cpu] = 0;
+    this.priority.fill(0, cpu * 32, cpu * 32 + 32);
+    this.sgiSources.fill(0, cpu * SGI_COUNT, cpu * SGI_COUNT + SGI_COUNT);
+    this.sgiPending[cpu] = 0;
+    this.cpuCtlr[cpu] = 0;
+    this.pmr[cpu] = 0;
+    this.bpr[cpu] = 0;
+    this.depth[cpu] = 0;
+    if (spis) this.updateAll();
+    else this.update(cpu);
   }
 
   /** Recompute the highest-priority candidate and IRQ output of every CPU. */

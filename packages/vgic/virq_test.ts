@@ -20,7 +20,7 @@ Deno.test("reference API: init, register, inject, ack once per EOI", () => {
   assert.equal(virq.bootVcpu, 0);
   assert.equal(virq.virq_register(0, 40, ack, "uart"), true);
   assert.equal(virq.virq_register(0, 40, ack, "again"), false, "double registration");
-  assert.equal(virq.virq_register(0, 5, ack, null), false, "SGIs are the guest's own");
+  assert.equal(virq.virq_register(0, 5, ack, null), true, "an SGI of vCPU 0");
   assert.equal(virq.virq_register(0, 256, ack, null), false);
   assert.equal(virq.virq_register(0, -1, ack, null), false);
   assert.equal(virq.virq_register(1, 41, ack, null), false, "no vCPU 1");
@@ -73,6 +73,86 @@ Deno.test("PPIs register per vCPU and are acked on the vCPU that deactivated the
   assert.equal(rig.iar(1), 50);
   rig.eoi(50, 1);
   assert.deepEqual(acks, ["1:27", "1:50"]);
+});
+
+Deno.test("SGIs register and inject per vCPU; the source is the vCPU itself", () => {
+  const { rig, virq, acks } = setup(3);
+  const ack = (vcpu: number, irq: number, data: unknown) => acks.push(`${vcpu}:${irq}:${data}`);
+  virq.init(0);
+  assert.equal(virq.register(1, 3, ack, "resched"), true);
+  assert.equal(virq.register(1, 3, ack, "again"), false, "double registration");
+  assert.equal(virq.register(2, 3, ack, "other"), true, "another vCPU's SGI 3");
+  assert.equal(virq.inject(0, 3), false, "not registered on vCPU 0");
+  rig.enableAll();
+  for (let cpu = 0; cpu < 3; cpu++) rig.enable(3, 0x80, cpu);
+  assert.equal(virq.inject(1, 3), true);
+  assert.deepEqual([rig.irq(0), rig.irq(1), rig.irq(2)], [false, true, false], "vCPU 1 alone");
+  assert.equal(rig.iar(1), 3 | (1 << 10), "source CPU 1");
+  rig.eoi(3 | (1 << 10), 1);
+  assert.deepEqual(acks, ["1:3:resched"]);
+  // The guest's own SGI 3 to vCPU 2 deactivates a registered SGI of vCPU 2: acked there.
+  rig.wd(0xf00, (1 << (16 + 2)) | 3, 0);
+  assert.equal(rig.iar(2), 3 | (0 << 10), "source CPU 0");
+  rig.eoi(3, 2);
+  assert.deepEqual(acks, ["1:3:resched", "2:3:other"]);
+  assert.equal(rig.iar(0), 1023);
+  assert.equal(rig.iar(1), 1023);
+});
+
+Deno.test("init of another vCPU initialises that vCPU alone", () => {
+  const armed: number[] = [];
+  const { rig, virq, acks } = setup(2, (c) => armed.push(c));
+  const ack = (vcpu: number, irq: number) => acks.push(`${vcpu}:${irq}`);
+  assert.equal(virq.init(0), true);
+  assert.equal(virq.register(0, 20, ack), true);
+  assert.equal(virq.register(0, 2, ack), true);
+  assert.equal(virq.register(0, 40, ack), true);
+  assert.equal(virq.register(1, 21, ack), true);
+  assert.equal(virq.registerPassthrough(1, 22, 5), true);
+  rig.enableAll([40]);
+  rig.enable(20, 0x80, 0);
+  rig.enable(21, 0x80, 1);
+  assert.equal(virq.inject(1, 21), true);
+  assert.equal(rig.irq(1), true);
+
+  assert.equal(virq.init(1), true);
+  assert.equal(virq.bootVcpu, 0, "still the boot vCPU");
+  // vCPU 1: registrations, passthrough channel, banked state and CPU interface reset.
+  assert.equal(virq.isRegistered(1, 21), false);
+  assert.equal(virq.handlePassthrough(5), false);
+  assert.equal(rig.irq(1), false);
+  assert.equal(rig.rc(0x004, 1), 0, "vCPU 1's PMR");
+  assert.equal(rig.gic.interruptState(21, 1).enabled, false);
+  // vCPU 0 and the SPIs: as they were.
+  for (const irq of [20, 2, 40]) assert.equal(virq.isRegistered(0, irq), true, `${irq}`);
+  assert.equal(rig.gic.interruptState(20, 0).enabled, true);
+  assert.equal(rig.rc(0x004, 0), 0xf0, "vCPU 0's PMR");
+  assert.equal(virq.inject(0, 20), true);
+  assert.equal(rig.iar(0), 20);
+  rig.eoi(20);
+  assert.deepEqual(acks, ["0:20"]);
+  // Registering on vCPU 1 again works, and the channel is free again.
+  assert.equal(virq.register(1, 21, ack), true);
+  assert.equal(virq.registerPassthrough(1, 22, 5), true);
+  // The boot vCPU's init is the whole controller's again.
+  assert.equal(virq.init(0), true);
+  assert.equal(virq.isRegistered(0, 20), false);
+  assert.equal(virq.isRegistered(1, 21), false);
+  assert.equal(virq.init(2), false, "no vCPU 2");
+});
+
+Deno.test("passthrough onto an SGI of a vCPU", () => {
+  const armed: number[] = [];
+  const { rig, virq } = setup(2, (c) => armed.push(c));
+  virq.init(0);
+  assert.equal(virq.registerPassthrough(1, 7, 4), true);
+  rig.enableAll();
+  rig.enable(7, 0x80, 1);
+  assert.equal(virq.handlePassthrough(4), true);
+  assert.equal(rig.irq(0), false);
+  assert.equal(rig.iar(1), 7 | (1 << 10));
+  rig.eoi(7 | (1 << 10), 1);
+  assert.deepEqual(armed, [4]);
 });
 
 Deno.test("acks run with EOImode 1 on DIR, not on the priority drop", () => {

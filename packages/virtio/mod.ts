@@ -1,7 +1,7 @@
 /**
  * Virtio devices for VMMs that emulate their CPUs: the virtio-mmio transport (version 2), split
- * virtqueues, and the block, console and entropy device types, as engine-free state machines
- * over an abstract guest memory and an injected interrupt line.
+ * virtqueues, and the block, console, entropy and network device types, as engine-free state
+ * machines over an abstract guest memory and an injected interrupt line.
  *
  * @module
  */
@@ -45,3 +45,6 @@ export {
 } from "./blk_backend.ts";
 export { FileBlockBackend, type FileBlockBackendOptions } from "./blk_file.ts";
 export { VirtioConsole, type VirtioConsoleOptions, type VirtioConsoleStats } from "./console.ts";
+export { VIRTIO_NET, VirtioNet, type VirtioNetOptions, type VirtioNetStats } from "./net.ts";
+export type { FrameReceiver, NetBackend } from "./net_backend.ts";
+export { formatMac, macBytes, parseMac, randomMac } from "./mac.ts";

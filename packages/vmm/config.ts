@@ -10,6 +10,7 @@ import type { CpuModel, SliceCounter, UnicornLibrary } from "@vmkit/vcpu";
 import type { BlockBackend } from "@vmkit/virtio";
 import { VIRTIO_MMIO_SLOTS } from "./device_registry.ts";
 import { VmmError } from "./errors.ts";
+import { checkNets, type NetConfig } from "./net_config.ts";
 import { DEFAULT_RAM_SIZE, RAM_BASE } from "./platform.ts";
 
 /**
@@ -127,6 +128,8 @@ export interface VmConfig {
   consoleDevice?: "pl011" | "virtio";
   /** virtio-blk disks, in the order the guest enumerates them. Default none. */
   disks?: readonly DiskConfig[];
+  /** virtio-net cards (`net_config.ts`), in the order the guest enumerates them. Default none. */
+  nets?: readonly NetConfig[];
   /** A virtio-rng entropy device (Linux's /dev/hwrng). Default true. */
   rng?: boolean;
   /**
@@ -260,6 +263,8 @@ export interface NormalizedConfig {
   readonly consoleDevice: "pl011" | "virtio";
   /** See {@link VmConfig.disks}. */
   readonly disks: readonly DiskConfig[];
+  /** See {@link VmConfig.nets}. */
+  readonly nets: readonly NetConfig[];
   /** See {@link VmConfig.rng}. */
   readonly rng: boolean;
 }
@@ -338,6 +343,8 @@ export function normalizeConfig(config: VmConfig): NormalizedConfig {
     }
     return value;
   };
+  const most = VIRTIO_MMIO_SLOTS - OTHER_VIRTIO_DEVICES;
+  const disks = checkDisks(config.disks);
   if (config.rng !== undefined && typeof config.rng !== "boolean") {
     throw new VmmError(
       "BAD_CONFIG",
@@ -353,7 +360,8 @@ export function normalizeConfig(config: VmConfig): NormalizedConfig {
     clock: oneOf("clock", config.clock, ["host", "virtual"], "host"),
     onReset: oneOf("onReset", config.onReset, ["restart", "exit"], "restart"),
     consoleDevice: oneOf("consoleDevice", config.consoleDevice, ["pl011", "virtio"], "pl011"),
-    disks: checkDisks(config.disks),
+    disks,
+    nets: checkNets(config.nets, most - disks.length),
     rng: config.rng ?? true,
   };
 }

@@ -9,7 +9,7 @@
 import type { Vcpu, VcpuExit } from "@vmkit/vcpu";
 import type { GuestCall } from "./config.ts";
 import type { CpuStates } from "./cpu_states.ts";
-import { handlePsci, PSCI_RET, type PsciPlatform } from "./psci.ts";
+import { handlePsci, mpidrToIndex, PSCI_FN, PSCI_RET, type PsciPlatform } from "./psci.ts";
 
 /** What {@link GuestCalls} needs from its VM. */
 export interface GuestCallsOptions {
@@ -21,18 +21,36 @@ export interface GuestCallsOptions {
   readonly ram: { readonly base: number; readonly bytes: Uint8Array };
   /** The PSCI conduit. */
   readonly conduit: "hvc" | "smc";
+  /** Whether the interrupt controller's IRQ output for vCPU `index` is asserted now. */
+  readonly irqAsserted: (index: number) => boolean;
   /** The embedder's handler: a value answers the call (x0). */
   readonly onCall?: (call: GuestCall) => bigint | undefined;
   /** SYSTEM_OFF (`poweroff`) and SYSTEM_RESET (`reset`). */
   readonly request: (kind: "poweroff" | "reset") => void;
+  /**
+   * A diagnostic line of `kind` (a refused CPU_ON): the VM's rate-limited
+   * guest log, since a guest can call in a loop.
+   */
+  readonly log?: (kind: string, message: () => string) => void;
 }
+
+const RET_NAMES = new Map<bigint, string>(
+  Object.entries(PSCI_RET).map(([name, code]) => [BigInt.asUintN(64, BigInt(code)), name]),
+);
 
 /**
  * Answers guest calls for one VM.
  *
  * @example
  * ```ts ignore
- * const calls = new GuestCalls({ vcpus, states, ram, conduit: "hvc", request: (k) => ask(k) });
+ * const calls = new GuestCalls({
+ *   vcpus,
+ *   states,
+ *   ram,
+ *   conduit: "hvc",
+ *   irqAsserted: (cpu) => gic.irqAsserted(cpu),
+ *   request: (k) => ask(k),
+ * });
  * calls.answer(vcpu, exit); // after an "hvc" exit
  * ```
  */
@@ -54,6 +72,10 @@ export class GuestCalls {
         }
         const vcpu = vcpus[index];
         vcpu.reset();
+        // The reset lowered the vCPU's IRQ input, but the GIC keeps what is
+        // pending for it (an SGI sent while it was off) and reports only
+        // changes: drive the input from the GIC's output again.
+        vcpu.setIrqLine(options.irqAsserted(index));
         vcpu.setEntry(entry, context);
         states.turnOn(index);
         return PSCI_RET.SUCCESS;
@@ -83,7 +105,24 @@ export class GuestCalls {
       vcpu.setX(0, BigInt.asUintN(64, BigInt(PSCI_RET.NOT_SUPPORTED)));
       return;
     }
-    const result = handlePsci(exit.args, vcpu.id, this.#psci);
-    if (result.returns) vcpu.setX(0, result.x0);
+    const args = exit.args;
+    const result = handlePsci(args, vcpu.id, this.#psci);
+    if (!result.returns) return;
+    vcpu.setX(0, result.x0);
+    const fid = Number(args[0] & 0xffff_ffffn);
+    if (
+      (fid === PSCI_FN.CPU_ON || fid === PSCI_FN.CPU_ON_64) && result.x0 !== 0n &&
+      mpidrToIndex(args[1], this.#options.vcpus.length) >= 0
+    ) {
+      // A guest bringing up CPUs that answer with an error is one to debug;
+      // one asking for CPUs until there are no more is only counting them.
+      this.#options.log?.(
+        "cpu-on",
+        () =>
+          `CPU ${vcpu.id}: PSCI CPU_ON for MPIDR 0x${args[1].toString(16)} at 0x${
+            args[2].toString(16)
+          } refused with ${RET_NAMES.get(result.x0) ?? result.x0}`,
+      );
+    }
   }
 }

@@ -45,7 +45,9 @@ export {
   VirtioDevices,
   type VirtioDevicesOptions,
   type VirtioDisk,
+  type VirtioNic,
 } from "./virtio_devices.ts";
+export { checkNets, type NetConfig } from "./net_config.ts";
 export type { Device, DevicePlacement, InterruptLine, MmioDevice } from "./device.ts";
 export {
   DeviceRegistry,

@@ -98,11 +98,16 @@ export function isPsciCall(fid: number): boolean {
     (fid & 0x00ff_0000) === 0;
 }
 
-/** MPIDR affinity (Aff3.Aff2.Aff1.Aff0) to a vCPU index, or -1. */
+/**
+ * A PSCI target (MPIDR affinity Aff3.Aff2.Aff1.Aff0) to a vCPU index, or -1.
+ * Bits outside the affinity fields must be zero (PSCI's `target_cpu`, as
+ * KVM and QEMU check it): a raw MPIDR_EL1 value with bit 31 set, or
+ * garbage above Aff3, names no CPU rather than the one its affinity bits
+ * happen to match.
+ */
 export function mpidrToIndex(mpidr: bigint, cpuCount: number): number {
-  const aff = mpidr & 0xff_00ff_ffffn;
-  if (aff >= BigInt(cpuCount)) return -1;
-  return Number(aff);
+  if ((mpidr & ~0xff_00ff_ffffn) !== 0n || mpidr >= BigInt(cpuCount)) return -1;
+  return Number(mpidr);
 }
 
 /**

@@ -92,7 +92,24 @@ Deno.test("psci: CPU_ON in both widths, ALREADY_ON and bad targets", () => {
     x0: u64(PSCI_RET.INVALID_PARAMETERS),
   });
   assert.equal(mpidrToIndex(0x1_0000_0000n, 2), -1, "Aff3 is part of the affinity");
-  assert.equal(mpidrToIndex(0x8000_0001n, 2), 1, "MPIDR bit 31 is not affinity");
+  assert.equal(mpidrToIndex(1n, 2), 1);
+});
+
+Deno.test("psci: a target with bits set outside the affinity fields names no CPU", () => {
+  const { p, log } = platform(2);
+  for (const garbage of [0x8000_0000n, 0x100_0000n, 1n << 40n, 1n << 63n]) {
+    assert.equal(mpidrToIndex(garbage | 1n, 2), -1, `bits 0x${garbage.toString(16)} must be zero`);
+    // Not CPU 1, which is off and would be started.
+    assert.deepEqual(call(p, 0xc400_0003, garbage | 1n, 0x4000_0000, 0), {
+      returns: true,
+      x0: u64(PSCI_RET.INVALID_PARAMETERS),
+    });
+    assert.deepEqual(call(p, 0xc400_0004, garbage | 1n, 0), {
+      returns: true,
+      x0: u64(PSCI_RET.INVALID_PARAMETERS),
+    });
+  }
+  assert.deepEqual(log, []);
 });
 
 Deno.test("psci: AFFINITY_INFO, CPU_OFF, SYSTEM_OFF and SYSTEM_RESET", () => {

@@ -54,24 +54,35 @@ export interface ReferenceApi {
     initrd_dest: number,
     initrd_size: number,
   ): number;
-  /** Initialises the virtual GIC for the boot vCPU. */
+  /**
+   * Initialises the virtual GIC: the first call (and one for the boot vCPU again) the whole
+   * GIC, with `vcpu_id` as its boot vCPU; a later call for another vCPU that vCPU alone,
+   * keeping every other vCPU's registrations (see `VirqController.init`).
+   */
   virq_controller_init(vcpu_id: number): boolean;
-  /** Registers `virq`; `ack_fn(vcpu_id, irq, ack_data)` runs when the guest EOIs it. */
+  /**
+   * Registers `virq` (an SGI or PPI of `vcpu_id`, or an SPI); `ack_fn(vcpu_id, irq,
+   * ack_data)` runs when the guest EOIs it.
+   */
   virq_register(vcpu_id: number, virq: number, ack_fn: VirqAckFn, ack_data: unknown): boolean;
-  /** Injects `irq` into the vCPU; false if unregistered or invalid. */
+  /** Injects `irq` into the vCPU (an SGI or PPI to it alone); false if unregistered or invalid. */
   virq_inject(vcpu_id: number, irq: number): boolean;
   /** Routes notifications on `channel` to `irq`; the channel is acked when the guest EOIs. */
   virq_register_passthrough(vcpu_id: number, irq: number, channel: number): boolean;
   /** An interrupt arrived on `channel`: inject its IRQ. */
   virq_handle_passthrough(channel: number): boolean;
-  /** Starts the guest at `kernel_pc` with x0 = `dtb`; it runs in the background. */
+  /**
+   * Starts the guest on vCPU `boot_vcpu` at `kernel_pc` with x0 = `dtb`; every other vCPU
+   * stays off until the guest turns it on with PSCI CPU_ON. It runs in the background.
+   */
   guest_start(boot_vcpu: number, kernel_pc: number, dtb: number, initrd: number): boolean;
-  /** Stops the guest. */
+  /** Stops the guest (every vCPU). */
   guest_stop(boot_vcpu: number): void;
   /**
    * Stops the guest, clears `ram_size` bytes of RAM from `ram_vaddr`, loads
    * the images again (the last `linux_setup_images` call, so new images can
-   * be set up first), resets the vCPU and the GIC, and starts again.
+   * be set up first), resets every vCPU and the GIC, and starts again on
+   * `boot_vcpu` (the others off).
    */
   guest_restart(boot_vcpu: number, ram_vaddr: RamStart, ram_size: number): boolean;
 }
@@ -93,8 +104,9 @@ export function referenceApi(vm: VirtualMachine): ReferenceApi {
     return true;
   };
   const checkVcpu = (id: number, what: string): boolean => {
-    if (id !== 0) {
-      log(`${what}: vCPU ${id} does not exist (the boot vCPU is 0)`);
+    if (!Number.isInteger(id) || id < 0 || id >= vm.cpus) {
+      const range = vm.cpus === 1 ? "only vCPU 0" : `vCPUs 0 to ${vm.cpus - 1}`;
+      log(`${what}: vCPU ${id} does not exist (this VM has ${range})`);
       return false;
     }
     return true;
@@ -158,6 +170,7 @@ export function referenceApi(vm: VirtualMachine): ReferenceApi {
       try {
         // Stopped but still unwinding: go on at the new entry instead.
         vm.cancelStop();
+        vm.setBootCpu(boot_vcpu);
         vm.setEntry(kernel_pc, dtb);
         if (!vm.running) vm.start();
         return true;
@@ -182,6 +195,7 @@ export function referenceApi(vm: VirtualMachine): ReferenceApi {
       }
       try {
         vm.cancelStop();
+        vm.setBootCpu(boot_vcpu);
         vm.restart({ clear: { offset: start, length: ram_size } });
         if (!vm.running) vm.start();
         return true;

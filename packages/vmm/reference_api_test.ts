@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { UnicornLibrary } from "@vmkit/vcpu";
 import { VmmError } from "./errors.ts";
 import { PSCI_FN } from "./psci.ts";
@@ -17,16 +18,18 @@ import {
 } from "./reference_api.ts";
 import { VirtualMachine } from "./virtual_machine.ts";
 import { GICC, GICD, guest, LOAD, print, psci, SYSREGS } from "./testdata/guest.ts";
+import { exitReason } from "./testdata/wait.ts";
 
 const library = UnicornLibrary.open();
 const RAM_SIZE = 32 * 1024 * 1024;
 const GUEST_DTB = LOAD + 0x1e0_0000;
 const GUEST_INITRD = LOAD + 0x1c0_0000;
 
-function machine() {
+function machine(cpus = 1) {
   let out = "";
   const logs: string[] = [];
   const vm = new VirtualMachine({
+    cpus,
     memorySize: RAM_SIZE,
     library,
     console: { write: (b) => out += new TextDecoder().decode(b) },
@@ -115,43 +118,85 @@ Deno.test("reference API: boot and interrupts written the way a C VMM does it", 
   }
 });
 
-Deno.test("reference API: guest_restart 20 times, each boot checked, memory flat", async () => {
-  const { vm, output } = machine();
-  try {
-    const api = referenceApi(vm);
-    // Each boot counts itself in RAM (which the restart clears) and prints it.
-    const a = guest();
-    a.mov(9, LOAD + 0x10_0000).ldrb(10, 9, 0).addi(10, 10, 1).strb(10, 9, 0);
-    print(a, "boot ").mov(1, 0x0900_0000).addi(2, 10, 0x30).strb(2, 1, 0).mov(2, 10).strb(2, 1, 0);
-    psci(a, PSCI_FN.SYSTEM_OFF);
-    const kernel = a.assemble();
-    const dtb = vm.deviceTree();
-    const pc = api.linux_setup_images(
-      vm.ram,
-      kernel,
-      kernel.length,
-      dtb,
-      GUEST_DTB,
-      dtb.length,
-      null,
-      0,
-      0,
-    );
-    assert.equal(api.guest_start(0, pc, GUEST_DTB, 0), true);
-    assert.equal((await vm.exited)?.reason, "poweroff");
-    let rss = 0;
-    for (let i = 0; i < 20; i++) {
-      if (i === 5) rss = Deno.memoryUsage().rss;
-      assert.equal(api.guest_restart(0, vm.ram, RAM_SIZE), true);
-      assert.equal((await vm.exited)?.reason, "poweroff", `boot ${i + 2}`);
-    }
-    const grown = Deno.memoryUsage().rss - rss;
-    assert.equal(output(), "boot 1\n".repeat(21), "every boot started from cleared RAM");
-    assert.ok(grown < 16 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
-  } finally {
-    vm.close();
+/**
+ * A guest that counts its boots in RAM, turns on every vCPU with PSCI CPU_ON
+ * (each secondary counts its own start in RAM and waits in WFI), and prints
+ * `boot <count> <CPU_ON results> <starts>`, one character per vCPU: '0' for
+ * SUCCESS, ',' for ALREADY_ON (its own), then each secondary's count.
+ */
+function restartGuest(cpus: number, boot: number): { kernel: Uint8Array; line: string } {
+  const COUNT = LOAD + 0x10_0000;
+  const RESULTS = COUNT + 0x100;
+  const STARTS = COUNT + 0x200;
+  const a = guest();
+  a.mov(9, COUNT).ldrb(10, 9, 0).addi(10, 10, 1).strb(10, 9, 0);
+  for (let c = 0; c < cpus; c++) {
+    a.mov(0, PSCI_FN.CPU_ON_64).mov(1, c).adr(2, "second").mov(3, c).hvc(0)
+      .mov(9, RESULTS + 8 * c).str(0, 9, 0);
   }
-});
+  for (let c = 0; c < cpus; c++) {
+    if (c !== boot) a.label(`wait${c}`).mov(9, STARTS + 8 * c).ldr(6, 9, 0).cbz(6, `wait${c}`);
+  }
+  print(a, "boot ").mov(9, COUNT).ldrb(2, 9, 0).addi(2, 2, 0x30).strb(2, 1, 0);
+  print(a, " ");
+  for (let c = 0; c < cpus; c++) {
+    a.mov(9, RESULTS + 8 * c).ldr(2, 9, 0).addi(2, 2, 0x30).strb(2, 1, 0);
+  }
+  print(a, " ");
+  for (let c = 0; c < cpus; c++) {
+    if (c !== boot) a.mov(9, STARTS + 8 * c).ldr(2, 9, 0).addi(2, 2, 0x30).strb(2, 1, 0);
+  }
+  print(a, "\n");
+  psci(a, PSCI_FN.SYSTEM_OFF);
+  // x0 = the vCPU's index (its context id): count at STARTS + 8 * index.
+  a.label("second").add(0, 0, 0).add(0, 0, 0).add(0, 0, 0).mov(9, STARTS).add(9, 9, 0)
+    .ldr(10, 9, 0).addi(10, 10, 1).str(10, 9, 0);
+  a.label("park").wfi().b("park");
+  const results = Array.from({ length: cpus }, (_, c) => c === boot ? "," : "0").join("");
+  return { kernel: a.assemble(), line: `boot 1 ${results} ${"1".repeat(cpus - 1)}\n` };
+}
+
+for (const [cpus, boot] of [[1, 0], [4, 2]]) {
+  Deno.test(
+    `reference API: guest_restart 20 times on ${cpus} vCPU(s), booting vCPU ${boot}: ` +
+      "every vCPU reset, RAM cleared and identical after each boot, memory flat",
+    async () => {
+      const { vm, output } = machine(cpus);
+      try {
+        const api = referenceApi(vm);
+        const { kernel, line } = restartGuest(cpus, boot);
+        const dtb = vm.deviceTree();
+        const pc = api.linux_setup_images(
+          vm.ram,
+          kernel,
+          kernel.length,
+          dtb,
+          GUEST_DTB,
+          dtb.length,
+          null,
+          0,
+          0,
+        );
+        assert.equal(api.guest_start(boot, pc, GUEST_DTB, 0), true);
+        assert.equal(await exitReason(vm), "poweroff", output());
+        // What RAM holds after a boot: the same every time, when each starts from cleared RAM.
+        const after = vm.ram.bytes.slice();
+        let rss = 0;
+        for (let i = 0; i < 20; i++) {
+          if (i === 5) rss = Deno.memoryUsage().rss;
+          assert.equal(api.guest_restart(boot, vm.ram, RAM_SIZE), true);
+          assert.equal(await exitReason(vm), "poweroff", `boot ${i + 2}: ${output()}`);
+          assert.equal(Buffer.compare(vm.ram.bytes, after), 0, `RAM after boot ${i + 2}`);
+        }
+        const grown = Deno.memoryUsage().rss - rss;
+        assert.equal(output(), line.repeat(21), "every boot started from cleared RAM, others off");
+        assert.ok(grown < 16 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MiB`);
+      } finally {
+        vm.close();
+      }
+    },
+  );
+}
 
 Deno.test("reference API: guest_restart can boot a different image set up in between", async () => {
   const { vm, output } = machine();

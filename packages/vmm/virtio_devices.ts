@@ -1,14 +1,14 @@
 /**
  * The virtio devices of a VM, as its configuration asks for them: a
- * virtio-blk transport per disk, a virtio-console when the guest's console
- * is on virtio, and a virtio-rng. Each is a `VirtioMmio` from
+ * virtio-blk transport per disk, a virtio-net per network card, a
+ * virtio-console when the guest's console is on virtio, and a virtio-rng. Each is a `VirtioMmio` from
  * `@vmkit/virtio` that the device registry places in the next
  * virtio-mmio slot (0x0a00_0000 + 0x200·n, SPI 16 + n, as on QEMU `virt`),
  * maps, describes and resets on every reboot.
  *
  * The disks come first, in their configured order, so their nodes lead the
  * device tree in that order and Linux names them /dev/vda, /dev/vdb, ...;
- * then the console, then the entropy device.
+ * then the network cards (eth0, eth1, ...), the console, the entropy device.
  *
  * @module
  */
@@ -16,13 +16,16 @@
 import {
   type BlockBackend,
   type GuestMemory,
+  type NetBackend,
   VirtioBlk,
   VirtioConsole,
   VirtioError,
   VirtioMmio,
+  VirtioNet,
   VirtioRng,
 } from "@vmkit/virtio";
 import type { DiskConfig } from "./config.ts";
+import type { NetConfig } from "./net_config.ts";
 import type { DeviceRegistry, DeviceSlot } from "./device_registry.ts";
 import { VmmError } from "./errors.ts";
 import { DEFAULT_CMDLINE } from "./platform.ts";
@@ -56,6 +59,8 @@ export interface VirtioDevicesOptions {
   readonly consoleDevice: "pl011" | "virtio";
   /** One virtio-blk per entry, in order. */
   readonly disks: readonly DiskConfig[];
+  /** One virtio-net per entry, in order. Default none. */
+  readonly nets?: readonly NetConfig[];
   /** Whether to add a virtio-rng. */
   readonly rng: boolean;
   /** Guest RAM, where the queues and buffers live. */
@@ -87,6 +92,28 @@ export interface VirtioDisk {
 }
 
 /**
+ * One network card: the device, its transport and where the registry put it.
+ *
+ * @example
+ * ```ts
+ * import type { VirtioNic } from "@vmkit/vmm";
+ *
+ * const describe = (n: VirtioNic) => `${n.slot.name} ${n.net.macAddress}`;
+ * console.log(typeof describe); // "function"
+ * ```
+ */
+export interface VirtioNic {
+  /** The network device (its `stats`, `macAddress`, `setLink()`). */
+  readonly net: VirtioNet;
+  /** Its virtio-mmio transport (its `stats`, `status`). */
+  readonly transport: VirtioMmio;
+  /** Its window and interrupt. */
+  readonly slot: DeviceSlot;
+  /** The backend the VM closes when it closes. */
+  readonly backend: NetBackend;
+}
+
+/**
  * The virtio devices of one VM; `VirtualMachine.virtio`.
  *
  * @example
@@ -111,6 +138,8 @@ export interface VirtioDisk {
 export class VirtioDevices implements Disposable {
   /** The disks, in the order the guest enumerates them. */
   readonly disks: readonly VirtioDisk[];
+  /** The network cards, in the order the guest enumerates them. */
+  readonly nets: readonly VirtioNic[];
   /** The console device, when the console is on virtio. */
   readonly console: VirtioConsole | undefined;
   /** The console's transport, when there is one. */
@@ -127,12 +156,16 @@ export class VirtioDevices implements Disposable {
    * Creates the devices and places them through `registry`.
    *
    * @throws {VmmError} `BAD_CONFIG` for a disk the block device refuses
-   *   (a serial over 20 bytes, a writable disk on a read-only backend), or
+   *   (a serial over 20 bytes, a writable disk on a read-only backend), a
+   *   network card the net device refuses (its MAC address, its MTU), or
    *   when the registry has no virtio-mmio slot left.
    */
   constructor(registry: DeviceRegistry, options: VirtioDevicesOptions) {
     const { memory } = options;
-    const place = <T extends VirtioBlk | VirtioConsole | VirtioRng>(name: string, device: T) => {
+    const place = <T extends VirtioBlk | VirtioNet | VirtioConsole | VirtioRng>(
+      name: string,
+      device: T,
+    ) => {
       let transport: VirtioMmio | undefined;
       const slot = registry.add({
         name,
@@ -159,6 +192,18 @@ export class VirtioDevices implements Disposable {
       }
       return { blk, backend: disk.backend, ...place(`virtio-blk${i}`, blk) };
     });
+    this.nets = (options.nets ?? []).map((nic, i) => {
+      let net: VirtioNet;
+      try {
+        // Plugged in below, once the card has its slot: a slot error leaves the backend alone.
+        net = new VirtioNet({ mac: nic.mac, mtu: nic.mtu });
+      } catch (e) {
+        if (!(e instanceof VirtioError)) throw e;
+        throw new VmmError("BAD_CONFIG", `net ${i}: ${e.message}`, { cause: e });
+      }
+      return { net, backend: nic.backend, ...place(`virtio-net${i}`, net) };
+    });
+    for (const { net, backend } of this.nets) net.plug(backend);
     if (options.consoleDevice === "virtio") {
       const write = options.console;
       this.console = new VirtioConsole({ onTransmit: (bytes) => write(bytes) });
@@ -186,11 +231,14 @@ export class VirtioDevices implements Disposable {
     return true;
   }
 
-  /** Closes every disk's backend, once. The devices stay placed, answering the guest. */
+  /**
+   * Closes every disk's and network card's backend, once. The devices stay
+   * placed, answering the guest.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const { backend } of this.disks) {
+    for (const { backend } of [...this.disks, ...this.nets]) {
       try {
         closeBackend(backend);
       } catch (e) {
@@ -206,8 +254,11 @@ export class VirtioDevices implements Disposable {
 }
 
 /** A backend is closed through whichever of `close()` or `[Symbol.dispose]()` it has. */
-function closeBackend(backend: BlockBackend): void {
-  const b = backend as BlockBackend & Partial<Disposable> & { close?: () => void };
-  if (typeof b.close === "function") b.close();
-  else if (typeof b[Symbol.dispose] === "function") b[Symbol.dispose]!();
+function closeBackend(backend: BlockBackend | NetBackend): void {
+  const b = backend as Partial<Disposable> & { close?: () => unknown };
+  if (typeof b.close === "function") {
+    // A backend that closes asynchronously (a TAP device's reader) finishes on its own.
+    const done = b.close() as Promise<unknown> | undefined;
+    if (typeof done?.catch === "function") done.catch(() => {});
+  } else if (typeof b[Symbol.dispose] === "function") b[Symbol.dispose]!();
 }

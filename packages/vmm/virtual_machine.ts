@@ -239,9 +239,11 @@ export class VirtualMachine implements Disposable {
       states: this.cpuStates,
       ram: this.ram,
       conduit: c.psciMethod,
+      irqAsserted: (cpu) => this.gic.irqAsserted(cpu),
       onCall: config.onCall,
       request: (kind) =>
         this.#life.request(kind === "reset" ? { kind } : { kind: "poweroff", status: 0 }),
+      log: (kind, message) => this.#guestLog.log(kind, message),
     });
   }
 
@@ -350,13 +352,13 @@ export class VirtualMachine implements Disposable {
 
   /**
    * The vCPU that boots (and reboots) the guest; the others start through
-   * PSCI CPU_ON. Default 0.
+   * PSCI CPU_ON. Default 0. While running, the next boot or reboot uses it.
    *
    * @throws {VmmError} `BAD_CONFIG` for a vCPU that does not exist;
-   *   `INVALID_STATE` while running or after close.
+   *   `INVALID_STATE` after close.
    */
   setBootCpu(cpu: number): void {
-    this.#life.require("choose the boot vCPU", "created", "ready");
+    this.#life.require("choose the boot vCPU", "created", "ready", "running");
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus) {
       throw new VmmError("BAD_CONFIG", `boot vCPU ${cpu} does not exist (0 to ${this.cpus - 1})`);
     }
@@ -541,9 +543,13 @@ export class VirtualMachine implements Disposable {
   #loopHostCache: RunLoopHost | undefined;
 
   // A fresh register context at `entry` on the boot vCPU, every other vCPU
-  // off: nothing of the previous boot's CPU state or translated code survives.
+  // off: nothing of the previous boot's CPU state or translated code survives
+  // (the IRQ inputs follow the GIC again, which reports only changes).
   #boot(entry: number, x0: number): void {
-    for (const v of this.vcpus) v.reset();
+    for (const v of this.vcpus) {
+      v.reset();
+      v.setIrqLine(this.gic.irqAsserted(v.id));
+    }
     const vcpu = this.vcpus[this.#bootCpu];
     vcpu.invalidateAllCode();
     vcpu.setEntry(entry, x0);

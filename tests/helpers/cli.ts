@@ -5,7 +5,34 @@
  * @module
  */
 
+import { type Requirement, toolRequirement } from "../../testing/requirements.ts";
 import { ROOT } from "./assets.ts";
+
+/** How to start `vmkit`. */
+export interface CliOptions {
+  /**
+   * Run it on a pseudo-terminal (through util-linux `script`), as a person
+   * at a terminal would: raw mode and the escape keys apply. Its stdout and
+   * stderr then arrive together as {@link CliProcess.stdout}.
+   */
+  terminal?: boolean;
+  /** Run it through another command, e.g. `["ip", "netns", "exec", NAME]`. */
+  wrap?: readonly string[];
+}
+
+const VMKIT_ARGS = [
+  "run",
+  "--allow-read",
+  // Writable disk images (--disk) are opened for writing.
+  "--allow-write",
+  "--allow-env",
+  "--allow-ffi",
+  `${ROOT}apps/cli/main.ts`,
+];
+
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
 
 /** A running `vmkit` process. */
 export class CliProcess implements AsyncDisposable {
@@ -16,23 +43,25 @@ export class CliProcess implements AsyncDisposable {
   readonly #done: Promise<void>;
   #status: Deno.CommandStatus | undefined;
 
-  constructor(args: string[]) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        // Writable disk images (--disk) are opened for writing.
-        "--allow-write",
-        "--allow-env",
-        "--allow-ffi",
-        `${ROOT}apps/cli/main.ts`,
-        ...args,
-      ],
-      cwd: ROOT,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+  constructor(args: string[], options: CliOptions = {}) {
+    const command = [...(options.wrap ?? []), Deno.execPath(), ...VMKIT_ARGS, ...args];
+    try {
+      this.#child = new Deno.Command(options.terminal ? "script" : command[0], {
+        // -e: script's exit status is vmkit's; -f: output as it comes.
+        args: options.terminal
+          ? ["-qef", "-c", command.map(shellQuote).join(" "), "/dev/null"]
+          : command.slice(1),
+        cwd: ROOT,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (e) {
+      if (options.terminal && e instanceof Deno.errors.NotFound) {
+        throw new Error("running vmkit on a terminal needs util-linux script (Debian: bsdutils)");
+      }
+      throw e;
+    }
     this.#writer = this.#child.stdin.getWriter();
     const decoder = new TextDecoder();
     const drain = async (stream: ReadableStream<Uint8Array>, onText: (t: string) => void) => {
@@ -55,6 +84,25 @@ export class CliProcess implements AsyncDisposable {
   /** Everything VMKit printed on stderr so far. */
   get stderr(): string {
     return this.#stderr;
+  }
+
+  /** The process id (of `script` when on a terminal). */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** The exit status once the process has ended. */
+  get status(): Deno.CommandStatus | undefined {
+    return this.#status;
+  }
+
+  /** Ends the input: the process reads end of file. */
+  async closeInput(): Promise<void> {
+    try {
+      await this.#writer.close();
+    } catch {
+      // already closed
+    }
   }
 
   /** Types text into the guest console. */
@@ -122,6 +170,11 @@ export class CliProcess implements AsyncDisposable {
     }
     await this.#done;
   }
+}
+
+/** What {@link CliProcess}'s `terminal` option runs on (Debian and Ubuntu: bsdutils, always installed). */
+export function terminalRequirement(): Requirement {
+  return toolRequirement("script", "apt-get install bsdutils", ["-V"]);
 }
 
 /** Runs `vmkit args...` to completion with no input. */
