@@ -75,7 +75,7 @@ vectors:
 	ventry	0x480
 	ventry	0x500
 	ventry	0x580
-	ventry	0x600	/* lower EL, AArch32 (never used) */
+	ventry	0x600	/* lower EL, AArch32 */
 	ventry	0x680
 	ventry	0x700
 	ventry	0x780
