@@ -121,6 +121,7 @@ fidelityTest(
     const names = [...vmkit.checks.keys()];
     for (
       const check of [
+        "ID_AA64PFR0_EL1.EL0: AArch64 and AArch32",
         "A32 svc #0x123456: ESR",
         "T32 svc #0x42 (16-bit): ESR",
         "T32 udf #5 (16-bit): ESR",
@@ -134,6 +135,6 @@ fidelityTest(
     ) {
       assert.ok(names.includes(check), `${check} was checked`);
     }
-    assert.equal(vmkit.checks.size, 57);
+    assert.equal(vmkit.checks.size, 58);
   },
 );

@@ -102,6 +102,9 @@ void test_main(void)
 	__asm__ volatile("tlbi vmalle1\n\tdsb ish\n\tisb" ::: "memory");
 	u64 r;
 
+	/* Without AArch32 at EL0 the first ERET below would be an illegal return. */
+	check_eq("ID_AA64PFR0_EL1.EL0: AArch64 and AArch32", read_sysreg(id_aa64pfr0_el1) & 0xf, 2);
+
 	r = a32(a32_svc, 7, 0, 0);
 	expect("A32 svc #0x123456", 1, ESR(EC_SVC32, 0x3456), a32_svc_insn + 4, SPSR_USR32,
 	       VEC_LOWER32);
