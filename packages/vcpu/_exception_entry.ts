@@ -84,6 +84,16 @@ export class ExceptionState {
   }
 }
 
+/**
+ * The offset from VBAR_EL1 of the synchronous vector for an exception taken
+ * to EL1 from where `spsr` (as saved on entry) says it came from.
+ */
+function syncVector(spsr: bigint): bigint {
+  if ((spsr & SPSR_NRW) !== 0n) return 0x600n; // lower EL, AArch32
+  if ((spsr & SPSR_EL) === 0n) return 0x400n; // lower EL, AArch64
+  return (spsr & PSTATE_SP) !== 0n ? 0x200n : 0n; // current EL, SPx or SP0
+}
+
 /** What {@link ExceptionEntry.deliver} did. */
 export type DeliveryOutcome = "delivered" | "unhandled" | "loop";
 
@@ -157,10 +167,8 @@ export class ExceptionEntry {
     e.writeSys(SYSREGS.VBAR_EL1, this.#vbar);
     e.writeSys(SYSREGS.HCR_EL2, hcr);
     const spsr = e.readSys(SYSREGS.SPSR_EL1);
-    const fromAarch32 = (spsr & SPSR_NRW) !== 0n;
-    const fromEl0 = fromAarch32 || (spsr & SPSR_EL) === 0n;
-    const vector = fromAarch32 ? 0x600n : fromEl0 ? 0x400n : (spsr & PSTATE_SP) !== 0n ? 0x200n : 0n;
-    const target = BigInt.asUintN(64, this.#vbar + vector);
+    const fromEl0 = (spsr & SPSR_NRW) !== 0n || (spsr & SPSR_EL) === 0n;
+    const target = BigInt.asUintN(64, this.#vbar + syncVector(spsr));
     if (landed !== target) {
       throw new VcpuError(
         "EXCEPTION_DELIVERY_FAILED",
