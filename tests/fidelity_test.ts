@@ -110,3 +110,31 @@ fidelityTest(
     assert.equal(vmkit.checks.size, 15);
   },
 );
+
+// ---------------------------------------------------------------------------
+// AArch32 at EL0
+
+fidelityTest(
+  "aarch32_el0",
+  "exceptions from AArch32 EL0 reach VBAR_EL1 + 0x600 / + 0x680 with the AArch32 syndrome",
+  (vmkit) => {
+    const names = [...vmkit.checks.keys()];
+    for (
+      const check of [
+        "ID_AA64PFR0_EL1.EL0: AArch64 and AArch32",
+        "A32 svc #0x123456: ESR",
+        "T32 svc #0x42 (16-bit): ESR",
+        "T32 udf #5 (16-bit): ESR",
+        "A32 bkpt #0x12: ESR",
+        "A32 ldr from an EL1-only page: ESR",
+        "A32 ldr from an unbacked address: ESR",
+        "A32 str to an unbacked address: ESR",
+        "A32 bx to an unmapped address: ESR",
+        "AArch32 IRQ: vector",
+      ]
+    ) {
+      assert.ok(names.includes(check), `${check} was checked`);
+    }
+    assert.equal(vmkit.checks.size, 58);
+  },
+);
