@@ -110,3 +110,30 @@ fidelityTest(
     assert.equal(vmkit.checks.size, 15);
   },
 );
+
+// ---------------------------------------------------------------------------
+// The performance monitors
+
+fidelityTest(
+  "pmu",
+  "the cycle counter counts up while enabled, SW_INCR counts, overflows raise PPI 23, unlisted events stand still",
+  (vmkit, reference) => {
+    const names = [...vmkit.checks.keys()];
+    for (
+      const check of [
+        "PMCCNTR_EL0 enabled: never goes backwards over 2000 reads",
+        "PMSWINC x10: enabled SW_INCR counter 0 counts 10",
+        "SW_INCR past 0xffffffff: PMOVSSET_EL0 bit 0",
+        "PMU interrupt: INTID 23",
+        "PMCCNTR_EL0 32-bit overflow: interrupt taken",
+        "events PMCEID0/1 do not list: counters stand still",
+        "EL0 PMCCNTR_EL0 read, PMUSERENR_EL0.EN: the value",
+      ]
+    ) {
+      assert.ok(names.includes(check), `${check} was checked`);
+    }
+    assert.equal(vmkit.checks.size, 44);
+    assert.equal(vmkit.notes.get("PMCR_EL0"), 0x4102_3000n);
+    assert.equal(reference.notes.get("PMCR_EL0"), 0x4102_3000n);
+  },
+);

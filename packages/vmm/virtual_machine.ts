@@ -17,7 +17,7 @@ import {
   setupLinuxImages,
 } from "@vmkit/loader";
 import { Gicv2, VirqController } from "@vmkit/vgic";
-import { type CpuModel, UnicornLibrary, type Vcpu, VcpuGroup } from "@vmkit/vcpu";
+import { type CpuModel, type Pmu, UnicornLibrary, type Vcpu, VcpuGroup } from "@vmkit/vcpu";
 import {
   type ImageLoader,
   type LinuxImages,
@@ -50,6 +50,7 @@ import { GuestCalls } from "./guest_calls.ts";
 import { ConsoleBuffer } from "./console_buffer.ts";
 import { RateLimitedLog } from "./rate_limited_log.ts";
 import { type ReferenceApi, referenceApi } from "./reference_api.ts";
+import { createPmus } from "./performance_monitors.ts";
 import { GuestTime, runLoop, type RunLoopHost, type RunOutcome } from "./run_loop.ts";
 import { CpuStates } from "./cpu_states.ts";
 import { RamGuestMemory } from "@vmkit/virtio";
@@ -159,6 +160,7 @@ export class VirtualMachine implements Disposable {
       const virtualLines = timerLines(VIRTUAL_TIMER_INTID);
       const physicalLines = timerLines(PHYSICAL_TIMER_INTID);
       const time = this.#time;
+      const pmus = createPmus(gic, c.cpus, (cpu) => this.vcpus[cpu].counter());
       group = new VcpuGroup({
         library: this.#library,
         count: c.cpus,
@@ -171,7 +173,9 @@ export class VirtualMachine implements Disposable {
         clock: c.clock === "virtual" ? (retired) => time.now(retired) : undefined,
         onTimerLevel: (cpu, level) => virtualLines[cpu].set(level),
         onPhysicalTimerLevel: (cpu, level) => physicalLines[cpu].set(level),
+        pmu: (cpu) => pmus[cpu],
       });
+      this.#pmus = pmus;
       this.#group = group;
       this.vcpus = group.vcpus;
       group.mapRam(this.ram.base, this.ram.bytes as Uint8Array<ArrayBuffer>);
@@ -193,7 +197,10 @@ export class VirtualMachine implements Disposable {
         size: GICC_REGISTERS_SIZE,
         device: gic.cpuInterface,
       });
-      this.devices.onReset(() => gic.reset());
+      this.devices.onReset(() => {
+        gic.reset();
+        for (const pmu of pmus) pmu.reset();
+      });
       this.devices.onDescribe((fdt) =>
         describeGicv2(fdt, {
           distributor: { base: GICD_BASE, size: GICD_SIZE },
@@ -532,6 +539,7 @@ export class VirtualMachine implements Disposable {
       life: this.#life,
       events: this.#events,
       time: this.#time,
+      pmus: this.#pmus,
       guestCall: (vcpu, exit) => this.#calls.answer(vcpu, exit),
       reboot: (clear) => this.#reboot(clear),
       boot: (entry, x0) => this.#boot(entry, x0),
@@ -541,6 +549,7 @@ export class VirtualMachine implements Disposable {
     };
   }
   #loopHostCache: RunLoopHost | undefined;
+  #pmus: readonly Pmu[] = [];
 
   // A fresh register context at `entry` on the boot vCPU, every other vCPU
   // off: nothing of the previous boot's CPU state or translated code survives
