@@ -51,6 +51,7 @@ import { ConsoleBuffer } from "./console_buffer.ts";
 import { RateLimitedLog } from "./rate_limited_log.ts";
 import { type ReferenceApi, referenceApi } from "./reference_api.ts";
 import { createPmus } from "./performance_monitors.ts";
+import { cpuInterfaceLanes, distributorLanes } from "./gic_access.ts";
 import { GuestTime, runLoop, type RunLoopHost, type RunOutcome } from "./run_loop.ts";
 import { CpuStates } from "./cpu_states.ts";
 import { RamGuestMemory } from "@vmkit/virtio";
@@ -160,7 +161,7 @@ export class VirtualMachine implements Disposable {
       const virtualLines = timerLines(VIRTUAL_TIMER_INTID);
       const physicalLines = timerLines(PHYSICAL_TIMER_INTID);
       const time = this.#time;
-      const pmus = createPmus(gic, c.cpus, (cpu) => this.vcpus[cpu].counter());
+      const pmus = this.#pmus = createPmus(gic, c.cpus, (cpu) => this.vcpus[cpu].counter());
       group = new VcpuGroup({
         library: this.#library,
         count: c.cpus,
@@ -175,7 +176,6 @@ export class VirtualMachine implements Disposable {
         onPhysicalTimerLevel: (cpu, level) => physicalLines[cpu].set(level),
         pmu: (cpu) => pmus[cpu],
       });
-      this.#pmus = pmus;
       this.#group = group;
       this.vcpus = group.vcpus;
       group.mapRam(this.ram.base, this.ram.bytes as Uint8Array<ArrayBuffer>);
@@ -189,18 +189,16 @@ export class VirtualMachine implements Disposable {
         name: "gic-distributor",
         base: GICD_BASE,
         size: GICD_REGISTERS_SIZE,
-        device: gic.distributor,
+        device: distributorLanes(gic.distributor),
       });
       this.devices.addWindow({
         name: "gic-cpu-interface",
         base: GICC_BASE,
         size: GICC_REGISTERS_SIZE,
-        device: gic.cpuInterface,
+        device: cpuInterfaceLanes(gic.cpuInterface),
       });
-      this.devices.onReset(() => {
-        gic.reset();
-        for (const pmu of pmus) pmu.reset();
-      });
+      this.devices.onReset(() => gic.reset());
+      this.devices.onReset(() => pmus.forEach((pmu) => pmu.reset()));
       this.devices.onDescribe((fdt) =>
         describeGicv2(fdt, {
           distributor: { base: GICD_BASE, size: GICD_SIZE },
