@@ -145,10 +145,13 @@ static void cycle_counter(void)
 	u64 resumed = read_sysreg(pmccntr_el0);
 	check("PMCCNTR_EL0 enabled again: counts on from the written value", resumed > 0x1234,
 	      resumed, 0x1235);
+	/* Stopped first, so that the value read is exactly what PMCR_EL0.C left. */
+	write_sysreg(pmcntenclr_el0, CYCLES);
 	write_sysreg(pmcr_el0, PMCR_E | PMCR_C);
 	isb();
-	u64 reset = read_sysreg(pmccntr_el0);
-	check("PMCR_EL0.C: the cycle counter restarts from zero", reset < resumed, reset, 0);
+	check_eq("PMCR_EL0.C: the cycle counter resets to zero", read_sysreg(pmccntr_el0), 0);
+	write_sysreg(pmcntenset_el0, CYCLES);
+	isb();
 	/* Filtered out at EL1 (PMCCFILTR_EL0.P): stops while the program runs at EL1. */
 	write_sysreg(pmccfiltr_el0, 1UL << 31);
 	isb();

@@ -150,11 +150,17 @@ export class Pmu {
    */
   update(el?: number): void {
     if (el !== undefined) this.#el = el;
+    if ((this.#pmcr & PMCR_E) === 0n) {
+      // Nothing counts: no need to read the clock (this runs at every slice end).
+      this.#last = undefined;
+      this.#setLevel();
+      return;
+    }
     const now = this.#counter();
     const last = this.#last ?? now;
     const elapsed = now > last ? (now - last) * TICK_CYCLES : 0n;
     this.#last = now > last ? now : last;
-    if (elapsed > 0n && (this.#pmcr & PMCR_E) !== 0n) {
+    if (elapsed > 0n) {
       if (this.#cycleCounting()) {
         let add = elapsed;
         if ((this.#pmcr & PMCR_D) !== 0n) {
@@ -251,6 +257,8 @@ export class Pmu {
         if ((value & PMCR_C) !== 0n) this.#cycles = this.#divided = 0n;
         if ((value & PMCR_P) !== 0n) this.#counts.fill(0n);
         this.#pmcr = value & PMCR_WRITABLE;
+        // Counting starts now (while disabled, the time is not followed).
+        if ((value & PMCR_E) !== 0n) this.#last ??= this.#counter();
         break;
       case "PMCNTENSET_EL0":
         this.#enabled |= value & COUNTER_MASK;
