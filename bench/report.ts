@@ -2,6 +2,7 @@
  * `deno task bench`'s summary: for every Unicorn build it finds, the compute
  * loops against the bare engine and the boot of Debian's kernel to `/init`,
  * and QEMU's boot of the same kernel and initramfs as the reference; then
+ * SMP boots with 1, 2 and 4 vCPUs and the cost of a vCPU switch (`bench/smp.ts`),
  * virtio-blk throughput against QEMU's (`bench/disk.ts`) and VM-to-VM ping and TCP throughput
  * over virtio-net (`bench/net.ts`) on the default engine. The
  * per-package `deno bench` runs print their own tables first.
@@ -114,6 +115,16 @@ for (const r of reports) {
       r.boots.map((b) => b.seconds.toFixed(2)).join(", ")
     })${ratio}`,
   );
+}
+// SMP boots and the vCPU switch on the engine ./vmkit chose, in a process of its own like the others.
+const smp = await new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", `${ROOT}bench/smp.ts`, String(runs)],
+  stdout: "piped",
+  stderr: "piped",
+}).output();
+const smpText = new TextDecoder().decode(smp.success ? smp.stdout : smp.stderr).trim();
+for (const line of smpText.split("\n").slice(0, smp.success ? undefined : 1)) {
+  console.log(`  ${smp.success ? "" : "SMP boot: not measured: "}${line}`);
 }
 // virtio-blk throughput on the engine ./vmkit chose, in a process of its own like the others.
 const disk = await new Deno.Command(Deno.execPath(), {
