@@ -126,13 +126,14 @@ fidelityTest(
         "SW_INCR past 0xffffffff: PMOVSSET_EL0 bit 0",
         "PMU interrupt: INTID 23",
         "PMCCNTR_EL0 32-bit overflow: interrupt taken",
+        "WFI: woken by the cycle counter's overflow interrupt",
         "events PMCEID0/1 do not list: counters stand still",
         "EL0 PMCCNTR_EL0 read, PMUSERENR_EL0.EN: the value",
       ]
     ) {
       assert.ok(names.includes(check), `${check} was checked`);
     }
-    assert.equal(vmkit.checks.size, 44);
+    assert.equal(vmkit.checks.size, 46);
     assert.equal(vmkit.notes.get("PMCR_EL0"), 0x4102_3000n);
     assert.equal(reference.notes.get("PMCR_EL0"), 0x4102_3000n);
   },

@@ -256,6 +256,15 @@ static void overflow(void)
 	check("PMCCNTR_EL0 32-bit overflow: counts on past 2^32", after >= 0x100000000UL, after,
 	      0x100000000UL);
 
+	/* Nothing else pending: a WFI must end at the overflow (no other interrupt is enabled). */
+	irqs = 0;
+	write_sysreg(pmccntr_el0, 0xfff00000UL);
+	isb();
+	__asm__ volatile("dsb sy\n\twfi" ::: "memory");
+	__asm__ volatile("msr daifclr, #2\n\tisb\n\tmsr daifset, #2" ::: "memory");
+	check_eq("WFI: woken by the cycle counter's overflow interrupt", irqs, 1);
+	check_eq("WFI: INTID 23", last_iar, PMU_INTID);
+
 	write_sysreg(pmcr_el0, 0);
 	write_sysreg(pmintenclr_el1, ~0UL);
 	write_sysreg(pmcntenclr_el0, ~0UL);
