@@ -48,5 +48,15 @@ export type { VcpuErrorCode } from "./errors.ts";
 export { SYSREGS } from "./sysregs.ts";
 export type { SysReg, SysRegName } from "./sysregs.ts";
 export { GenericTimer, TIMER_ENABLE, TIMER_IMASK, TIMER_ISTATUS } from "./generic_timer.ts";
+export {
+  Pmu,
+  PMU_COUNTERS,
+  PMU_CYCLES_PER_TICK,
+  PMU_PMCEID0,
+  PMU_PMCEID1,
+  PMU_PMCR_RESET,
+  type PmuOptions,
+  type PmuRegister,
+} from "./pmu.ts";
 export { AddressSpace, PAGE_SIZE, PHYS_LIMIT } from "./address_space.ts";
 export type { AddressSpaceOptions, CoverRange, Region } from "./address_space.ts";

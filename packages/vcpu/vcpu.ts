@@ -150,6 +150,7 @@ export class Vcpu implements Disposable {
         ? shared.#traps.hcrBits !== 0n
         : options.trapCacheMaintenance ?? !library.storesInvalidateCode,
       stateFollowsSysregWrites: library.atLeast(2, 1, 0),
+      pmu: options.pmu,
     });
     const hcr = HCR_EL2_BOOT | HCR_EL2_VM | this.#traps.hcrBits;
     this.#guestDebug = new GuestDebug(this.#traps.debug, engine);

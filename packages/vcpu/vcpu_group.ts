@@ -10,16 +10,19 @@ import { VcpuError } from "./errors.ts";
 import type { MmioHandler } from "./exits.ts";
 import { Vcpu } from "./vcpu.ts";
 import type { VcpuOptions } from "./vcpu_options.ts";
+import type { Pmu } from "./pmu.ts";
 
 /** Options for a {@link VcpuGroup}: a vCPU's, with per-vCPU listeners. */
 export interface VcpuGroupOptions
-  extends Omit<VcpuOptions, "id" | "shareWith" | "onTimerLevel" | "onPhysicalTimerLevel"> {
+  extends Omit<VcpuOptions, "id" | "shareWith" | "onTimerLevel" | "onPhysicalTimerLevel" | "pmu"> {
   /** How many vCPUs, 1 to 8; their ids (MPIDR affinity 0) are 0 to count − 1. */
   count: number;
   /** Called when vCPU `cpu`'s virtual timer output changes (route it to its PPI 27). */
   onTimerLevel?: (cpu: number, level: boolean) => void;
   /** Called when vCPU `cpu`'s physical timer output changes (route it to its PPI 30). */
   onPhysicalTimerLevel?: (cpu: number, level: boolean) => void;
+  /** vCPU `cpu`'s performance monitors (see {@link VcpuOptions.pmu}). */
+  pmu?: (cpu: number) => Pmu;
 }
 
 /**
@@ -48,7 +51,7 @@ export class VcpuGroup implements Disposable {
    * @throws {VcpuError} `INVALID_ARGUMENT` for a bad count, and whatever a {@link Vcpu} throws.
    */
   constructor(options: VcpuGroupOptions) {
-    const { count, onTimerLevel, onPhysicalTimerLevel, ...shared } = options;
+    const { count, onTimerLevel, onPhysicalTimerLevel, pmu, ...shared } = options;
     if (!Number.isInteger(count) || count < 1 || count > 8) {
       throw new VcpuError("INVALID_ARGUMENT", `count must be 1 to 8, got ${count}`);
     }
@@ -63,6 +66,7 @@ export class VcpuGroup implements Disposable {
             onTimerLevel: onTimerLevel && ((level) => onTimerLevel(id, level)),
             onPhysicalTimerLevel: onPhysicalTimerLevel &&
               ((level) => onPhysicalTimerLevel(id, level)),
+            pmu: pmu?.(id),
           }),
         );
       }

@@ -9,6 +9,7 @@ import type { CpuModel } from "./engine.ts";
 import { VcpuError } from "./errors.ts";
 import type { UnicornLibrary } from "./library.ts";
 import type { Vcpu } from "./vcpu.ts";
+import type { Pmu } from "./pmu.ts";
 
 /** The frequency of the engine's generic counter: QEMU derives it from the host clock in 16 ns steps. */
 export const COUNTER_FREQUENCY_HZ = 62_500_000;
@@ -50,6 +51,12 @@ export interface VcpuOptions {
    * reproducible. Every counter read then costs a callback.
    */
   clock?: (retiredInRun: number) => bigint;
+  /**
+   * The vCPU's performance monitors: every guest PMU register access is
+   * carried out on it (see `pmu.ts`). Without one the engine's own PMU
+   * answers, whose event counters do not count.
+   */
+  pmu?: Pmu;
   /** Called when the virtual timer's output changes (route it to PPI 27). */
   onTimerLevel?: (level: boolean) => void;
   /** Called when the EL1 physical timer's output changes (route it to PPI 30). */

@@ -1,6 +1,6 @@
 /**
  * Device-tree generation: the machine's fixed parts (memory, CPUs, PSCI, the
- * architected timer, `/chosen`) the way QEMU's `virt` board describes them,
+ * architected timer, the PMU, `/chosen`) the way QEMU's `virt` board describes them,
  * plus whatever the device registry places, so an unmodified arm64 kernel
  * finds everything.
  *
@@ -8,7 +8,7 @@
  */
 
 import { Fdt, type FdtNode, setBootargs, setInitrdRange, setMemoryRegions } from "@vmkit/fdt";
-import { TIMER_PPIS, UART_BASE } from "./platform.ts";
+import { PMU_PPI, TIMER_PPIS, UART_BASE } from "./platform.ts";
 
 /**
  * What the generated tree describes.
@@ -142,6 +142,9 @@ export function buildDeviceTree(options: DeviceTreeOptions): Fdt {
     .setEmpty("always-on")
     .setCells("interrupts", TIMER_PPIS.flatMap((ppi) => [GIC_PPI, ppi, ppiFlags]))
     .setString("compatible", "arm,armv8-timer");
+  fdt.root.addNode("pmu")
+    .setCells("interrupts", [GIC_PPI, PMU_PPI, ppiFlags])
+    .setString("compatible", "arm,armv8-pmuv3");
 
   const cpus = fdt.root.addNode("cpus").setU32("#size-cells", 0).setU32("#address-cells", 1);
   for (let i = 0; i < options.cpus; i++) {

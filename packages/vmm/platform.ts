@@ -195,6 +195,10 @@ export const PHYSICAL_TIMER_INTID = 30;
  * ```
  */
 export const TIMER_PPIS = [13, 14, 11, 10] as const;
+/** The PMU's overflow interrupt: PPI 7 (INTID 23), level-triggered, as on QEMU's virt. */
+export const PMU_PPI = 7;
+/** INTID of the PMU's overflow interrupt. */
+export const PMU_INTID = 16 + PMU_PPI;
 
 /**
  * Frequency of the fixed clock the PL011 is told it runs from.

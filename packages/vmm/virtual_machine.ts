@@ -17,7 +17,7 @@ import {
   setupLinuxImages,
 } from "@vmkit/loader";
 import { Gicv2, VirqController } from "@vmkit/vgic";
-import { type CpuModel, UnicornLibrary, type Vcpu, VcpuGroup } from "@vmkit/vcpu";
+import { type CpuModel, type Pmu, UnicornLibrary, type Vcpu, VcpuGroup } from "@vmkit/vcpu";
 import {
   type ImageLoader,
   type LinuxImages,
@@ -50,6 +50,8 @@ import { GuestCalls } from "./guest_calls.ts";
 import { ConsoleBuffer } from "./console_buffer.ts";
 import { RateLimitedLog } from "./rate_limited_log.ts";
 import { type ReferenceApi, referenceApi } from "./reference_api.ts";
+import { createPmus } from "./performance_monitors.ts";
+import { cpuInterfaceLanes, distributorLanes } from "./gic_access.ts";
 import { GuestTime, runLoop, type RunLoopHost, type RunOutcome } from "./run_loop.ts";
 import { CpuStates } from "./cpu_states.ts";
 import { RamGuestMemory } from "@vmkit/virtio";
@@ -166,6 +168,7 @@ export class VirtualMachine implements Disposable {
       const virtualLines = timerLines(VIRTUAL_TIMER_INTID);
       const physicalLines = timerLines(PHYSICAL_TIMER_INTID);
       const time = this.#time;
+      const pmus = this.#pmus = createPmus(gic, c.cpus, (cpu) => this.vcpus[cpu].counter());
       group = new VcpuGroup({
         library: this.#library,
         count: c.cpus,
@@ -178,6 +181,7 @@ export class VirtualMachine implements Disposable {
         clock: c.clock === "virtual" ? (retired) => time.now(retired) : undefined,
         onTimerLevel: (cpu, level) => virtualLines[cpu].set(level),
         onPhysicalTimerLevel: (cpu, level) => physicalLines[cpu].set(level),
+        pmu: (cpu) => pmus[cpu],
       });
       this.#group = group;
       this.vcpus = group.vcpus;
@@ -192,15 +196,16 @@ export class VirtualMachine implements Disposable {
         name: "gic-distributor",
         base: GICD_BASE,
         size: GICD_REGISTERS_SIZE,
-        device: gic.distributor,
+        device: distributorLanes(gic.distributor),
       });
       this.devices.addWindow({
         name: "gic-cpu-interface",
         base: GICC_BASE,
         size: GICC_REGISTERS_SIZE,
-        device: gic.cpuInterface,
+        device: cpuInterfaceLanes(gic.cpuInterface),
       });
       this.devices.onReset(() => gic.reset());
+      this.devices.onReset(() => pmus.forEach((pmu) => pmu.reset()));
       this.devices.onDescribe((fdt) =>
         describeGicv2(fdt, {
           distributor: { base: GICD_BASE, size: GICD_SIZE },
@@ -539,6 +544,7 @@ export class VirtualMachine implements Disposable {
       life: this.#life,
       events: this.#events,
       time: this.#time,
+      pmus: this.#pmus,
       guestCall: (vcpu, exit) => this.#calls.answer(vcpu, exit),
       reboot: (clear) => this.#reboot(clear),
       boot: (entry, x0) => this.#boot(entry, x0),
@@ -548,6 +554,7 @@ export class VirtualMachine implements Disposable {
     };
   }
   #loopHostCache: RunLoopHost | undefined;
+  #pmus: readonly Pmu[] = [];
 
   // A fresh register context at `entry` on the boot vCPU, every other vCPU
   // off: nothing of the previous boot's CPU state or translated code survives
