@@ -64,7 +64,7 @@ const PSTATE_WRITABLE = 0xf000_03c0n;
 export interface VcpuDebugInternals {
   /** Puts the vCPU in the engine (for register access). */
   readonly enter: () => void;
-  /** The engine. */
+  /** @internal The engine (its type is private to this package). */
   readonly engine: Engine;
   /** The guest-physical map. */
   readonly regions: () => readonly Region[];

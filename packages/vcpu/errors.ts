@@ -37,6 +37,8 @@ export class VcpuError extends Error {
   readonly code: VcpuErrorCode;
 
   /**
+   * Creates the error; `name` is `"VcpuError"`, so it prints as such.
+   *
    * @param code what went wrong
    * @param message a sentence saying what and where
    * @param options the underlying cause, if any

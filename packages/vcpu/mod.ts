@@ -25,6 +25,7 @@
 export { UnicornLibrary } from "./library.ts";
 export type { UnicornLibraryOptions, UnicornVersion } from "./library.ts";
 export { candidateLibraryNames } from "./library.ts";
+export { UNICORN_SYMBOLS, type UnicornSymbols } from "./symbols.ts";
 export type { EngineLayout } from "./calibration.ts";
 export {
   COUNTER_FREQUENCY_HZ,
