@@ -80,7 +80,7 @@ export interface VcpuDebugInternals {
  * The debugger's view of one vCPU (`vcpu.debug`). Use it between runs.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
  *
  * using library = UnicornLibrary.open();

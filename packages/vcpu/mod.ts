@@ -6,7 +6,7 @@
  * reads and writes directly) and MMIO regions, drives the IRQ input line,
  * routes the virtual timer's output, and calls {@link Vcpu.run} in a loop.
  *
- * ```ts ignore
+ * ```ts
  * import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
  *
  * using library = UnicornLibrary.open();

@@ -57,7 +57,7 @@ const REBOOT_FLUSH_BYTES = 16 * 1024 * 1024;
  * deterministically.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
  *
  * using library = UnicornLibrary.open();

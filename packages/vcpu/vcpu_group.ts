@@ -26,7 +26,7 @@ export interface VcpuGroupOptions
  * Several vCPUs on one engine.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { UnicornLibrary, VcpuGroup } from "@vmkit/vcpu";
  *
  * using library = UnicornLibrary.open();
