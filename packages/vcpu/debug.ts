@@ -60,7 +60,24 @@ const TOP = 1n << 64n;
 /** The PSTATE bits a debugger may change: NZCV and DAIF; the mode stays the vCPU's. */
 const PSTATE_WRITABLE = 0xf000_03c0n;
 
-/** What {@link VcpuDebug} needs from its vCPU. */
+/**
+ * What {@link VcpuDebug} needs from its vCPU. A vCPU builds it for its own
+ * `debug`; nothing outside this package creates one (the engine handle in
+ * it is internal).
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, Vcpu, VcpuDebug, type VcpuDebugInternals } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * // The parts of a vCPU its debugger may reach, and no more.
+ * const parts: (keyof VcpuDebugInternals)[] = ["enter", "regions", "points", "stop", "dropCode"];
+ * assert.equal(parts.length, 5);
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * assert.ok(vcpu.debug instanceof VcpuDebug);
+ * ```
+ */
 export interface VcpuDebugInternals {
   /** Puts the vCPU in the engine (for register access). */
   readonly enter: () => void;
