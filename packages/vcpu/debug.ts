@@ -99,6 +99,7 @@ export interface VcpuDebugInternals {
  * @example
  * ```ts
  * import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
  *
  * using library = UnicornLibrary.open();
  * using vcpu = new Vcpu({ library });
@@ -107,9 +108,11 @@ export interface VcpuDebugInternals {
  * vcpu.mapRam(0x4000_0000, ram);
  * vcpu.setEntry(0x4000_0000, 0);
  * vcpu.debug.points.addBreakpoint(0x4000_0004n);
- * console.log(vcpu.run().reason, vcpu.debug.lastStop.kind); // debug breakpoint
+ * assert.equal(vcpu.run().reason, "debug");
+ * assert.equal(vcpu.debug.lastStop.kind, "breakpoint");
  * const bytes = new Uint8Array(4);
- * console.log(vcpu.debug.readMemory(0x4000_0004n, bytes).ok, bytes[3]); // true 212
+ * assert.ok(vcpu.debug.readMemory(0x4000_0004n, bytes).ok);
+ * assert.equal(bytes[3], 0xd4); // the hvc's top byte: guest memory is not patched
  * ```
  */
 export class VcpuDebug {

@@ -8,6 +8,7 @@
  *
  * ```ts
  * import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
  *
  * using library = UnicornLibrary.open();
  * using vcpu = new Vcpu({ library });
@@ -16,7 +17,7 @@
  * vcpu.mapRam(0x4000_0000, ram);
  * vcpu.setEntry(0x4000_0000, 0);
  * const exit = vcpu.run();
- * console.log(exit.reason); // "hvc"
+ * assert.equal(exit.reason, "hvc");
  * ```
  *
  * @module

@@ -58,6 +58,7 @@ export interface VcpuGroupOptions
  * @example
  * ```ts
  * import { UnicornLibrary, VcpuGroup } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
  *
  * using library = UnicornLibrary.open();
  * using group = new VcpuGroup({ library, count: 2 });
@@ -65,7 +66,7 @@ export interface VcpuGroupOptions
  * ram.set([0x02, 0x00, 0x00, 0xd4]); // hvc #0
  * group.mapRam(0x4000_0000, ram);
  * for (const vcpu of group.vcpus) vcpu.setEntry(0x4000_0000, vcpu.id);
- * console.log(group.vcpus.map((v) => v.run().reason)); // [ "hvc", "hvc" ]
+ * assert.deepEqual(group.vcpus.map((v) => v.run().reason), ["hvc", "hvc"]);
  * ```
  */
 export class VcpuGroup implements Disposable {
