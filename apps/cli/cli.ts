@@ -19,7 +19,29 @@ import { gdbListening, parseGdbFlag } from "./gdb_flag.ts";
 
 export { CliError, type CliErrorCode } from "./errors.ts";
 
-/** What the command needs from its host; the real one uses Deno's stdio. */
+/**
+ * What the command needs from its host; the real one uses Deno's stdio.
+ *
+ * @example
+ * ```ts
+ * import { type CliHost, runCli } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let out = "";
+ * const errors: string[] = [];
+ * const host: CliHost = {
+ *   interactive: false, // no terminal: no raw mode, no escape keys
+ *   setRaw: () => {},
+ *   read: () => Promise.resolve(null), // no input
+ *   message: () => {},
+ *   stdout: (bytes) => void (out += new TextDecoder().decode(bytes)),
+ *   stderr: (line) => void errors.push(line),
+ *   readFile: (path) => Deno.readFile(path),
+ * };
+ * assert.equal(await runCli(host, ["demo", "--quiet"]), 0);
+ * assert.match(out, /demo: all checks passed/);
+ * ```
+ */
 export interface CliHost extends ConsoleIo {
   /**
    * Calls `handler` with the signal's name and number when the process gets
@@ -35,7 +57,29 @@ export interface CliHost extends ConsoleIo {
   readFile(path: string): Promise<Uint8Array>;
 }
 
-/** Exit statuses. */
+/**
+ * Exit statuses.
+ *
+ * @example
+ * ```ts
+ * import { type CliHost, EXIT, runCli } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let out = "";
+ * const errors: string[] = [];
+ * const host: CliHost = {
+ *   interactive: false, // no terminal: no raw mode, no escape keys
+ *   setRaw: () => {},
+ *   read: () => Promise.resolve(null), // no input
+ *   message: () => {},
+ *   stdout: (bytes) => void (out += new TextDecoder().decode(bytes)),
+ *   stderr: (line) => void errors.push(line),
+ *   readFile: (path) => Deno.readFile(path),
+ * };
+ * assert.equal(await runCli(host, ["run", "--smp", "2"]), EXIT.BAD_INPUT); // no --kernel
+ * assert.equal(errors.length, 1);
+ * ```
+ */
 export const EXIT = { OK: 0, FAILED: 1, BAD_INPUT: 2 } as const;
 
 const MAIN_HELP = `vmkit — boot AArch64 guests on the Unicorn CPU emulator
@@ -369,6 +413,26 @@ function versionCommand(host: CliHost, args: string[]): number {
 /**
  * Runs the `vmkit` command line and returns the exit status. Nothing is
  * thrown: every failure becomes one line on stderr.
+ *
+ * @example
+ * ```ts
+ * import { type CliHost, runCli } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let out = "";
+ * const errors: string[] = [];
+ * const host: CliHost = {
+ *   interactive: false, // no terminal: no raw mode, no escape keys
+ *   setRaw: () => {},
+ *   read: () => Promise.resolve(null), // no input
+ *   message: () => {},
+ *   stdout: (bytes) => void (out += new TextDecoder().decode(bytes)),
+ *   stderr: (line) => void errors.push(line),
+ *   readFile: (path) => Deno.readFile(path),
+ * };
+ * assert.equal(await runCli(host, ["help", "run"]), 0);
+ * assert.match(out, /Usage: vmkit run --kernel FILE/);
+ * ```
  */
 export async function runCli(host: CliHost, args: string[]): Promise<number> {
   const [command, ...rest] = args;

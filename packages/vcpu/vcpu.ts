@@ -57,8 +57,9 @@ const REBOOT_FLUSH_BYTES = 16 * 1024 * 1024;
  * deterministically.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
  *
  * using library = UnicornLibrary.open();
  * using vcpu = new Vcpu({ library });
@@ -66,7 +67,7 @@ const REBOOT_FLUSH_BYTES = 16 * 1024 * 1024;
  * ram.set([0x02, 0x00, 0x00, 0xd4]); // hvc #0
  * vcpu.mapRam(0x4000_0000, ram);
  * vcpu.setEntry(0x4000_0000, 0);
- * console.log(vcpu.run().reason); // "hvc"
+ * assert.equal(vcpu.run().reason, "hvc");
  * ```
  */
 export class Vcpu implements Disposable {
@@ -150,6 +151,7 @@ export class Vcpu implements Disposable {
         ? shared.#traps.hcrBits !== 0n
         : options.trapCacheMaintenance ?? !library.storesInvalidateCode,
       stateFollowsSysregWrites: library.atLeast(2, 1, 0),
+      pmu: options.pmu,
     });
     const hcr = HCR_EL2_BOOT | HCR_EL2_VM | this.#traps.hcrBits;
     this.#guestDebug = new GuestDebug(this.#traps.debug, engine);

@@ -67,7 +67,11 @@ export interface GuestCall {
  * import type { DiskConfig } from "@vmkit/vmm";
  * import { MemoryBlockBackend } from "@vmkit/virtio";
  *
- * const disk: DiskConfig = { backend: new MemoryBlockBackend(1 << 20), readOnly: true, serial: "scratch" };
+ * const disk: DiskConfig = {
+ *   backend: new MemoryBlockBackend(1 << 20),
+ *   readOnly: true,
+ *   serial: "scratch",
+ * };
  * console.log(disk.backend.size); // 1048576
  * ```
  */
@@ -246,7 +250,20 @@ export interface VmRunOptions {
  */
 export type ImageLoader = () => { entry: number; x0: number };
 
-/** A {@link VmConfig} with every default filled in and every value checked. */
+/**
+ * A {@link VmConfig} with every default filled in and every value checked.
+ *
+ * @example
+ * ```ts
+ * import { normalizeConfig, type NormalizedConfig } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const config: NormalizedConfig = normalizeConfig({ memorySize: 64 << 20 });
+ * assert.equal(config.cpus, 1);
+ * assert.equal(config.consoleDevice, "pl011");
+ * assert.deepEqual(config.disks, []);
+ * ```
+ */
 export interface NormalizedConfig {
   /** See {@link VmConfig.memorySize}. */
   readonly memorySize: number;

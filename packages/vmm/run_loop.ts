@@ -7,13 +7,14 @@
  * @module
  */
 
-import type { Vcpu, VcpuExit } from "@vmkit/vcpu";
+import type { Pmu, Vcpu, VcpuExit } from "@vmkit/vcpu";
 import { COUNTER_FREQUENCY_HZ } from "@vmkit/vcpu";
 import type { VmExitReason } from "./config.ts";
 import type { CpuStates } from "./cpu_states.ts";
 import type { EventLoopYield } from "./event_loop.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { RunLoopDebugger } from "./debug_target.ts";
+import { accountPmu } from "./performance_monitors.ts";
 
 /** How a run ended, before the VM adds its counters. */
 export interface RunOutcome {
@@ -37,6 +38,8 @@ export interface RunLoopHost {
   readonly events: EventLoopYield;
   /** The guest's clock. */
   readonly time: GuestTime;
+  /** The vCPUs' performance monitors, by id (`performance_monitors.ts`). */
+  readonly pmus?: readonly Pmu[];
   /** Answers an HVC or SMC exit of `vcpu`. */
   guestCall(vcpu: Vcpu, exit: VcpuExit): void;
   /** Reboots (a guest reset or a host restart). */
@@ -167,6 +170,7 @@ export async function runLoop(host: RunLoopHost, deadline: number): Promise<RunO
         stepped = i;
       }
       time.retired(exit.instructions);
+      accountPmu(host.pmus?.[i], vcpu);
       switch (exit.reason) {
         case "preempted":
         case "stopped":
@@ -236,6 +240,7 @@ function pickRunnable(host: RunLoopHost, from: number): number {
     if (cpus.waiting(j)) {
       const v = vcpus[j];
       v.updateTimer();
+      host.pmus?.[j].update();
       if (!v.irqLine) continue;
       cpus.wake(j);
     }
@@ -296,9 +301,11 @@ async function idle(host: RunLoopHost, deadline: number): Promise<void> {
     if (cpus.power(i) === "off") continue;
     const v = vcpus[i];
     v.updateTimer();
+    host.pmus?.[i].update();
     if (v.irqLine) return;
-    const d = v.timerDeadline();
-    if (d !== undefined && (due === undefined || d < due)) due = d;
+    for (const d of [v.timerDeadline(), host.pmus?.[i].deadline()]) {
+      if (d !== undefined && (due === undefined || d < due)) due = d;
+    }
   }
   const now = vcpus[0].counter();
   if (due !== undefined && due <= now) return;

@@ -13,7 +13,7 @@ import { serializeFdt } from "@vmkit/fdt";
 import type { GuestRam, LinuxBootPlan } from "@vmkit/loader";
 import { linuxImageLoader } from "./_linux_images.ts";
 import { Gicv2, VirqController } from "@vmkit/vgic";
-import { type CpuModel, UnicornLibrary, type Vcpu, VcpuGroup } from "@vmkit/vcpu";
+import { type CpuModel, type Pmu, UnicornLibrary, type Vcpu, VcpuGroup } from "@vmkit/vcpu";
 import {
   type ImageLoader,
   type LinuxImages,
@@ -46,6 +46,8 @@ import { GuestCalls } from "./guest_calls.ts";
 import { ConsoleBuffer } from "./console_buffer.ts";
 import { RateLimitedLog } from "./rate_limited_log.ts";
 import { type ReferenceApi, referenceApi } from "./reference_api.ts";
+import { createPmus } from "./performance_monitors.ts";
+import { cpuInterfaceLanes, distributorLanes } from "./gic_access.ts";
 import { GuestTime, runLoop, type RunLoopHost, type RunOutcome } from "./run_loop.ts";
 import { CpuStates } from "./cpu_states.ts";
 import { RamGuestMemory } from "@vmkit/virtio";
@@ -57,13 +59,20 @@ import type { GdbServer } from "@vmkit/gdb";
  * A whole machine. Several can live in one process; nothing is shared
  * between them unless you pass the same `library`.
  *
- * @example
- * ```ts ignore
+ * @example A bare-metal program (booting Linux: see the module docs)
+ * ```ts
  * import { VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
  *
- * using vm = new VirtualMachine({ console: { write: (b) => Deno.stdout.writeSync(b) } });
- * await vm.loadLinux({ kernel: await Deno.readFile("Image"), cmdline: "console=ttyAMA0" });
- * console.log((await vm.run()).reason); // "poweroff"
+ * let out = "";
+ * const console = { write: (bytes: Uint8Array) => void (out += new TextDecoder().decode(bytes)) };
+ * using vm = new VirtualMachine({ memorySize: 16 << 20, console });
+ * // Writes "ok" to the PL011 at 0x0900_0000, then PSCI SYSTEM_OFF over HVC.
+ * [0xd2a12001, 0x52800de0, 0x39000020, 0x52800d60, 0x39000020, 0x52800100, 0x72b08000, 0xd4000002]
+ *   .forEach((word, i) => new DataView(vm.ram.bytes.buffer).setUint32(4 * i, word, true));
+ * vm.setEntry(vm.ram.base, 0);
+ * assert.equal((await vm.run()).reason, "poweroff");
+ * assert.equal(out, "ok");
  * ```
  */
 export class VirtualMachine implements Disposable {
@@ -160,6 +169,7 @@ export class VirtualMachine implements Disposable {
       const virtualLines = timerLines(VIRTUAL_TIMER_INTID);
       const physicalLines = timerLines(PHYSICAL_TIMER_INTID);
       const time = this.#time;
+      const pmus = this.#pmus = createPmus(gic, c.cpus, (cpu) => this.vcpus[cpu].counter());
       group = new VcpuGroup({
         library: this.#library,
         count: c.cpus,
@@ -172,6 +182,7 @@ export class VirtualMachine implements Disposable {
         clock: c.clock === "virtual" ? (retired) => time.now(retired) : undefined,
         onTimerLevel: (cpu, level) => virtualLines[cpu].set(level),
         onPhysicalTimerLevel: (cpu, level) => physicalLines[cpu].set(level),
+        pmu: (cpu) => pmus[cpu],
       });
       this.#group = group;
       this.vcpus = group.vcpus;
@@ -186,15 +197,16 @@ export class VirtualMachine implements Disposable {
         name: "gic-distributor",
         base: GICD_BASE,
         size: GICD_REGISTERS_SIZE,
-        device: gic.distributor,
+        device: distributorLanes(gic.distributor),
       });
       this.devices.addWindow({
         name: "gic-cpu-interface",
         base: GICC_BASE,
         size: GICC_REGISTERS_SIZE,
-        device: gic.cpuInterface,
+        device: cpuInterfaceLanes(gic.cpuInterface),
       });
       this.devices.onReset(() => gic.reset());
+      this.devices.onReset(() => pmus.forEach((pmu) => pmu.reset()));
       this.devices.onDescribe((fdt) =>
         describeGicv2(fdt, {
           distributor: { base: GICD_BASE, size: GICD_SIZE },
@@ -515,6 +527,7 @@ export class VirtualMachine implements Disposable {
       life: this.#life,
       events: this.#events,
       time: this.#time,
+      pmus: this.#pmus,
       guestCall: (vcpu, exit) => this.#calls.answer(vcpu, exit),
       reboot: (clear) => this.#reboot(clear),
       boot: (entry, x0) => this.#boot(entry, x0),
@@ -525,6 +538,7 @@ export class VirtualMachine implements Disposable {
     };
   }
   #loopHostCache: RunLoopHost | undefined;
+  #pmus: readonly Pmu[] = [];
 
   // A fresh register context at `entry` on the boot vCPU, every other vCPU
   // off: nothing of the previous boot's CPU state or translated code survives
