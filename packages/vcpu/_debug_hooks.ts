@@ -169,6 +169,16 @@ export class DebugHooks {
     this.#changed();
   }
 
+  /** Whether the engine has the memory hook watchpoints need (every load and store calls it). */
+  get watchHooked(): boolean {
+    return this.#memHook !== undefined;
+  }
+
+  /** How many instruction addresses carry a breakpoint code hook. */
+  get codeHookCount(): number {
+    return this.#code.size;
+  }
+
   /** Whether a watchpoint matched during the run in progress (the rest of it is undone). */
   get watchHit(): boolean {
     return this.#hit !== 0;

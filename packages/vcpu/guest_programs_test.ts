@@ -469,6 +469,9 @@ const WATCHPOINT_CHECKS = [
   "EL1 store through another mapping: no exception",
   "EL1 store through another mapping: it landed",
   ...group("EL1 store after the other mapping", WATCHPOINT),
+  ...group("EL1 store as the timer expires", WATCHPOINT),
+  "EL1 store as the timer expires: ISTATUS in the handler",
+  "EL1 store as the timer expires: ISTATUS after",
   "watchpoint exceptions in all",
 ];
 
@@ -478,8 +481,8 @@ guestTest(
   (options) => {
     const result = run(programs.debug_watchpoint, options);
     assertGuestChecks(result, WATCHPOINT_CHECKS);
-    // Seven watchpoints and the SVC that ends the EL0 run.
-    assert.equal(result.stats.exceptions, 7 + 1);
+    // Eight watchpoints and the SVC that ends the EL0 run.
+    assert.equal(result.stats.exceptions, 8 + 1);
     assert.deepEqual(result.exits, ["hvc"]);
     assertQuiet(result);
   },
