@@ -244,7 +244,8 @@ void test_main(void)
 	 * hits ends with ISTATUS newly set, which the undo must not take back.
 	 */
 	arm(&watched[4], store, on);
-	write_sysreg(cntv_cval_el0, read_sysreg(cntvct_el0) + 20);
+	/* Far enough ahead that it expires in the run the next loop runs in. */
+	write_sysreg(cntv_cval_el0, read_sysreg(cntvct_el0) + read_sysreg(cntfrq_el0) / 2000);
 	write_sysreg(cntv_ctl_el0, CTL_ENABLE | CTL_IMASK);
 	isb();
 	while (read_sysreg(cntvct_el0) < read_sysreg(cntv_cval_el0))
