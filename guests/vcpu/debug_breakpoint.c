@@ -4,7 +4,9 @@
  * PSTATE.D clear, from EL0 (EC 0x30) with MDE alone, never while the OS lock
  * is set, and only at the exception levels the breakpoint's PMC selects. A
  * linked breakpoint fires only while CONTEXTIDR_EL1 matches its context-ID
- * breakpoint. Each exception arrives before the instruction, with ELR on it;
+ * breakpoint. OSLSR_EL1 shows the OS lock; the OS double lock (OSDLR_EL1)
+ * stops breakpoints too, and one for Secure state only (SSC 0b10) never fires
+ * in this Non-secure guest. Each exception arrives before the instruction, with ELR on it;
  * the handler disarms the breakpoint and returns, so the instruction then
  * runs once.
  */
@@ -22,6 +24,10 @@
 #define BCR_BAS (0xfUL << 5)
 #define BCR_LBN(n) ((u64)(n) << 16)
 #define BCR_BT(t) ((u64)(t) << 20)
+#define BCR_SSC_SECURE (2UL << 14)
+/* OSLSR_EL1: OSLM = 0b10 (bits 3 and 0), OSLK in bit 1. */
+#define OSLSR_OSLM 0x8UL
+#define OSLSR_OSLK 0x2UL
 #define BT_LINKED_ADDRESS 1
 #define BT_LINKED_CONTEXT 3
 #define CONTEXT_SLOT 4
@@ -101,10 +107,21 @@ void test_main(void)
 	const u64 both = BCR_E | BCR_PMC_EL1 | BCR_PMC_EL0 | BCR_BAS;
 
 	/* Out of reset the OS lock is set: nothing fires. */
+	check_eq("OSLSR_EL1 out of reset: lock implemented and set", read_sysreg(oslsr_el1),
+		 OSLSR_OSLM | OSLSR_OSLK);
 	arm(both, MDSCR_MDE | MDSCR_KDE);
 	n = call_el1(1, &r);
 	expect_none("OS lock set", n, r);
 	write_sysreg(oslar_el1, 0);
+	isb();
+	check_eq("OSLSR_EL1 after OSLAR_EL1 = 0: unlocked", read_sysreg(oslsr_el1), OSLSR_OSLM);
+
+	/* The OS double lock keeps them off as well. */
+	write_sysreg(osdlr_el1, 1);
+	arm(both, MDSCR_MDE | MDSCR_KDE);
+	n = call_el1(1, &r);
+	expect_none("OS double lock set", n, r);
+	write_sysreg(osdlr_el1, 0);
 	isb();
 
 	arm(both, MDSCR_MDE | MDSCR_KDE);
@@ -131,6 +148,9 @@ void test_main(void)
 	arm(both & ~BCR_BAS, MDSCR_MDE | MDSCR_KDE);
 	n = call_el1(1, &r);
 	expect_none("EL1, no byte selected", n, r);
+	arm(both | BCR_SSC_SECURE, MDSCR_MDE | MDSCR_KDE);
+	n = call_el1(1, &r);
+	expect_none("EL1, breakpoint for Secure state only", n, r);
 
 	/* From EL0 the debug target is a higher EL: MDE is enough, KDE and D do not matter. */
 	arm(both, MDSCR_MDE);

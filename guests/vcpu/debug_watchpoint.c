@@ -3,7 +3,8 @@
  * before the access (memory still as it was in the handler) with ELR on the
  * instruction and FAR the data address, from EL1 (EC 0x35) with MDE, KDE and
  * PSTATE.D clear, from EL0 (EC 0x34) with MDE; for loads, stores or both
- * (WnR says which), for the bytes BAS selects or the block MASK covers, at
+ * (WnR says which; FAR the access's lowest address when it starts before the
+ * watched bytes), for the bytes BAS selects or the block MASK covers, at
  * the exception levels PAC selects (an unprivileged STTR counts as EL0's),
  * never while the OS lock is set, and only through the watched virtual
  * address, not another mapping of the same memory. The handler disarms the
@@ -45,13 +46,13 @@ static u64 watched[64] __attribute__((aligned(PAGE_SIZE)));
 struct seen {
 	u64 esr, far, elr, vector, value, timer_ctl;
 };
-static struct seen seen[8];
+static struct seen seen[16];
 static unsigned nseen;
 
 static int on_sync(struct frame *f, u64 vector)
 {
 	u64 ec = ESR_EC(f->esr);
-	if ((ec != EC_WATCHPOINT_LOWER && ec != EC_WATCHPOINT_CURRENT) || nseen == 8)
+	if ((ec != EC_WATCHPOINT_LOWER && ec != EC_WATCHPOINT_CURRENT) || nseen == 16)
 		return 0;
 	/* What the watched doubleword holds when the exception is taken. */
 	u64 value = *(volatile u64 *)(f->far & ~7UL);
@@ -172,6 +173,15 @@ void test_main(void)
 	expect_hit("EL1 byte store, BAS bytes 2-3", before, EC_WATCHPOINT_CURRENT, 1,
 		   (u64)&watched[1] + 3, (u64)wp_store_byte, VEC_CUR_SPX, 0xaa00);
 
+	/* A doubleword store over watched byte 5: FAR is where the store starts. */
+	arm(&watched[5], BOTH_ELS | WCR_STORE | WCR_BAS(0x20), on);
+	before = nseen;
+	d_clear();
+	wp_store(&watched[5], 0x55);
+	d_set();
+	expect_hit("EL1 store over a watched byte", before, EC_WATCHPOINT_CURRENT, 1,
+		   (u64)&watched[5], (u64)wp_store, VEC_CUR_SPX, 0);
+
 	/* MASK: a 64-byte block. */
 	arm(&watched[8], BOTH_ELS | WCR_STORE | WCR_MASK(6), on);
 	before = nseen;
@@ -267,5 +277,5 @@ void test_main(void)
 	write_sysreg(mdscr_el1, 0);
 	write_sysreg(oslar_el1, 1);
 	isb();
-	check_eq("watchpoint exceptions in all", nseen, 8);
+	check_eq("watchpoint exceptions in all", nseen, 9);
 }

@@ -409,7 +409,10 @@ const BREAKPOINT = [
   "SPSR mode",
 ];
 const BREAKPOINT_CHECKS = [
+  "OSLSR_EL1 out of reset: lock implemented and set",
   ...group("OS lock set", NO_BREAKPOINT),
+  "OSLSR_EL1 after OSLAR_EL1 = 0: unlocked",
+  ...group("OS double lock set", NO_BREAKPOINT),
   ...group("EL1", BREAKPOINT),
   "EL1: SPSR.D clear, as it was",
   ...[
@@ -419,6 +422,7 @@ const BREAKPOINT_CHECKS = [
     "EL1, breakpoint for EL0 only",
     "EL1, breakpoint disabled",
     "EL1, no byte selected",
+    "EL1, breakpoint for Secure state only",
   ].flatMap((g) => group(g, NO_BREAKPOINT)),
   ...group("EL0", BREAKPOINT),
   ...group("EL0, breakpoint for EL1 only", NO_BREAKPOINT),
@@ -458,6 +462,7 @@ const WATCHPOINT_CHECKS = [
   "EL1 load, store watchpoint: no exception",
   "EL1 store, load watchpoint: no exception",
   ...group("EL1 byte store, BAS bytes 2-3", WATCHPOINT),
+  ...group("EL1 store over a watched byte", WATCHPOINT),
   ...group("EL1 store, 64-byte MASK", WATCHPOINT),
   "EL1 with PSTATE.D set: no exception",
   "EL1 without KDE: no exception",
@@ -481,8 +486,8 @@ guestTest(
   (options) => {
     const result = run(programs.debug_watchpoint, options);
     assertGuestChecks(result, WATCHPOINT_CHECKS);
-    // Eight watchpoints and the SVC that ends the EL0 run.
-    assert.equal(result.stats.exceptions, 8 + 1);
+    // Nine watchpoints and the SVC that ends the EL0 run.
+    assert.equal(result.stats.exceptions, 9 + 1);
     assert.deepEqual(result.exits, ["hvc"]);
     assertQuiet(result);
   },
