@@ -429,6 +429,17 @@ const BREAKPOINT_CHECKS = [
   ...group("EL0 without MDE", NO_BREAKPOINT),
   ...group("linked, context matches", BREAKPOINT),
   ...group("linked, another context", NO_BREAKPOINT),
+  "step over: a breakpoint exception per call",
+  "step over: the instruction ran each time",
+  "step over: a step exception per call",
+  ...[1, 2].flatMap((n) =>
+    group(`step over ${n}`, [
+      "step ESR",
+      "ELR after the instruction",
+      "breakpoint SPSR.SS clear",
+    ])
+  ),
+  "step over: the breakpoint is armed after",
   "breakpoint exceptions in all",
 ];
 
@@ -438,8 +449,8 @@ guestTest(
   (options) => {
     const result = run(programs.debug_breakpoint, options);
     assertGuestChecks(result, BREAKPOINT_CHECKS);
-    // Three breakpoints; three EL0 runs end with an SVC each.
-    assert.equal(result.stats.exceptions, 3 + 3);
+    // Five breakpoints and two steps; five EL0 runs end with an SVC each.
+    assert.equal(result.stats.exceptions, 5 + 2 + 5);
     assert.deepEqual(result.exits, ["hvc"]);
     assertQuiet(result);
   },
