@@ -6,23 +6,52 @@
  * @module
  */
 
+import process from "node:process";
 import { VirtualMachine } from "@vmkit/vmm";
 import { UnicornLibrary } from "@vmkit/vcpu";
 import { busybox, linuxKernel } from "../tests/helpers/assets.ts";
 import { busyboxInitramfs, INIT_MARKER } from "../scripts/_initramfs.ts";
 
-async function vmkitToInit(library: UnicornLibrary, kernel: Uint8Array, initrd: Uint8Array) {
+/** How a VMKit boot is set up: vCPUs and slice length (the VM's defaults when left out). */
+export interface BootOptions {
+  readonly cpus?: number;
+  readonly sliceInstructions?: number;
+}
+
+/** One boot to `/init`. */
+export interface BootFigures {
+  /** Wall time. */
+  readonly seconds: number;
+  /** Host CPU time of this process (every thread) over the same span. */
+  readonly cpuSeconds: number;
+  readonly instructions: number;
+  /** Context switches between vCPUs. */
+  readonly switches: number;
+}
+
+async function vmkitToInit(
+  library: UnicornLibrary,
+  kernel: Uint8Array,
+  initrd: Uint8Array,
+  options: BootOptions = {},
+): Promise<BootFigures> {
   const t = performance.now();
+  const cpu = process.cpuUsage();
   let seen = "";
   let reached = 0;
+  let cpuSeconds = 0;
   const vm = new VirtualMachine({
     library,
     memorySize: 256 * 1024 * 1024,
+    cpus: options.cpus,
+    sliceInstructions: options.sliceInstructions,
     console: {
       write: (bytes) => {
         seen = (seen + new TextDecoder().decode(bytes)).slice(-200);
         if (!reached && seen.includes(INIT_MARKER)) {
           reached = performance.now() - t;
+          const used = process.cpuUsage(cpu);
+          cpuSeconds = (used.user + used.system) / 1e6;
           vm.stop();
         }
       },
@@ -32,13 +61,18 @@ async function vmkitToInit(library: UnicornLibrary, kernel: Uint8Array, initrd: 
     await vm.loadLinux({ kernel, initrd, cmdline: "console=ttyAMA0" });
     const exit = await vm.run({ timeoutMs: 180_000 });
     if (!reached) throw new Error(`VMKit did not reach /init: ${exit.message}`);
-    return { seconds: reached / 1000, instructions: exit.instructions };
+    return {
+      seconds: reached / 1000,
+      cpuSeconds,
+      instructions: exit.instructions,
+      switches: vm.vcpus[0].contextSwitches,
+    };
   } finally {
     vm.close();
   }
 }
 
-async function qemuToInit(kernelPath: string, initrdPath: string): Promise<number> {
+async function qemuToInit(kernelPath: string, initrdPath: string, smp: number): Promise<number> {
   const t = performance.now();
   const child = new Deno.Command("qemu-system-aarch64", {
     args: [
@@ -46,6 +80,8 @@ async function qemuToInit(kernelPath: string, initrdPath: string): Promise<numbe
       "virt",
       "-cpu",
       "cortex-a72",
+      "-smp",
+      String(smp),
       "-m",
       "256M",
       "-nographic",
@@ -97,14 +133,18 @@ async function images(): Promise<{ kernel: string; initrd: Uint8Array } | string
  */
 export async function bootToInit(
   library: UnicornLibrary,
-): Promise<{ seconds: number; instructions: number }> {
+  options: BootOptions = {},
+): Promise<BootFigures> {
   const found = await images();
   if (typeof found === "string") throw new Error(found);
-  return await vmkitToInit(library, await Deno.readFile(found.kernel), found.initrd);
+  return await vmkitToInit(library, await Deno.readFile(found.kernel), found.initrd, options);
 }
 
-/** Seconds QEMU takes to `/init` with the same kernel and initramfs, or why it cannot run. */
-export async function qemuBootSeconds(): Promise<number | string> {
+/**
+ * Seconds QEMU (TCG, `-smp smp`) takes to `/init` with the same kernel and
+ * initramfs, or why it cannot run.
+ */
+export async function qemuBootSeconds(smp = 1): Promise<number | string> {
   const found = await images();
   if (typeof found === "string") return found;
   const haveQemu = await new Deno.Command("qemu-system-aarch64", {
@@ -115,7 +155,7 @@ export async function qemuBootSeconds(): Promise<number | string> {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeFile(`${dir}/initrd`, found.initrd);
-    return await qemuToInit(found.kernel, `${dir}/initrd`);
+    return await qemuToInit(found.kernel, `${dir}/initrd`, smp);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,8 +2,10 @@
  * `deno task bench`'s summary: for every Unicorn build it finds, the compute
  * loops against the bare engine and the boot of Debian's kernel to `/init`,
  * and QEMU's boot of the same kernel and initramfs as the reference; then
+ * SMP boots with 1, 2 and 4 vCPUs and the cost of a vCPU switch (`bench/smp.ts`),
  * virtio-blk throughput against QEMU's (`bench/disk.ts`) and VM-to-VM ping and TCP throughput
- * over virtio-net (`bench/net.ts`) on the default engine. The
+ * over virtio-net (`bench/net.ts`) and the cost of an attached debugger (`bench/gdb.ts`) on the
+ * default engine. The
  * per-package `deno bench` runs print their own tables first.
  *
  * Engines: `$VMKIT_UNICORN_PATH`, the system's library, and every build
@@ -115,6 +117,16 @@ for (const r of reports) {
     })${ratio}`,
   );
 }
+// SMP boots and the vCPU switch on the engine ./vmkit chose, in a process of its own like the others.
+const smp = await new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", `${ROOT}bench/smp.ts`, String(runs)],
+  stdout: "piped",
+  stderr: "piped",
+}).output();
+const smpText = new TextDecoder().decode(smp.success ? smp.stdout : smp.stderr).trim();
+for (const line of smpText.split("\n").slice(0, smp.success ? undefined : 1)) {
+  console.log(`  ${smp.success ? "" : "SMP boot: not measured: "}${line}`);
+}
 // virtio-blk throughput on the engine ./vmkit chose, in a process of its own like the others.
 const disk = await new Deno.Command(Deno.execPath(), {
   args: ["run", "-A", `${ROOT}bench/disk.ts`],
@@ -135,4 +147,12 @@ const netText = new TextDecoder().decode(net.success ? net.stdout : net.stderr).
 for (const line of netText.split("\n").slice(0, net.success ? undefined : 1)) {
   console.log(`  ${net.success ? "" : "virtio-net VM to VM: not measured: "}${line}`);
 }
+// What an attached debugger without breakpoints costs a boot, on the same engine.
+const gdb = await new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", `${ROOT}bench/gdb.ts`, String(runs)],
+  stdout: "piped",
+  stderr: "piped",
+}).output();
+const gdbText = new TextDecoder().decode(gdb.success ? gdb.stdout : gdb.stderr).trim();
+console.log(`  gdb stub: ${gdb.success ? "" : "not measured: "}${gdbText.split("\n")[0]}`);
 Deno.exit(0);

@@ -14,6 +14,7 @@ const DEFAULT_PACKAGES = [
   "packages/loader",
   "packages/vgic",
   "packages/virtio",
+  "packages/net",
   "packages/vcpu",
   "packages/vmm",
   "packages/gdb",

@@ -373,6 +373,9 @@ ensure_test_tools() {
   command -v aarch64-linux-gnu-objcopy >/dev/null 2>&1 || missing="$missing binutils-aarch64-linux-gnu"
   # The static Linux test programs link against the arm64 C library.
   [ -e /usr/aarch64-linux-gnu/lib/libc.a ] || missing="$missing libc6-dev-arm64-cross"
+  # The 32-bit ARM test program (AArch32 at EL0 under the arm64 kernel's compat layer).
+  command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || missing="$missing gcc-arm-linux-gnueabihf"
+  [ -e /usr/arm-linux-gnueabihf/lib/libc.a ] || missing="$missing libc6-dev-armhf-cross"
   command -v make >/dev/null 2>&1 || missing="$missing make"
   command -v script >/dev/null 2>&1 || missing="$missing bsdutils"
   # The TAP tests: a network namespace of their own (ip), and the host pinging the guest in it.
@@ -400,6 +403,6 @@ ensure_guest_builds() {
 
 # Debian's arm64 kernel and busybox, for the Linux tests.
 ensure_linux_guest() {
-  "$DENO" run --allow-net=deb.debian.org --allow-read --allow-write --allow-run=dpkg-deb,xz --allow-env \
+  "$DENO" run --allow-net=deb.debian.org --allow-read --allow-write --allow-run=dpkg-deb,xz,tar --allow-env \
     "$ROOT/scripts/fetch_guests.ts" --quiet || die "fetching the Linux test guest failed. Run: $DENO run -A scripts/fetch_guests.ts"
 }

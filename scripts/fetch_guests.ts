@@ -1,6 +1,8 @@
 /**
- * Downloads the Linux test guest: Debian's arm64 cloud kernel, the kernel
- * modules the guests load (virtio, ext4, ... from the same package, see
+ * Downloads the Linux test guest: Debian's arm64 cloud kernel and its
+ * `System.map` (the kernel's symbols, for breakpoints by name; the kernel
+ * package's own is a stub pointing at the `-dbg` package, so it comes out of
+ * that one, streamed, without unpacking the rest), the kernel modules the guests load (virtio, ext4, ... from the same package, see
  * `scripts/_kernel_modules.ts`) and a static busybox, into `.cache/guests/`
  * (or `$VMKIT_GUEST_DIR`), and builds `initramfs.cpio` there: busybox with
  * an `/init` that loads the modules and starts a shell.
@@ -10,7 +12,7 @@
  * versions from its mirrors. Packages are checked against the SHA-256 sums in
  * the signed-by-Release `Packages` index and unpacked with `dpkg-deb`.
  *
- * Usage: deno run --allow-net --allow-read --allow-write --allow-run=dpkg-deb,xz scripts/fetch_guests.ts [--quiet] [--force]
+ * Usage: deno run --allow-net --allow-read --allow-write --allow-run=dpkg-deb,xz,tar scripts/fetch_guests.ts [--quiet] [--force]
  */
 import { parseArgs } from "node:util";
 import { busyboxInitramfs } from "./_initramfs.ts";
@@ -35,6 +37,8 @@ interface Manifest {
   busyboxVersion: string;
   kernel: string;
   busybox: string;
+  /** The kernel's `System.map`, from the same package (absent in caches from before it was kept). */
+  systemMap?: string;
 }
 
 function log(msg: string): void {
@@ -128,6 +132,40 @@ async function readIndex(): Promise<string> {
   return new TextDecoder().decode(stdout);
 }
 
+/**
+ * Writes the kernel's real System.map, `usr/lib/debug/boot/System.map-<release>` of the
+ * kernel's `-dbg` package, to `to`; only that member is extracted (the package's vmlinux is
+ * over a gigabyte unpacked).
+ */
+async function extractSystemMap(deb: string, release: string, to: string): Promise<void> {
+  const member = `./usr/lib/debug/boot/System.map-${release}`;
+  const archive = new Deno.Command("dpkg-deb", {
+    args: ["--fsys-tarfile", deb],
+    stdout: "piped",
+    // It complains of the broken pipe when tar stops early; tar's status says what matters.
+    stderr: "null",
+  })
+    .spawn();
+  const file = await Deno.open(to, { write: true, create: true, truncate: true });
+  const tar = new Deno.Command("tar", {
+    args: ["-xO", "--occurrence=1", "-f", "-", member],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const [, , status] = await Promise.all([
+    archive.stdout.pipeTo(tar.stdin).catch(() => {}),
+    tar.stdout.pipeTo(file.writable),
+    tar.status,
+  ]);
+  // tar stops reading after the member: dpkg-deb then ends on a broken pipe.
+  await archive.status;
+  if (!status.success) throw new Error(`no ${member} in ${deb} (tar exit ${status.code})`);
+  const text = await Deno.readTextFile(to);
+  if (!/^[0-9a-f]{16} T start_kernel$/m.test(text)) {
+    throw new Error(`${member} of ${deb} does not list start_kernel`);
+  }
+}
+
 /** A busybox shell with the kernel's modules as the initramfs, for `vmkit run --initrd` by hand. */
 async function writeInitramfs(busyboxPath: string): Promise<void> {
   const initrd = busyboxInitramfs(
@@ -146,6 +184,7 @@ if (!values.force && await exists(manifestPath)) {
   // carried) mean fetching the kernel again: Image and modules must match.
   if (
     await exists(`${dir}/${m.kernel}`) && await exists(`${dir}/${m.busybox}`) &&
+    m.systemMap !== undefined && await exists(`${dir}/${m.systemMap}`) &&
     await cachedModules(dir, m) !== undefined
   ) {
     // Cheap to rebuild, and then always what this checkout's /init says.
@@ -174,6 +213,7 @@ const modules = await extractModules(kernelDeb, `${dir}/modules`, {
   kernelPackage: dep,
   kernelVersion,
 });
+await extractSystemMap(await downloadDeb(pkgs, `${dep}-dbg`), modules.release, `${dir}/System.map`);
 log(
   `kernel modules for ${modules.release}: ${modules.load.map((m) => m.name).join(", ")}` +
     ` (built in: ${modules.builtin.join(", ")})`,
@@ -189,6 +229,7 @@ const manifest: Manifest = {
   busyboxVersion: pkgs.get("busybox-static")!.get("Version")!,
   kernel: "Image",
   busybox: "busybox",
+  systemMap: "System.map",
 };
 await writeInitramfs(`${dir}/busybox`);
 await Deno.writeTextFile(manifestPath, JSON.stringify(manifest, null, 2) + "\n");

@@ -15,10 +15,33 @@ import { versionReport } from "./version.ts";
 import { CliError } from "./errors.ts";
 import { closeDisks, openDisks, parseDiskSpec } from "./disks.ts";
 import { UP_HELP, upCommand } from "./up.ts";
+import { gdbListening, parseGdbFlag } from "./gdb_flag.ts";
 
 export { CliError, type CliErrorCode } from "./errors.ts";
 
-/** What the command needs from its host; the real one uses Deno's stdio. */
+/**
+ * What the command needs from its host; the real one uses Deno's stdio.
+ *
+ * @example
+ * ```ts
+ * import { type CliHost, runCli } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let out = "";
+ * const errors: string[] = [];
+ * const host: CliHost = {
+ *   interactive: false, // no terminal: no raw mode, no escape keys
+ *   setRaw: () => {},
+ *   read: () => Promise.resolve(null), // no input
+ *   message: () => {},
+ *   stdout: (bytes) => void (out += new TextDecoder().decode(bytes)),
+ *   stderr: (line) => void errors.push(line),
+ *   readFile: (path) => Deno.readFile(path),
+ * };
+ * assert.equal(await runCli(host, ["demo", "--quiet"]), 0);
+ * assert.match(out, /demo: all checks passed/);
+ * ```
+ */
 export interface CliHost extends ConsoleIo {
   /**
    * Calls `handler` with the signal's name and number when the process gets
@@ -34,7 +57,29 @@ export interface CliHost extends ConsoleIo {
   readFile(path: string): Promise<Uint8Array>;
 }
 
-/** Exit statuses. */
+/**
+ * Exit statuses.
+ *
+ * @example
+ * ```ts
+ * import { type CliHost, EXIT, runCli } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let out = "";
+ * const errors: string[] = [];
+ * const host: CliHost = {
+ *   interactive: false, // no terminal: no raw mode, no escape keys
+ *   setRaw: () => {},
+ *   read: () => Promise.resolve(null), // no input
+ *   message: () => {},
+ *   stdout: (bytes) => void (out += new TextDecoder().decode(bytes)),
+ *   stderr: (line) => void errors.push(line),
+ *   readFile: (path) => Deno.readFile(path),
+ * };
+ * assert.equal(await runCli(host, ["run", "--smp", "2"]), EXIT.BAD_INPUT); // no --kernel
+ * assert.equal(errors.length, 1);
+ * ```
+ */
 export const EXIT = { OK: 0, FAILED: 1, BAD_INPUT: 2 } as const;
 
 const MAIN_HELP = `vmkit — boot AArch64 guests on the Unicorn CPU emulator
@@ -56,6 +101,10 @@ const COMMON_OPTIONS = `  -m, --mem SIZE         RAM size, e.g. 256M or 1G (defa
                          virtual: idle periods are skipped
       --timeout SECONDS  give up after this much wall time (exit status 1)
       --no-reboot        exit when the guest reboots instead of restarting it
+      --gdb [HOST:]PORT  serve gdb's remote protocol (host 127.0.0.1 unless
+                         given); in gdb: target remote HOST:PORT
+      --gdb-wait         hold the guest at its first instruction until gdb
+                         attaches and continues
   -q, --quiet            no VMKit status lines, only the guest console
   -h, --help             show this help
 `;
@@ -122,6 +171,8 @@ const COMMON_FLAGS = {
   clock: { type: "string" },
   timeout: { type: "string" },
   "no-reboot": { type: "boolean" },
+  gdb: { type: "string" },
+  "gdb-wait": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -177,6 +228,7 @@ function commonOptions(values: Values): CommonOptions {
     config.clock = values.clock;
   }
   if (values["no-reboot"]) config.onReset = "exit";
+  config.gdb = parseGdbFlag(values.gdb as string | undefined, values["gdb-wait"] === true);
   let timeoutMs: number | undefined;
   if (values.timeout !== undefined) {
     const s = Number(values.timeout);
@@ -231,6 +283,7 @@ async function boot(
     closeDisks(common.config.disks ?? []);
     throw e;
   }
+  if (vm.gdb) status(gdbListening(vm.gdb.addr, common.config.gdb?.wait === true));
   let session: ConsoleSession | undefined;
   let signalled: { name: string; number: number } | undefined;
   const unlisten = host.onSignal?.((name, number) => {
@@ -360,6 +413,26 @@ function versionCommand(host: CliHost, args: string[]): number {
 /**
  * Runs the `vmkit` command line and returns the exit status. Nothing is
  * thrown: every failure becomes one line on stderr.
+ *
+ * @example
+ * ```ts
+ * import { type CliHost, runCli } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let out = "";
+ * const errors: string[] = [];
+ * const host: CliHost = {
+ *   interactive: false, // no terminal: no raw mode, no escape keys
+ *   setRaw: () => {},
+ *   read: () => Promise.resolve(null), // no input
+ *   message: () => {},
+ *   stdout: (bytes) => void (out += new TextDecoder().decode(bytes)),
+ *   stderr: (line) => void errors.push(line),
+ *   readFile: (path) => Deno.readFile(path),
+ * };
+ * assert.equal(await runCli(host, ["help", "run"]), 0);
+ * assert.match(out, /Usage: vmkit run --kernel FILE/);
+ * ```
  */
 export async function runCli(host: CliHost, args: string[]): Promise<number> {
   const [command, ...rest] = args;

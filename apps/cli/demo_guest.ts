@@ -6,10 +6,37 @@
  * @module
  */
 
-/** Where the demo guest's bytes live, relative to this module. */
+/**
+ * Where the demo guest's bytes live, relative to this module.
+ *
+ * @example
+ * ```ts
+ * import { DEMO_GUEST_URL } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(DEMO_GUEST_URL.pathname.endsWith("/assets/demo.bin"));
+ * assert.ok((await Deno.stat(DEMO_GUEST_URL)).size > 0);
+ * ```
+ */
 export const DEMO_GUEST_URL: URL = new URL("./assets/demo.bin", import.meta.url);
 
-/** Why the demo guest could not be read. */
+/**
+ * Why the demo guest could not be read.
+ *
+ * @example
+ * ```ts
+ * import { DemoGuestError, type DemoGuestErrorCode, loadDemoGuest } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let code: DemoGuestErrorCode | undefined;
+ * try {
+ *   await loadDemoGuest(new URL("file:///nonexistent/demo.bin"));
+ * } catch (e) {
+ *   if (e instanceof DemoGuestError) code = e.code;
+ * }
+ * assert.equal(code, "NOT_FOUND");
+ * ```
+ */
 export type DemoGuestErrorCode =
   /** The file is not there (a checkout whose asset was deleted, a broken package). */
   | "NOT_FOUND"
@@ -18,7 +45,20 @@ export type DemoGuestErrorCode =
   /** Fetching it failed (network error, HTTP error status). */
   | "FETCH_FAILED";
 
-/** The demo guest could not be read; `url` says from where. */
+/**
+ * The demo guest could not be read; `url` says from where.
+ *
+ * @example
+ * ```ts
+ * import { DemoGuestError, loadDemoGuest } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * await assert.rejects(
+ *   loadDemoGuest(new URL("file:///nonexistent/demo.bin")),
+ *   (e) => e instanceof DemoGuestError && e.url === "file:///nonexistent/demo.bin",
+ * );
+ * ```
+ */
 export class DemoGuestError extends Error {
   /** What went wrong. */
   readonly code: DemoGuestErrorCode;
@@ -26,6 +66,8 @@ export class DemoGuestError extends Error {
   readonly url: string;
 
   /**
+   * Creates the error.
+   *
    * @param code what went wrong
    * @param url where the guest was looked for
    * @param message a sentence saying what and how to fix it
@@ -49,6 +91,26 @@ function deniedByPermissions(e: unknown): boolean {
  * `--allow-net` for the registry's host).
  *
  * @throws {DemoGuestError} when it cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { loadDemoGuest } from "@vmkit/cli";
+ * import { IMAGE_MAGIC, IMAGE_MAGIC_OFFSET } from "@vmkit/loader";
+ * import { VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const kernel = await loadDemoGuest();
+ * // An arm64 Image, as the boot protocol asks.
+ * assert.equal(new DataView(kernel.buffer).getUint32(IMAGE_MAGIC_OFFSET, true), IMAGE_MAGIC);
+ * let out = "";
+ * using vm = new VirtualMachine({
+ *   memorySize: 64 << 20,
+ *   console: { write: (bytes) => void (out += new TextDecoder().decode(bytes)) },
+ * });
+ * await vm.loadLinux({ kernel });
+ * assert.equal((await vm.run()).reason, "poweroff");
+ * assert.match(out, /demo: all checks passed/);
+ * ```
  */
 export async function loadDemoGuest(url: URL = DEMO_GUEST_URL): Promise<Uint8Array> {
   if (url.protocol === "file:") {

@@ -117,7 +117,7 @@ const buildTools = requirement(
 );
 
 Deno.test({
-  name: "demo: guests/demo rebuilds byte-identical to the committed apps/cli/assets/demo.bin" +
+  name: "demo: guests/demo rebuilds byte-identical to the committed assets/demo.bin and demo.elf" +
     buildTools.label,
   ignore: buildTools.ignore,
   fn: async () => {
@@ -130,18 +130,22 @@ Deno.test({
         stderr: "piped",
       }).output();
       assert.equal(make.code, 0, new TextDecoder().decode(make.stderr));
-      const built = await Deno.readFile(`${dir}/demo.bin`);
-      const committed = await Deno.readFile(DEMO_GUEST_URL);
-      let differs = built.findIndex((byte, i) => byte !== committed[i]);
-      if (differs < 0 && built.length !== committed.length) {
-        differs = Math.min(built.length, committed.length);
+      // The binary the demo boots, and the same program with symbols for gdb.
+      for (const name of ["demo.bin", "demo.elf"]) {
+        const built = await Deno.readFile(`${dir}/${name}`);
+        const committed = await Deno.readFile(new URL(name, DEMO_GUEST_URL));
+        let differs = built.findIndex((byte, i) => byte !== committed[i]);
+        if (differs < 0 && built.length !== committed.length) {
+          differs = Math.min(built.length, committed.length);
+        }
+        assert.equal(
+          differs,
+          -1,
+          `a fresh ${name} (${built.length} bytes) differs from the committed ` +
+            `${committed.length}-byte asset at byte ${differs}; ` +
+            "refresh them with: make -C guests/demo update-asset",
+        );
       }
-      assert.equal(
-        differs,
-        -1,
-        `a fresh build (${built.length} bytes) differs from the committed ${committed.length}-byte ` +
-          `asset at byte ${differs}; refresh it with: make -C guests/demo update-asset`,
-      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

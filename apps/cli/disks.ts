@@ -37,6 +37,19 @@ const SECTOR = 512;
  *
  * @throws {CliError} `USAGE` for an empty file name, an unknown option, or a
  *   serial over 20 bytes.
+ *
+ * @example
+ * ```ts
+ * import { parseDiskSpec } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseDiskSpec("root.img,ro,serial=ROOT"), {
+ *   path: "root.img",
+ *   readOnly: true,
+ *   serial: "ROOT",
+ * });
+ * assert.throws(() => parseDiskSpec(",ro"), { code: "USAGE" });
+ * ```
  */
 export function parseDiskSpec(value: string): DiskSpec {
   const [path, ...options] = value.split(",");
@@ -67,6 +80,21 @@ export function parseDiskSpec(value: string): DiskSpec {
  * two writers would corrupt it.
  *
  * @throws {CliError} `USAGE`, the line to print.
+ *
+ * @example
+ * ```ts
+ * import { closeDisks, openDisks, parseDiskSpec } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.truncate(path, 1 << 20);
+ * const disks = await openDisks([parseDiskSpec(`${path},ro`)]);
+ * assert.equal(disks[0].readOnly, true);
+ * closeDisks(disks); // no VM took them over
+ * // The same file twice, written through one of them: refused.
+ * await assert.rejects(openDisks([parseDiskSpec(path), parseDiskSpec(path)]), { code: "USAGE" });
+ * await Deno.remove(path);
+ * ```
  */
 export async function openDisks(specs: readonly DiskSpec[]): Promise<DiskConfig[]> {
   const disks: DiskConfig[] = [];
@@ -93,7 +121,22 @@ export async function openDisks(specs: readonly DiskSpec[]): Promise<DiskConfig[
   }
 }
 
-/** Closes the backends of `disks` (before a VM took them over). */
+/**
+ * Closes the backends of `disks` (before a VM took them over).
+ *
+ * @example
+ * ```ts
+ * import { closeDisks, openDisks, parseDiskSpec } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.truncate(path, 4096);
+ * const disks = await openDisks([parseDiskSpec(path)]);
+ * assert.equal(disks[0].backend.size, 4096);
+ * closeDisks(disks);
+ * await Deno.remove(path);
+ * ```
+ */
 export function closeDisks(disks: readonly DiskConfig[]): void {
   for (const d of disks) (d.backend as FileBlockBackend).close?.();
 }

@@ -4,7 +4,23 @@
  * @module
  */
 
-/** What went wrong with a command line. */
+/**
+ * What went wrong with a command line.
+ *
+ * @example
+ * ```ts
+ * import { CliError, type CliErrorCode, parseDiskSpec } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let code: CliErrorCode | undefined;
+ * try {
+ *   parseDiskSpec("disk.img,rw");
+ * } catch (e) {
+ *   if (e instanceof CliError) code = e.code;
+ * }
+ * assert.equal(code, "USAGE");
+ * ```
+ */
 export type CliErrorCode = "USAGE";
 
 /**
@@ -22,7 +38,12 @@ export class CliError extends Error {
   /** What went wrong. */
   readonly code: CliErrorCode;
 
-  /** @param code what went wrong @param message one line saying what and where */
+  /**
+   * Creates the error.
+   *
+   * @param code what went wrong
+   * @param message one line saying what and where
+   */
   constructor(code: CliErrorCode, message: string) {
     super(message);
     this.name = "CliError";

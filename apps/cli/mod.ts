@@ -30,3 +30,4 @@ export {
 export { UP_HELP, upCommand } from "./up.ts";
 export { MAX_VMS, parseUpFile, type UpFile, type UpNet, type UpVm } from "./up_config.ts";
 export { PrefixedLines } from "./console_lines.ts";
+export { DEFAULT_GDB_HOST, gdbListening, parseGdbFlag } from "./gdb_flag.ts";

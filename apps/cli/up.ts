@@ -17,7 +17,29 @@ import { closeDisks, openDisks } from "./disks.ts";
 import { CliError } from "./errors.ts";
 import { parseUpFile, type UpFile } from "./up_config.ts";
 
-/** `vmkit up --help`. */
+/**
+ * `vmkit up --help`.
+ *
+ * @example
+ * ```ts
+ * import { type CliHost, runCli, UP_HELP } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let out = "";
+ * const errors: string[] = [];
+ * const host: CliHost = {
+ *   interactive: false, // no terminal: no raw mode, no escape keys
+ *   setRaw: () => {},
+ *   read: () => Promise.resolve(null), // no input
+ *   message: () => {},
+ *   stdout: (bytes) => void (out += new TextDecoder().decode(bytes)),
+ *   stderr: (line) => void errors.push(line),
+ *   readFile: (path) => Deno.readFile(path),
+ * };
+ * assert.equal(await runCli(host, ["up", "--help"]), 0);
+ * assert.equal(out, UP_HELP);
+ * ```
+ */
 export const UP_HELP = `Usage: vmkit up FILE.json [options]
 
 Boots every VM in FILE.json in this process and joins their network cards:
@@ -134,7 +156,35 @@ function release(opened: Opened): void {
   for (const sw of opened.switches.values()) sw.close();
 }
 
-/** Runs `vmkit up ARGS`; returns the exit status. */
+/**
+ * Runs `vmkit up ARGS`; returns the exit status.
+ *
+ * @example
+ * ```ts
+ * import { type CliHost, DEMO_GUEST_URL, upCommand } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * let out = "";
+ * const errors: string[] = [];
+ * const host: CliHost = {
+ *   interactive: false, // no terminal: no raw mode, no escape keys
+ *   setRaw: () => {},
+ *   read: () => Promise.resolve(null), // no input
+ *   message: () => {},
+ *   stdout: (bytes) => void (out += new TextDecoder().decode(bytes)),
+ *   stderr: (line) => void errors.push(line),
+ *   readFile: (path) => Deno.readFile(path),
+ * };
+ * // Two demo guests in one process, each console line prefixed with its VM's name.
+ * const dir = await Deno.makeTempDir();
+ * const vms = ["a", "b"].map((name) => ({ name, kernel: DEMO_GUEST_URL.pathname, mem: "64M" }));
+ * await Deno.writeTextFile(`${dir}/up.json`, JSON.stringify({ vms }));
+ * assert.equal(await upCommand(host, [`${dir}/up.json`, "--quiet"]), 0);
+ * assert.match(out, /^\[a\] demo: all checks passed/m);
+ * assert.match(out, /^\[b\] demo: all checks passed/m);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export async function upCommand(host: CliHost, args: string[]): Promise<number> {
   let parsed;
   try {

@@ -100,7 +100,18 @@ export interface UpFile {
 const VM_KEYS = ["name", "kernel", "initrd", "cmdline", "mem", "smp", "disks", "nets"];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 const DEFAULT_MEM = 256 * 1024 * 1024;
-/** The most VMs one file may hold; each is a whole machine in this process. */
+/**
+ * The most VMs one file may hold; each is a whole machine in this process.
+ *
+ * @example
+ * ```ts
+ * import { MAX_VMS, parseUpFile } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const vms = Array.from({ length: MAX_VMS + 1 }, (_, i) => ({ name: `vm${i}`, kernel: "Image" }));
+ * assert.throws(() => parseUpFile(JSON.stringify({ vms }), "up.json"), { code: "USAGE" });
+ * ```
+ */
 export const MAX_VMS = 64;
 
 type Json = unknown;
@@ -242,6 +253,24 @@ function parseNets(value: Json, where: string, vm: string, macs: Map<string, str
  *
  * @throws {CliError} `USAGE`: one line naming the key and what was expected, e.g.
  *   `up.json: vms[0].smp: expected a whole number from 1 to 8, got 9`
+ *
+ * @example
+ * ```ts
+ * import { parseUpFile } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const text = JSON.stringify({
+ *   vms: [{ name: "web", kernel: "Image", mem: "512M", smp: 2, nets: [{ switch: "lan" }] }],
+ * });
+ * const { vms } = parseUpFile(text, "/srv/lab/up.json");
+ * assert.equal(vms[0].kernel, "/srv/lab/Image"); // relative to the file's folder
+ * assert.equal(vms[0].memorySize, 512 << 20);
+ * assert.equal(vms[0].nets[0].kind, "switch");
+ * assert.throws(
+ *   () => parseUpFile('{"vms":[{"name":"x","kernel":"Image","smp":9}]}', "up.json"),
+ *   { message: /vms\[0\]\.smp/ },
+ * );
+ * ```
  */
 export function parseUpFile(text: string, path: string): UpFile {
   const file = path.slice(path.lastIndexOf("/") + 1);

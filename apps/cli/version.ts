@@ -56,6 +56,22 @@ function describePath(path: string): string {
  * The `version` command's output: lines for stdout, and lines for stderr
  * (a warning, or why the engine could not be loaded). `ok` is false when it
  * could not.
+ *
+ * @example
+ * ```ts
+ * import { versionReport, VMKIT_VERSION } from "@vmkit/cli";
+ * import assert from "node:assert/strict";
+ *
+ * const report = versionReport(); // opens the engine as `vmkit version` does
+ * assert.equal(report.stdout[0], `vmkit ${VMKIT_VERSION}`);
+ * assert.match(report.stdout[2], /^unicorn 2\./);
+ * const broken = versionReport(() => {
+ *   throw new Error("libunicorn.so.2: cannot open shared object file");
+ * });
+ * assert.deepEqual([broken.ok, broken.stderr], [false, [
+ *   "libunicorn.so.2: cannot open shared object file",
+ * ]]);
+ * ```
  */
 export function versionReport(
   open: () => UnicornLibrary = () => UnicornLibrary.open(),

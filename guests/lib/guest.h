@@ -172,6 +172,14 @@ void tlb_flush_va(u64 va);
  * leaves it.
  */
 u64 run_el0(u64 (*fn)(u64), u64 arg, u64 daif);
+/*
+ * Enters EL0 at `entry` with the whole `spsr` (AArch32 too: M[4] set, T for
+ * Thumb), x0 = arg, x1 and x2 as given and SP (r13 in AArch32) on the EL0
+ * stack; returns what an exception handler passes to el0_resume (start.S).
+ */
+u64 run_el0_spsr(u64 entry, u64 arg, u64 spsr, u64 x1, u64 x2);
+/* From an EL1 exception handler only: ends the run_el0* call with `result`. */
+void el0_resume(u64 result) __attribute__((noreturn));
 
 /* Each program's body; guest_start() calls it with the MMU on and reports "done" after. */
 void test_main(void);

@@ -9,7 +9,6 @@
 exception_handler *sync_handler;
 exception_handler *irq_handler;
 
-void el0_resume(u64 result) __attribute__((noreturn));
 extern char __text_start[], __text_end[];
 
 /* An exception nobody expected leaves the program in an unknown state: say what it was and stop. */

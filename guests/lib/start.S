@@ -75,7 +75,7 @@ vectors:
 	ventry	0x480
 	ventry	0x500
 	ventry	0x580
-	ventry	0x600	/* lower EL, AArch32 (never used) */
+	ventry	0x600	/* lower EL, AArch32 */
 	ventry	0x680
 	ventry	0x700
 	ventry	0x780
@@ -123,6 +123,32 @@ run_el0:
 	add	x9, x9, :lo12:el0_stack_top
 	msr	sp_el0, x9
 	mov	x0, x1
+	adr	x30, el0_exit
+	eret
+
+/*
+ * u64 run_el0_spsr(u64 entry, u64 arg, u64 spsr, u64 x1, u64 x2)
+ *
+ * run_el0 with a whole SPSR (so EL0 may be AArch32, in A32 or T32 state)
+ * and x1/x2 set as well (r1/r2 for AArch32). AArch32 code has no link
+ * register into el0_exit: it ends by taking an exception whose handler
+ * calls el0_resume.
+ */
+	.global	run_el0_spsr
+run_el0_spsr:
+	push_callee_saved
+	mov	x9, sp
+	adrp	x10, el1_saved_sp
+	str	x9, [x10, :lo12:el1_saved_sp]
+	msr	elr_el1, x0
+	msr	spsr_el1, x2
+	adrp	x9, el0_stack_top
+	add	x9, x9, :lo12:el0_stack_top
+	msr	sp_el0, x9
+	mov	x13, x9
+	mov	x0, x1
+	mov	x1, x3
+	mov	x2, x4
 	adr	x30, el0_exit
 	eret
 

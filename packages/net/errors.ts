@@ -47,6 +47,8 @@ export class NetError extends Error {
   readonly code: NetErrorCode;
 
   /**
+   * Creates the error.
+   *
    * @param code what went wrong
    * @param message one sentence saying what and where
    * @param options the underlying cause, if any

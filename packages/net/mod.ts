@@ -31,3 +31,5 @@ export {
   type PingResponderStats,
 } from "./responder.ts";
 export { TapBackend, type TapStats } from "./tap.ts";
+// What every piece here is or talks to, so users of this package need not import @vmkit/virtio.
+export type { FrameReceiver, NetBackend } from "@vmkit/virtio";

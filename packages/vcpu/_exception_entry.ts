@@ -15,6 +15,14 @@ import { SYSREGS } from "./sysregs.ts";
 
 const PSTATE_I = 0x80n;
 const PSTATE_SP = 1n;
+/** SPSR.M[4]: the exception came from AArch32. */
+const SPSR_NRW = 0x10n;
+/** SPSR.M[3:2]: the exception level it came from (AArch64). */
+const SPSR_EL = 0xcn;
+const EC_IABT_LOWER = 0x20;
+const EC_DABT_LOWER = 0x24;
+/** ESR bit 26, the low bit of EC: for aborts, taken from the same EL. */
+const ESR_SAME_EL = 1n << 26n;
 /** How many times in a row the guest may fault on the very vector it was sent to. */
 const MAX_VECTOR_FAULTS = 3;
 
@@ -76,6 +84,16 @@ export class ExceptionState {
   }
 }
 
+/**
+ * The offset from VBAR_EL1 of the synchronous vector for an exception taken
+ * to EL1 from where `spsr` (as saved on entry) says it came from.
+ */
+function syncVector(spsr: bigint): bigint {
+  if ((spsr & SPSR_NRW) !== 0n) return 0x600n; // lower EL, AArch32
+  if ((spsr & SPSR_EL) === 0n) return 0x400n; // lower EL, AArch64
+  return (spsr & PSTATE_SP) !== 0n ? 0x200n : 0n; // current EL, SPx or SP0
+}
+
 /** What {@link ExceptionEntry.deliver} did. */
 export type DeliveryOutcome = "delivered" | "unhandled" | "loop";
 
@@ -84,15 +102,18 @@ export type DeliveryOutcome = "delivered" | "unhandled" | "loop";
  * does not refresh QEMU's cached per-EL state, so the entry is left to QEMU
  * itself: with VBAR_EL1 lowered by 0x80 and a virtual IRQ pending, QEMU's own
  * IRQ entry lands exactly on the synchronous vector for the current or lower
- * EL, with SPSR, ELR, PSTATE and the stack switch done right. After the
- * engine stops, {@link finish} restores VBAR_EL1 and the I bit saved in
- * SPSR_EL1.
+ * EL, AArch64 or AArch32, with SPSR, ELR, PSTATE and the stack switch done
+ * right. After the engine stops, {@link finish} restores VBAR_EL1 and the I
+ * bit saved in SPSR_EL1.
+ *
+ * Where the exception came from is read from the SPSR QEMU saved, not
+ * beforehand: the engine's PSTATE is meaningless while the guest runs
+ * AArch32 code at EL0 (it keeps the last AArch64 value).
  */
 export class ExceptionEntry {
   readonly #engine: Engine;
   #vbar = 0n;
   #iBit = 0n;
-  #target = 0n;
   #lastLanding = -1n;
   #vectorFaults = 0;
 
@@ -123,10 +144,9 @@ export class ExceptionEntry {
       e.writeSys(SYSREGS.FAR_EL1, faultAddress);
     }
     const vbar = e.readSys(SYSREGS.VBAR_EL1);
-    const vector = el === 0 ? 0x400n : (pstate & PSTATE_SP) !== 0n ? 0x200n : 0n;
     this.#vbar = vbar;
+    // The I bit lives in the same place (env->daif) in AArch64 and AArch32.
     this.#iBit = pstate & PSTATE_I;
-    this.#target = BigInt.asUintN(64, vbar + vector);
     e.writeSys(SYSREGS.VBAR_EL1, BigInt.asUintN(64, vbar - 0x80n));
     e.writeReg(REG.PSTATE, pstate & ~PSTATE_I);
     e.writeSys(SYSREGS.HCR_EL2, hcr | HCR_EL2_VI);
@@ -135,25 +155,37 @@ export class ExceptionEntry {
 
   /**
    * Completes an entry once the engine stopped: restores VBAR_EL1, HCR_EL2
-   * (`hcr`, with VI as the IRQ line wants it) and the saved I bit.
+   * (`hcr`, with VI as the IRQ line wants it) and the saved I bit, and, for
+   * an abort, makes the syndrome say whether it came from the same EL.
    *
-   * @throws {VcpuError} `EXCEPTION_DELIVERY_FAILED` if QEMU landed elsewhere.
+   * @throws {VcpuError} `EXCEPTION_DELIVERY_FAILED` if QEMU landed elsewhere
+   *   than the synchronous vector for where the exception came from.
    */
   finish(hcr: bigint): void {
     const e = this.#engine;
     const landed = e.readPc();
     e.writeSys(SYSREGS.VBAR_EL1, this.#vbar);
     e.writeSys(SYSREGS.HCR_EL2, hcr);
-    if (landed !== this.#target) {
+    const spsr = e.readSys(SYSREGS.SPSR_EL1);
+    const fromEl0 = (spsr & SPSR_NRW) !== 0n || (spsr & SPSR_EL) === 0n;
+    const target = BigInt.asUintN(64, this.#vbar + syncVector(spsr));
+    if (landed !== target) {
       throw new VcpuError(
         "EXCEPTION_DELIVERY_FAILED",
         `a synchronous exception meant for the guest vector at 0x${
-          this.#target.toString(16)
+          target.toString(16)
         } landed at 0x${landed.toString(16)}`,
       );
     }
-    const spsr = e.readSys(SYSREGS.SPSR_EL1);
     e.writeSys(SYSREGS.SPSR_EL1, this.#iBit === 0n ? spsr & ~PSTATE_I : spsr | PSTATE_I);
+    // Syndromes the vCPU makes itself (`_unbacked.ts`) are written before
+    // the origin is known; an abort's EC says it in bit 0.
+    const esr = e.readSys(SYSREGS.ESR_EL1);
+    const ec = Number(esr >> 26n) & 0x3e;
+    if (ec === EC_IABT_LOWER || ec === EC_DABT_LOWER) {
+      const same = fromEl0 ? 0n : ESR_SAME_EL;
+      if ((esr & ESR_SAME_EL) !== same) e.writeSys(SYSREGS.ESR_EL1, (esr & ~ESR_SAME_EL) | same);
+    }
     this.#lastLanding = landed;
   }
 

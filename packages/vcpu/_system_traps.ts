@@ -23,6 +23,9 @@
  *
  * The debug registers (MDCR_EL2.TDA, TDOSA, TDRA): see `_debug_registers.ts`.
  *
+ * The performance monitors (MDCR_EL2.TPM, TPMCR), when the vCPU has a
+ * {@link Pmu}: see `pmu.ts` and `_pmu_traps.ts`.
+ *
  * @module
  */
 
@@ -36,6 +39,8 @@ import {
   MDCR_EL2_TDRA,
 } from "./_debug_registers.ts";
 import { type SysReg, SYSREGS } from "./sysregs.ts";
+import { handlePmuAccess, MDCR_EL2_TPM, MDCR_EL2_TPMCR } from "./_pmu_traps.ts";
+import type { Pmu } from "./pmu.ts";
 
 /** Exception class of a trapped MSR, MRS or system instruction. */
 export const EC_SYSTEM = 0x18;
@@ -92,20 +97,23 @@ export interface SystemTrapStats {
 export class SystemTraps {
   /** HCR_EL2 bits that route the trapped instructions here. */
   readonly hcrBits: bigint;
-  /** MDCR_EL2 bits that route the debug registers here (always set). */
-  readonly mdcrBits: bigint = MDCR_EL2_TDA | MDCR_EL2_TDOSA | MDCR_EL2_TDRA;
+  /** MDCR_EL2 bits that route the debug registers (always) and the PMU (with a {@link Pmu}) here. */
+  readonly mdcrBits: bigint;
   /** The guest's debug registers. */
   readonly debug: DebugRegisters = new DebugRegisters();
   readonly #stats: SystemTrapStats;
   readonly #engine: Engine;
   readonly #ctr: bigint;
   readonly #lookupAtEl2: boolean;
+  readonly #pmu: Pmu | undefined;
 
   /**
    * `cacheMaintenance`: trap and carry out IC IVAU and IC IALLU, and present
    * the cache geometry that goes with it (see the module docs);
    * `stateFollowsSysregWrites`: the engine recomputes its cached CPU state
-   * after a system-register write (2.1 and later). `stats` is counted into.
+   * after a system-register write (2.1 and later); `pmu`: the vCPU's
+   * performance monitors, which every PMU register access then reaches
+   * (without one the engine's own answer). `stats` is counted into.
    */
   constructor(
     engine: Engine,
@@ -113,8 +121,12 @@ export class SystemTraps {
     options: {
       cacheMaintenance: boolean;
       stateFollowsSysregWrites: boolean;
+      pmu?: Pmu;
     },
   ) {
+    this.#pmu = options.pmu;
+    this.mdcrBits = MDCR_EL2_TDA | MDCR_EL2_TDOSA | MDCR_EL2_TDRA |
+      (options.pmu ? MDCR_EL2_TPM | MDCR_EL2_TPMCR : 0n);
     this.#engine = engine;
     this.#lookupAtEl2 = options.stateFollowsSysregWrites;
     this.#stats = stats;
@@ -139,6 +151,7 @@ export class SystemTraps {
     const read = (syndrome & ISS_READ) !== 0;
     const e = this.#engine;
     if (op >>> 20 === 2) return this.#debugRegister(op, rt, read);
+    if (this.#pmu && handlePmuAccess(this.#pmu, e, op, rt, read)) return true;
     if (this.hcrBits === 0n) return false;
     switch (op) {
       case IC_IVAU:

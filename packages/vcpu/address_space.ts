@@ -15,14 +15,61 @@
 
 import { VcpuError } from "./errors.ts";
 
-/** Size of the guest-physical address space covered (48-bit). */
+/**
+ * Size of the guest-physical address space covered (48-bit).
+ *
+ * @example
+ * ```ts
+ * import { AddressSpace, PHYS_LIMIT } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * const map = new AddressSpace();
+ * map.add({ base: PHYS_LIMIT - 0x1000, size: 0x1000, kind: "mmio" }); // the last page fits
+ * assert.throws(() => map.add({ base: PHYS_LIMIT, size: 0x1000, kind: "ram" }), {
+ *   code: "BAD_REGION",
+ * });
+ * ```
+ */
 export const PHYS_LIMIT = 2 ** 48;
 /** The top of the 64-bit space that kernels use for their virtual addresses. */
 export const HIGH_COVER_BASE = 0xffff_0000_0000_0000n;
-/** Unicorn maps whole 4 KiB pages. */
+/**
+ * Unicorn maps whole 4 KiB pages.
+ *
+ * @example
+ * ```ts
+ * import { PAGE_SIZE, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * vcpu.mapRam(0x4000_0000, new Uint8Array(PAGE_SIZE)); // the smallest RAM there is
+ * assert.throws(() => vcpu.mapRam(0x5000_0000, new Uint8Array(PAGE_SIZE / 2)), {
+ *   code: "BAD_REGION",
+ * });
+ * ```
+ */
 export const PAGE_SIZE = 0x1000;
 
-/** A mapped range. */
+/**
+ * A mapped range.
+ *
+ * @example
+ * ```ts
+ * import { type Region, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * vcpu.mapRam(0x4000_0000, new Uint8Array(0x2000));
+ * vcpu.mapMmio(0x0900_0000, 0x1000, () => {});
+ * const regions: readonly Region[] = vcpu.regions; // sorted by base
+ * assert.deepEqual(regions.map((r) => [r.base, r.size, r.kind]), [
+ *   [0x0900_0000, 0x1000, "mmio"],
+ *   [0x4000_0000, 0x2000, "ram"],
+ * ]);
+ * ```
+ */
 export interface Region {
   /** Guest-physical base address. */
   readonly base: number;
@@ -32,7 +79,21 @@ export interface Region {
   readonly kind: "ram" | "mmio";
 }
 
-/** A range to cover, as 64-bit values (the high cover does not fit a number). */
+/**
+ * A range to cover, as 64-bit values (the high cover does not fit a number).
+ *
+ * @example
+ * ```ts
+ * import { AddressSpace, type CoverRange } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * const map = new AddressSpace();
+ * map.add({ base: 0x4000_0000, size: 0x1000, kind: "ram" });
+ * const gaps: CoverRange[] = map.gaps();
+ * assert.deepEqual(gaps[0], { base: 0n, size: 0x4000_0000n }); // below the RAM
+ * assert.equal(gaps[1].base, 0x4000_1000n); // above it
+ * ```
+ */
 export interface CoverRange {
   /** First byte. */
   readonly base: bigint;
@@ -40,7 +101,23 @@ export interface CoverRange {
   readonly size: bigint;
 }
 
-/** Options for an {@link AddressSpace}. */
+/**
+ * Options for an {@link AddressSpace}.
+ *
+ * @example
+ * ```ts
+ * import { AddressSpace, type AddressSpaceOptions } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * // A VMM's device windows, placed on 64 KiB boundaries.
+ * const options: AddressSpaceOptions = { granule: 0x1_0000 };
+ * const windows = new AddressSpace(options);
+ * windows.add({ base: 0x0800_0000, size: 0x1_0000, kind: "mmio" }, "gic");
+ * assert.throws(() => windows.add({ base: 0x0900_0000, size: 0x1000, kind: "mmio" }, "uart"), {
+ *   code: "BAD_REGION",
+ * });
+ * ```
+ */
 export interface AddressSpaceOptions {
   /** What bases and sizes must be multiples of. Default {@link PAGE_SIZE} (what an engine maps). */
   granule?: number;
@@ -50,6 +127,22 @@ export interface AddressSpaceOptions {
  * Bookkeeping of a guest-physical map, with overlap, overflow and alignment
  * checks: the engine's map (4 KiB pages) and a VMM's device windows use the
  * same one.
+ *
+ * @example
+ * ```ts
+ * import { AddressSpace } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * const map = new AddressSpace();
+ * map.add({ base: 0x4000_0000, size: 0x10_0000, kind: "ram" });
+ * map.add({ base: 0x0900_0000, size: 0x1000, kind: "mmio" }, "uart");
+ * assert.equal(map.find(0x4000_1234)?.kind, "ram");
+ * assert.equal(map.find(0x0a00_0000), undefined);
+ * assert.throws(() => map.add({ base: 0x4008_0000, size: 0x1000, kind: "mmio" }), (e: Error) => {
+ *   assert.match(e.message, /overlaps the ram region at 0x40000000/);
+ *   return true;
+ * });
+ * ```
  */
 export class AddressSpace {
   readonly #regions: Region[] = [];

@@ -22,7 +22,21 @@ import { Engine } from "./engine.ts";
 import { VcpuError } from "./errors.ts";
 import type { UnicornSymbols } from "./symbols.ts";
 
-/** Where this build of Unicorn keeps the private values VMKit reads. */
+/**
+ * Where this build of Unicorn keeps the private values VMKit reads, as
+ * {@link UnicornLibrary.layout} learns them.
+ *
+ * @example
+ * ```ts
+ * import { type EngineLayout, UnicornLibrary } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * const layout: EngineLayout = library.layout; // calibrated on first use
+ * assert.ok(layout.syndromeOffset + 4 <= layout.contextSize);
+ * assert.ok(layout.faultAddressOffset + 8 <= layout.contextSize);
+ * ```
+ */
 export interface EngineLayout {
   /** Bytes produced by `uc_context_save`. */
   readonly contextSize: number;

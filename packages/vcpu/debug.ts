@@ -60,11 +60,28 @@ const TOP = 1n << 64n;
 /** The PSTATE bits a debugger may change: NZCV and DAIF; the mode stays the vCPU's. */
 const PSTATE_WRITABLE = 0xf000_03c0n;
 
-/** What {@link VcpuDebug} needs from its vCPU. */
+/**
+ * What {@link VcpuDebug} needs from its vCPU. A vCPU builds it for its own
+ * `debug`; nothing outside this package creates one (the engine handle in
+ * it is internal).
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, Vcpu, VcpuDebug, type VcpuDebugInternals } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * // The parts of a vCPU its debugger may reach, and no more.
+ * const parts: (keyof VcpuDebugInternals)[] = ["enter", "regions", "points", "stop", "dropCode"];
+ * assert.equal(parts.length, 5);
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * assert.ok(vcpu.debug instanceof VcpuDebug);
+ * ```
+ */
 export interface VcpuDebugInternals {
   /** Puts the vCPU in the engine (for register access). */
   readonly enter: () => void;
-  /** The engine. */
+  /** @internal The engine (its type is private to this package). */
   readonly engine: Engine;
   /** The guest-physical map. */
   readonly regions: () => readonly Region[];
@@ -80,8 +97,9 @@ export interface VcpuDebugInternals {
  * The debugger's view of one vCPU (`vcpu.debug`). Use it between runs.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
  *
  * using library = UnicornLibrary.open();
  * using vcpu = new Vcpu({ library });
@@ -90,9 +108,11 @@ export interface VcpuDebugInternals {
  * vcpu.mapRam(0x4000_0000, ram);
  * vcpu.setEntry(0x4000_0000, 0);
  * vcpu.debug.points.addBreakpoint(0x4000_0004n);
- * console.log(vcpu.run().reason, vcpu.debug.lastStop.kind); // debug breakpoint
+ * assert.equal(vcpu.run().reason, "debug");
+ * assert.equal(vcpu.debug.lastStop.kind, "breakpoint");
  * const bytes = new Uint8Array(4);
- * console.log(vcpu.debug.readMemory(0x4000_0004n, bytes).ok, bytes[3]); // true 212
+ * assert.ok(vcpu.debug.readMemory(0x4000_0004n, bytes).ok);
+ * assert.equal(bytes[3], 0xd4); // the hvc's top byte: guest memory is not patched
  * ```
  */
 export class VcpuDebug {

@@ -9,7 +9,34 @@
 
 import { VcpuError } from "./errors.ts";
 
-/** What a watchpoint watches: stores, loads, or both. */
+/**
+ * What a watchpoint watches: stores, loads, or both.
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, Vcpu, type WatchKind } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * const ram = new Uint8Array(0x1000);
+ * new Uint32Array(ram.buffer).set([
+ *   0xd2810001, // mov x1, #0x800
+ *   0xf2a80001, // movk x1, #0x4000, lsl #16
+ *   0xd2800c22, // mov x2, #0x61
+ *   0x39000022, // strb w2, [x1]
+ *   0xd4000002, // hvc #0
+ * ]);
+ * vcpu.mapRam(0x4000_0000, ram);
+ * vcpu.setEntry(0x4000_0000, 0);
+ * const kind: WatchKind = "write";
+ * vcpu.debug.points.addWatchpoint(0x4000_0800n, 1, kind); // the MMU is off: virtual = physical
+ * assert.equal(vcpu.run().reason, "debug");
+ * assert.equal(vcpu.debug.lastStop.access, "write");
+ * assert.equal(vcpu.getPc(), 0x4000_000cn); // the store, not yet done
+ * assert.equal(ram[0x800], 0);
+ * ```
+ */
 export type WatchKind = "write" | "read" | "access";
 
 /**
@@ -42,7 +69,20 @@ export interface DebugStop {
   access: WatchKind | undefined;
 }
 
-/** One watchpoint. */
+/**
+ * One watchpoint, as {@link HostDebugPoints.watches} lists it.
+ *
+ * @example
+ * ```ts
+ * import { HostDebugPoints, type HostWatch } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * const points = new HostDebugPoints();
+ * points.addWatchpoint(0x4000_1ff8n, 16, "access");
+ * const watch: HostWatch = points.watches[0];
+ * assert.deepEqual(watch, { start: 0x4000_1ff8n, length: 16, kind: "access", pageOffset: 0xff8 });
+ * ```
+ */
 export interface HostWatch {
   /** First virtual address watched. */
   readonly start: bigint;

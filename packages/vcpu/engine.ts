@@ -25,7 +25,23 @@ import { executableMappings, TranslationCache } from "./_translation_cache.ts";
 import type { UnicornSymbols } from "./symbols.ts";
 import { CpRegBuffer, type SysReg, SYSREGS } from "./sysregs.ts";
 
-/** CPU models Unicorn 2.0.1 can run Linux on. */
+/**
+ * CPU models Unicorn 2.0.1 can run Linux on.
+ *
+ * @example
+ * ```ts
+ * import { type CpuModel, SYSREGS, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * const cpuModel: CpuModel = "cortex-a53";
+ * using vcpu = new Vcpu({ library, cpuModel });
+ * // MIDR_EL1's part number: 0xd03 is the Cortex-A53.
+ * assert.equal((vcpu.readSysReg(SYSREGS.MIDR_EL1) >> 4n) & 0xfffn, 0xd03n);
+ * // QEMU's "max" aborts the process under Linux, so it is refused.
+ * assert.throws(() => new Vcpu({ library, cpuModel: "max" }), { code: "UNSUPPORTED_CPU_MODEL" });
+ * ```
+ */
 export type CpuModel = "cortex-a72" | "cortex-a53" | "cortex-a57";
 
 /** Secure monitor: non-secure below EL3, HVC enabled, EL2 is AArch64. */

@@ -4,7 +4,25 @@
  * @module
  */
 
-/** What went wrong, as a stable code callers can branch on. */
+/**
+ * What went wrong, as a stable code callers can branch on.
+ *
+ * @example
+ * ```ts
+ * import { AddressSpace, VcpuError, type VcpuErrorCode } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * const map = new AddressSpace();
+ * map.add({ base: 0x4000_0000, size: 0x1000, kind: "ram" });
+ * let code: VcpuErrorCode | undefined;
+ * try {
+ *   map.add({ base: 0x4000_0000, size: 0x1000, kind: "mmio" }, "uart");
+ * } catch (e) {
+ *   if (e instanceof VcpuError) code = e.code;
+ * }
+ * assert.equal(code, "BAD_REGION");
+ * ```
+ */
 export type VcpuErrorCode =
   /** libunicorn could not be found or loaded. */
   | "LIBRARY_NOT_FOUND"
@@ -31,12 +49,33 @@ export type VcpuErrorCode =
   /** Delivering a synchronous exception into the guest did not land where it must. */
   | "EXCEPTION_DELIVERY_FAILED";
 
-/** An error raised by `@vmkit/vcpu`, with a `code` saying what went wrong. */
+/**
+ * An error raised by `@vmkit/vcpu`, with a `code` saying what went wrong
+ * and a message saying where.
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, Vcpu, VcpuError } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * // RAM must start and end on 4 KiB pages.
+ * assert.throws(() => vcpu.mapRam(0x4000_0800, new Uint8Array(0x1000)), (e) => {
+ *   assert.ok(e instanceof VcpuError);
+ *   assert.equal(e.code, "BAD_REGION");
+ *   assert.match(e.message, /0x40000800/);
+ *   return true;
+ * });
+ * ```
+ */
 export class VcpuError extends Error {
   /** What went wrong. */
   readonly code: VcpuErrorCode;
 
   /**
+   * Creates the error; `name` is `"VcpuError"`, so it prints as such.
+   *
    * @param code what went wrong
    * @param message a sentence saying what and where
    * @param options the underlying cause, if any

@@ -25,6 +25,29 @@ import type { DebugStop } from "./debug_points.ts";
  *   deliver to EL1; `exception` and `syndrome` say which.
  * - `debug`: a host breakpoint or watchpoint, or the end of `Vcpu.step()`;
  *   `debug` says which.
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, Vcpu, type VcpuExitReason } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * const ram = new Uint8Array(0x1000);
+ * new Uint32Array(ram.buffer).set([
+ *   0xd503207f, // wfi  (no timer armed: nothing will wake it)
+ *   0xd4000002, // hvc #0
+ * ]);
+ * vcpu.mapRam(0x4000_0000, ram);
+ * vcpu.setEntry(0x4000_0000, 0);
+ * const reasons: VcpuExitReason[] = [];
+ * for (let exit = vcpu.run(); ; exit = vcpu.run()) {
+ *   reasons.push(exit.reason);
+ *   if (exit.reason === "wfi") assert.equal(exit.deadline, undefined);
+ *   if (exit.reason === "hvc") break; // a VMM would answer in x0-x3 and run on
+ * }
+ * assert.deepEqual(reasons, ["wfi", "hvc"]);
+ * ```
  */
 export type VcpuExitReason =
   | "preempted"
@@ -36,7 +59,34 @@ export type VcpuExitReason =
   | "unhandled-exception"
   | "debug";
 
-/** The record describing the last exit. Valid until the next `run()`. */
+/**
+ * The record describing the last exit. Valid until the next `run()`: the
+ * same object is returned every time.
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, Vcpu, type VcpuExit } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * const ram = new Uint8Array(0x1000);
+ * new Uint32Array(ram.buffer).set([
+ *   0xd4000842, // hvc #0x42
+ *   0xd4000002, // hvc #0
+ * ]);
+ * vcpu.mapRam(0x4000_0000, ram);
+ * vcpu.setEntry(0x4000_0000, 7); // x0 = 7
+ * const exit: VcpuExit = vcpu.run();
+ * assert.equal(exit.reason, "hvc");
+ * assert.equal(exit.imm, 0x42);
+ * assert.equal(exit.args[0], 7n);
+ * assert.equal(exit.instructions, 1);
+ * assert.equal(vcpu.getPc(), 0x4000_0004n); // already past the call
+ * assert.equal(vcpu.run(), exit); // the same record, now about hvc #0
+ * assert.equal(exit.imm, 0);
+ * ```
+ */
 export interface VcpuExit {
   /** Why the run stopped. */
   reason: VcpuExitReason;
@@ -64,6 +114,33 @@ export interface VcpuExit {
  * One guest access to an MMIO region, decoded once. For a read the handler
  * stores the result in `value`; for a write `value` holds the data.
  * Unicorn splits 8-byte accesses into two 4-byte ones, so `size` is 1, 2 or 4.
+ *
+ * @example
+ * ```ts
+ * import { type MmioAccess, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * const ram = new Uint8Array(0x1000);
+ * new Uint32Array(ram.buffer).set([
+ *   0xd2a12001, // mov x1, #0x09000000
+ *   0xb9400420, // ldr w0, [x1, #4]
+ *   0x79001020, // strh w0, [x1, #8]
+ *   0xd4000002, // hvc #0
+ * ]);
+ * vcpu.mapRam(0x4000_0000, ram);
+ * const seen: string[] = [];
+ * vcpu.mapMmio(0x0900_0000, 0x1000, (access: MmioAccess) => {
+ *   const { offset, size, write } = access;
+ *   seen.push(`${write ? "write" : "read"} ${size} at ${offset}`);
+ *   if (!write) access.value = 0x1234_5678; // what the load returns
+ * });
+ * vcpu.setEntry(0x4000_0000, 0);
+ * assert.equal(vcpu.run().reason, "hvc");
+ * assert.deepEqual(seen, ["read 4 at 4", "write 2 at 8"]);
+ * assert.equal(vcpu.getX(0), 0x1234_5678n);
+ * ```
  */
 export interface MmioAccess {
   /** Index of the vCPU making the access. */
@@ -80,10 +157,67 @@ export interface MmioAccess {
   value: number;
 }
 
-/** Handles accesses to one MMIO region. Must not throw for any guest access. */
+/**
+ * Handles accesses to one MMIO region. Must not throw for any guest access:
+ * a handler that throws ends the run with a `CALLBACK_FAILED` error.
+ *
+ * @example
+ * ```ts
+ * import { type MmioHandler, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * // A one-register device: reads return the last value written.
+ * let latch = 0;
+ * const handler: MmioHandler = (access) => {
+ *   if (access.write) latch = access.value;
+ *   else access.value = latch;
+ * };
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * const ram = new Uint8Array(0x1000);
+ * new Uint32Array(ram.buffer).set([
+ *   0xd2a12001, // mov x1, #0x09000000
+ *   0xd2800c22, // mov x2, #0x61
+ *   0x39000022, // strb w2, [x1]
+ *   0xb9400020, // ldr w0, [x1]
+ *   0xd4000002, // hvc #0
+ * ]);
+ * vcpu.mapRam(0x4000_0000, ram);
+ * vcpu.mapMmio(0x0900_0000, 0x1000, handler);
+ * vcpu.setEntry(0x4000_0000, 0);
+ * vcpu.run();
+ * assert.equal(vcpu.getX(0), 0x61n);
+ * ```
+ */
 export type MmioHandler = (access: MmioAccess) => void;
 
-/** Counters a VMM can show or log. */
+/**
+ * Counters a VMM can show or log (`vcpu.stats`, updated as the guest runs).
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, Vcpu, type VcpuStats } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * const ram = new Uint8Array(0x1000);
+ * new Uint32Array(ram.buffer).set([
+ *   0xd2a12001, // mov x1, #0x09000000
+ *   0x39000022, // strb w2, [x1]
+ *   0xd4000002, // hvc #0
+ * ]);
+ * vcpu.mapRam(0x4000_0000, ram);
+ * vcpu.mapMmio(0x0900_0000, 0x1000, () => {});
+ * vcpu.setEntry(0x4000_0000, 0);
+ * vcpu.run();
+ * const stats: VcpuStats = vcpu.stats;
+ * assert.equal(stats.runs, 1);
+ * assert.equal(stats.hvc, 1);
+ * assert.equal(stats.mmioWrites, 1);
+ * assert.equal(stats.instructions, 3);
+ * ```
+ */
 export interface VcpuStats {
   /** `run()` calls. */
   runs: number;

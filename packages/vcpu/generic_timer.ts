@@ -11,14 +11,85 @@
  * @module
  */
 
-/** CNTx_CTL_EL0.ENABLE. */
+/**
+ * CNTx_CTL_EL0.ENABLE.
+ *
+ * @example
+ * ```ts
+ * import { GenericTimer, TIMER_ENABLE } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * const timer = new GenericTimer();
+ * timer.writeCompare(100n);
+ * assert.equal(timer.level(200n), false); // disabled: the output stays low
+ * timer.writeControl(BigInt(TIMER_ENABLE));
+ * assert.equal(timer.level(200n), true);
+ * ```
+ */
 export const TIMER_ENABLE = 1;
-/** CNTx_CTL_EL0.IMASK. */
+/**
+ * CNTx_CTL_EL0.IMASK.
+ *
+ * @example
+ * ```ts
+ * import { GenericTimer, TIMER_ENABLE, TIMER_IMASK } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * const timer = new GenericTimer();
+ * timer.writeControl(BigInt(TIMER_ENABLE | TIMER_IMASK)); // compare value 0: met at once
+ * assert.equal(timer.status(1n), true); // the condition holds...
+ * assert.equal(timer.level(1n), false); // ...but masked, the line stays low
+ * assert.equal(timer.deadline(), undefined);
+ * ```
+ */
 export const TIMER_IMASK = 2;
-/** CNTx_CTL_EL0.ISTATUS (read-only to the guest). */
+/**
+ * CNTx_CTL_EL0.ISTATUS (read-only to the guest).
+ *
+ * @example
+ * ```ts
+ * import { TIMER_ENABLE, TIMER_ISTATUS, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * const ram = new Uint8Array(0x1000);
+ * new Uint32Array(ram.buffer).set([
+ *   0xd51be35f, // msr cntv_cval_el0, xzr
+ *   0xd2800020, // mov x0, #1
+ *   0xd51be320, // msr cntv_ctl_el0, x0
+ *   0xd53be320, // mrs x0, cntv_ctl_el0
+ *   0xd4000002, // hvc #0
+ * ]);
+ * vcpu.mapRam(0x4000_0000, ram);
+ * vcpu.setEntry(0x4000_0000, 0);
+ * vcpu.run();
+ * // The guest wrote ENABLE and reads ENABLE | ISTATUS back: the compare value has passed.
+ * assert.equal(vcpu.getX(0), BigInt(TIMER_ENABLE | TIMER_ISTATUS));
+ * ```
+ */
 export const TIMER_ISTATUS = 4;
 
-/** A timer's state: control bits and compare value, against its own counter. */
+/**
+ * A timer's state: control bits and compare value, against its own counter.
+ * A pure model: the vCPU feeds it the guest's writes and its counter.
+ *
+ * @example
+ * ```ts
+ * import { GenericTimer } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * const timer = new GenericTimer();
+ * timer.writeControl(1n); // ENABLE
+ * timer.writeTimerValue(100n, 1_000n); // TVAL = 100 at counter 1000
+ * assert.equal(timer.deadline(), 1_100n);
+ * assert.equal(timer.level(1_099n), false);
+ * assert.equal(timer.level(1_100n), true);
+ * assert.equal(timer.controlRegister(1_100n), 5); // ENABLE | ISTATUS
+ * timer.reset();
+ * assert.equal(timer.deadline(), undefined);
+ * ```
+ */
 export class GenericTimer {
   /** ENABLE and IMASK as the guest last wrote them. */
   control = 0;

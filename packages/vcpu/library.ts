@@ -11,7 +11,22 @@ import { probeMemoryHooksVirtual } from "./_mem_hook_probe.ts";
 import { VcpuError } from "./errors.ts";
 import { UNICORN_SYMBOLS, type UnicornSymbols } from "./symbols.ts";
 
-/** Options for {@link UnicornLibrary.open}. */
+/**
+ * Options for {@link UnicornLibrary.open}.
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, type UnicornLibraryOptions } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * // An explicit path is the only place tried; a wrong one says so.
+ * const options: UnicornLibraryOptions = { path: "/nonexistent/libunicorn.so.2" };
+ * assert.throws(() => UnicornLibrary.open(options), {
+ *   name: "VcpuError",
+ *   code: "LIBRARY_NOT_FOUND",
+ * });
+ * ```
+ */
 export interface UnicornLibraryOptions {
   /**
    * Path or soname of libunicorn to load. Default: `$VMKIT_UNICORN_PATH` when
@@ -20,7 +35,20 @@ export interface UnicornLibraryOptions {
   path?: string;
 }
 
-/** A Unicorn version number. */
+/**
+ * A Unicorn version number.
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, type UnicornVersion } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * const { major, minor, patch }: UnicornVersion = library.version;
+ * assert.equal(library.versionString, `${major}.${minor}.${patch}`);
+ * assert.ok(library.atLeast(2, 0, 1)); // open() refuses anything older
+ * ```
+ */
 export interface UnicornVersion {
   /** Major version. */
   readonly major: number;
@@ -36,7 +64,19 @@ const INSTALL_HINT = "Install the Unicorn CPU emulator (2.1 or newer is fastest;
   "by itself); Fedora: sudo dnf install unicorn; macOS: brew install unicorn; " +
   "or set VMKIT_UNICORN_PATH to the library's path.";
 
-/** The names to try, most specific first. */
+/**
+ * The names {@link UnicornLibrary.open} tries when neither a path nor
+ * `VMKIT_UNICORN_PATH` is given, most specific first.
+ *
+ * @example
+ * ```ts
+ * import { candidateLibraryNames } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(candidateLibraryNames("linux")[0], "libunicorn.so.2");
+ * assert.deepEqual(candidateLibraryNames("windows"), ["unicorn.dll"]);
+ * ```
+ */
 export function candidateLibraryNames(os: typeof Deno.build.os = Deno.build.os): string[] {
   switch (os) {
     case "darwin":
@@ -89,6 +129,22 @@ function envPath(): string | undefined {
  * vCPUs: loading checks the version and runs a short self-test that learns
  * where this build keeps two private values VMKit needs (see
  * {@link EngineLayout}).
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * const library = UnicornLibrary.open(); // $VMKIT_UNICORN_PATH, else the usual names
+ * assert.ok(library.description.startsWith(`Unicorn ${library.versionString} at `));
+ * {
+ *   using vcpu = new Vcpu({ library });
+ *   using other = new Vcpu({ library, id: 1 }); // one library, many vCPUs
+ *   assert.equal(vcpu.id + other.id, 1);
+ * }
+ * library.close(); // after its vCPUs
+ * assert.ok(library.closed);
+ * ```
  */
 export class UnicornLibrary implements Disposable {
   /** The path or name the library was loaded from. */

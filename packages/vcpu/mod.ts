@@ -6,8 +6,9 @@
  * reads and writes directly) and MMIO regions, drives the IRQ input line,
  * routes the virtual timer's output, and calls {@link Vcpu.run} in a loop.
  *
- * ```ts ignore
+ * ```ts
  * import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
  *
  * using library = UnicornLibrary.open();
  * using vcpu = new Vcpu({ library });
@@ -16,7 +17,7 @@
  * vcpu.mapRam(0x4000_0000, ram);
  * vcpu.setEntry(0x4000_0000, 0);
  * const exit = vcpu.run();
- * console.log(exit.reason); // "hvc"
+ * assert.equal(exit.reason, "hvc");
  * ```
  *
  * @module
@@ -25,6 +26,7 @@
 export { UnicornLibrary } from "./library.ts";
 export type { UnicornLibraryOptions, UnicornVersion } from "./library.ts";
 export { candidateLibraryNames } from "./library.ts";
+export { UNICORN_SYMBOLS, type UnicornSymbols } from "./symbols.ts";
 export type { EngineLayout } from "./calibration.ts";
 export {
   COUNTER_FREQUENCY_HZ,
@@ -48,5 +50,15 @@ export type { VcpuErrorCode } from "./errors.ts";
 export { SYSREGS } from "./sysregs.ts";
 export type { SysReg, SysRegName } from "./sysregs.ts";
 export { GenericTimer, TIMER_ENABLE, TIMER_IMASK, TIMER_ISTATUS } from "./generic_timer.ts";
+export {
+  Pmu,
+  PMU_COUNTERS,
+  PMU_CYCLES_PER_TICK,
+  PMU_PMCEID0,
+  PMU_PMCEID1,
+  PMU_PMCR_RESET,
+  type PmuOptions,
+  type PmuRegister,
+} from "./pmu.ts";
 export { AddressSpace, PAGE_SIZE, PHYS_LIMIT } from "./address_space.ts";
 export type { AddressSpaceOptions, CoverRange, Region } from "./address_space.ts";

@@ -7,7 +7,24 @@
  * @module
  */
 
-/** FFI signatures of the Unicorn functions VMKit uses. */
+/**
+ * FFI signatures of the Unicorn functions VMKit uses, for `Deno.dlopen`.
+ *
+ * @example
+ * ```ts
+ * import { UNICORN_SYMBOLS, UnicornLibrary } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * // The same table binds the same file again, outside the vCPU.
+ * const raw = Deno.dlopen(library.path, UNICORN_SYMBOLS);
+ * try {
+ *   assert.equal(raw.symbols.uc_version(null, null) >>> 24, library.version.major);
+ * } finally {
+ *   raw.close();
+ * }
+ * ```
+ */
 export const UNICORN_SYMBOLS = {
   uc_version: { parameters: ["pointer", "pointer"], result: "u32" },
   uc_open: { parameters: ["i32", "i32", "buffer"], result: "i32" },
@@ -60,5 +77,21 @@ export const UNICORN_SYMBOLS = {
   uc_context_free: { parameters: ["pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** The loaded symbol table's type. */
+/**
+ * The loaded symbol table's type: the C functions {@link UnicornLibrary.symbols}
+ * holds. They take raw engine handles and check nothing; a VMM needs none of
+ * them to run a guest.
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, type UnicornSymbols } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * const symbols: UnicornSymbols = library.symbols;
+ * // uc_version packs major, minor and patch into the top three bytes.
+ * const packed = symbols.uc_version(null, null);
+ * assert.equal((packed >>> 16) & 0xff, library.version.minor);
+ * ```
+ */
 export type UnicornSymbols = Deno.DynamicLibrary<typeof UNICORN_SYMBOLS>["symbols"];

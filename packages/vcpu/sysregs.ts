@@ -5,7 +5,23 @@
  * @module
  */
 
-/** A system register encoding. */
+/**
+ * A system register encoding. {@link SYSREGS} has the ones VMKit uses; any
+ * other register the engine implements can be named the same way.
+ *
+ * @example
+ * ```ts
+ * import { type SysReg, SYSREGS, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * // ID_AA64PFR0_EL1 is S3_0_C0_C4_0.
+ * const ID_AA64PFR0_EL1: SysReg = { name: "ID_AA64PFR0_EL1", op0: 3, op1: 0, crn: 0, crm: 4, op2: 0 };
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * assert.equal(vcpu.readSysReg(ID_AA64PFR0_EL1) & 0xfn, 2n); // EL0: AArch64 and AArch32
+ * assert.equal(SYSREGS.CNTFRQ_EL0.crn, 14);
+ * ```
+ */
 export interface SysReg {
   /** Architectural name, for messages. */
   readonly name: string;
@@ -25,7 +41,21 @@ function sr(name: string, op0: number, op1: number, crn: number, crm: number, op
   return Object.freeze({ name, op0, op1, crn, crm, op2 });
 }
 
-/** Names of the system registers in {@link SYSREGS}. */
+/**
+ * Names of the system registers in {@link SYSREGS}.
+ *
+ * @example
+ * ```ts
+ * import { SYSREGS, type SysRegName, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * const name: SysRegName = "VBAR_EL1";
+ * vcpu.writeSysReg(SYSREGS[name], 0x4000_0800n); // where the guest's vectors would be
+ * assert.equal(vcpu.readSysReg(SYSREGS[name]), 0x4000_0800n);
+ * ```
+ */
 export type SysRegName =
   | "SCR_EL3"
   | "HCR_EL2"
@@ -64,7 +94,20 @@ export type SysRegName =
   | "AT_S1E1R"
   | "TLBI_VAAE1";
 
-/** The system registers VMKit reads or writes. */
+/**
+ * The system registers VMKit reads or writes, by name.
+ *
+ * @example
+ * ```ts
+ * import { SYSREGS, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library, id: 3 });
+ * // The vCPU's id is its MPIDR_EL1 affinity 0 (bit 31 is RES1).
+ * assert.equal(vcpu.readSysReg(SYSREGS.MPIDR_EL1), 0x8000_0003n);
+ * ```
+ */
 export const SYSREGS: Readonly<Record<SysRegName, SysReg>> = {
   SCR_EL3: sr("SCR_EL3", 3, 6, 1, 1, 0),
   HCR_EL2: sr("HCR_EL2", 3, 4, 1, 1, 0),

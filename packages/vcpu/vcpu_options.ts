@@ -9,21 +9,101 @@ import type { CpuModel } from "./engine.ts";
 import { VcpuError } from "./errors.ts";
 import type { UnicornLibrary } from "./library.ts";
 import type { Vcpu } from "./vcpu.ts";
+import type { Pmu } from "./pmu.ts";
 
-/** The frequency of the engine's generic counter: QEMU derives it from the host clock in 16 ns steps. */
+/**
+ * The frequency of the engine's generic counter: QEMU derives it from the
+ * host clock in 16 ns steps. The guest reads it in CNTFRQ_EL0.
+ *
+ * @example
+ * ```ts
+ * import { COUNTER_FREQUENCY_HZ, SYSREGS, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * assert.equal(vcpu.readSysReg(SYSREGS.CNTFRQ_EL0), BigInt(COUNTER_FREQUENCY_HZ));
+ * ```
+ */
 export const COUNTER_FREQUENCY_HZ = 62_500_000;
 
 /**
  * Default host memory for translated code where the engine lets it be set
  * (2.1 and later): the engine's own 1 GiB is never needed, and emptying a
  * buffer that large the first time costs seconds.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TRANSLATION_BUFFER_BYTES, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * const translationBufferBytes = DEFAULT_TRANSLATION_BUFFER_BYTES / 4;
+ * if (library.canSizeTranslationBuffer) {
+ *   using vcpu = new Vcpu({ library, translationBufferBytes }); // 32 MiB for translated code
+ *   assert.equal(vcpu.id, 0);
+ * } else {
+ *   // 2.0.1 always takes 1 GiB and says so rather than ignoring the option.
+ *   assert.throws(() => new Vcpu({ library, translationBufferBytes }), {
+ *     code: "INVALID_ARGUMENT",
+ *   });
+ * }
+ * ```
  */
 export const DEFAULT_TRANSLATION_BUFFER_BYTES = 128 * 1024 * 1024;
 
-/** Default instructions per slice: the longest a guest runs before the VMM regains control. */
+/**
+ * Default instructions per slice: the longest a guest runs before the VMM
+ * regains control.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SLICE_INSTRUCTIONS, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * using vcpu = new Vcpu({ library });
+ * const ram = new Uint8Array(0x1000);
+ * new Uint32Array(ram.buffer).set([0x14000000]); // b . (a loop that never ends)
+ * vcpu.mapRam(0x4000_0000, ram);
+ * vcpu.setEntry(0x4000_0000, 0);
+ * const exit = vcpu.run();
+ * assert.equal(exit.reason, "preempted");
+ * assert.equal(exit.instructions, DEFAULT_SLICE_INSTRUCTIONS);
+ * ```
+ */
 export const DEFAULT_SLICE_INSTRUCTIONS = 200_000;
 
-/** Options for a {@link Vcpu}. */
+/**
+ * Options for a {@link Vcpu}.
+ *
+ * @example
+ * ```ts
+ * import { UnicornLibrary, Vcpu, type VcpuOptions } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * const levels: boolean[] = [];
+ * const options: VcpuOptions = {
+ *   library,
+ *   cpuModel: "cortex-a53",
+ *   sliceInstructions: 10_000,
+ *   onTimerLevel: (level) => levels.push(level), // a VMM routes it to PPI 27
+ * };
+ * using vcpu = new Vcpu(options);
+ * const ram = new Uint8Array(0x1000);
+ * new Uint32Array(ram.buffer).set([
+ *   0xd51be35f, // msr cntv_cval_el0, xzr   (fire at counter 0: now)
+ *   0xd2800020, // mov x0, #1
+ *   0xd51be320, // msr cntv_ctl_el0, x0     (ENABLE)
+ *   0xd4000002, // hvc #0
+ * ]);
+ * vcpu.mapRam(0x4000_0000, ram);
+ * vcpu.setEntry(0x4000_0000, 0);
+ * assert.equal(vcpu.run().reason, "hvc");
+ * assert.deepEqual(levels, [true]);
+ * ```
+ */
 export interface VcpuOptions {
   /**
    * Run on the same engine as this vCPU: the vCPUs of one guest time-share
@@ -50,6 +130,12 @@ export interface VcpuOptions {
    * reproducible. Every counter read then costs a callback.
    */
   clock?: (retiredInRun: number) => bigint;
+  /**
+   * The vCPU's performance monitors: every guest PMU register access is
+   * carried out on it (see `pmu.ts`). Without one the engine's own PMU
+   * answers, whose event counters do not count.
+   */
+  pmu?: Pmu;
   /** Called when the virtual timer's output changes (route it to PPI 27). */
   onTimerLevel?: (level: boolean) => void;
   /** Called when the EL1 physical timer's output changes (route it to PPI 30). */
@@ -83,7 +169,27 @@ export interface VcpuOptions {
   translationBufferBytes?: number;
 }
 
-/** How a vCPU counts its instruction slices (see {@link VcpuOptions.sliceCounter}). */
+/**
+ * How a vCPU counts its instruction slices (see {@link VcpuOptions.sliceCounter}).
+ *
+ * @example
+ * ```ts
+ * import { type SliceCounter, UnicornLibrary, Vcpu } from "@vmkit/vcpu";
+ * import assert from "node:assert/strict";
+ *
+ * using library = UnicornLibrary.open();
+ * // Both counters end a slice on the same instruction; `native` is faster.
+ * const counters: SliceCounter[] = library.sliceCounterUnavailable ? ["engine"] : ["native", "engine"];
+ * for (const sliceCounter of counters) {
+ *   using vcpu = new Vcpu({ library, sliceCounter, sliceInstructions: 1000 });
+ *   const ram = new Uint8Array(0x1000);
+ *   new Uint32Array(ram.buffer).set([0x14000000]); // b .
+ *   vcpu.mapRam(0x4000_0000, ram);
+ *   vcpu.setEntry(0x4000_0000, 0);
+ *   assert.equal(vcpu.run().instructions, 1000);
+ * }
+ * ```
+ */
 export type SliceCounter = "native" | "engine";
 
 /** Checks `translationBufferBytes`; the engine's default where it is not given. */

@@ -10,6 +10,7 @@ import type { CpuModel, SliceCounter, UnicornLibrary } from "@vmkit/vcpu";
 import type { BlockBackend } from "@vmkit/virtio";
 import { VIRTIO_MMIO_SLOTS } from "./device_registry.ts";
 import { VmmError } from "./errors.ts";
+import type { VmGdbOptions } from "./debug_target.ts";
 import { checkNets, type NetConfig } from "./net_config.ts";
 import { DEFAULT_RAM_SIZE, RAM_BASE } from "./platform.ts";
 
@@ -66,7 +67,11 @@ export interface GuestCall {
  * import type { DiskConfig } from "@vmkit/vmm";
  * import { MemoryBlockBackend } from "@vmkit/virtio";
  *
- * const disk: DiskConfig = { backend: new MemoryBlockBackend(1 << 20), readOnly: true, serial: "scratch" };
+ * const disk: DiskConfig = {
+ *   backend: new MemoryBlockBackend(1 << 20),
+ *   readOnly: true,
+ *   serial: "scratch",
+ * };
  * console.log(disk.backend.size); // 1048576
  * ```
  */
@@ -142,6 +147,8 @@ export interface VmConfig {
    * `undefined` to let PSCI answer (NOT_SUPPORTED for unknown functions).
    */
   onCall?: (call: GuestCall) => bigint | undefined;
+  /** Serve the GDB remote protocol on a TCP port (`debug_target.ts`). Default: no stub. */
+  gdb?: VmGdbOptions;
 }
 
 /**
@@ -243,7 +250,20 @@ export interface VmRunOptions {
  */
 export type ImageLoader = () => { entry: number; x0: number };
 
-/** A {@link VmConfig} with every default filled in and every value checked. */
+/**
+ * A {@link VmConfig} with every default filled in and every value checked.
+ *
+ * @example
+ * ```ts
+ * import { normalizeConfig, type NormalizedConfig } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const config: NormalizedConfig = normalizeConfig({ memorySize: 64 << 20 });
+ * assert.equal(config.cpus, 1);
+ * assert.equal(config.consoleDevice, "pl011");
+ * assert.deepEqual(config.disks, []);
+ * ```
+ */
 export interface NormalizedConfig {
   /** See {@link VmConfig.memorySize}. */
   readonly memorySize: number;

@@ -17,10 +17,52 @@ import { AddressSpace, type MmioAccess, type MmioHandler, VcpuError } from "@vmk
 import type { Device, DevicePlacement, MmioDevice } from "./device.ts";
 import { VmmError } from "./errors.ts";
 
-/** How a device's interrupts are triggered, as the device tree says. */
+/**
+ * How a device's interrupts are triggered, as the device tree says.
+ *
+ * @example
+ * ```ts
+ * import { Gicv2 } from "@vmkit/vgic";
+ * import { DeviceRegistry, type IrqTrigger } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const trigger: IrqTrigger = "edge";
+ * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
+ * const slot = registry.add({
+ *   name: "doorbell",
+ *   size: 0x200,
+ *   trigger,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
+ * assert.deepEqual(slot.placement.interrupts, [0, 16, 1]); // SPI 16, rising edge
+ * ```
+ */
 export type IrqTrigger = "level" | "edge";
 
-/** What the registry decided for a device, handed to its factory. */
+/**
+ * What the registry decided for a device, handed to its factory.
+ *
+ * @example
+ * ```ts
+ * import { Gicv2 } from "@vmkit/vgic";
+ * import { DeviceRegistry, type DeviceWiring } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 1 });
+ * const registry = new DeviceRegistry(gic);
+ * let wiring: DeviceWiring | undefined;
+ * registry.add({
+ *   name: "button",
+ *   size: 0x200,
+ *   device: (w) => {
+ *     wiring = w; // the device keeps its line to raise it later
+ *     return { read: () => 0, write: () => {}, reset: () => {} };
+ *   },
+ * });
+ * assert.equal(wiring?.lines[0].intid, 32 + 16);
+ * assert.equal(wiring?.placement.base, 0x0a00_0000);
+ * ```
+ */
 export interface DeviceWiring {
   /** Its window and interrupt specifiers. */
   readonly placement: DevicePlacement;
@@ -28,7 +70,26 @@ export interface DeviceWiring {
   readonly lines: readonly IrqLine[];
 }
 
-/** What to place. */
+/**
+ * What to place.
+ *
+ * @example
+ * ```ts
+ * import { Gicv2 } from "@vmkit/vgic";
+ * import { DeviceRegistry, type DeviceRequest } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const request: DeviceRequest = {
+ *   name: "rtc",
+ *   base: 0x0901_0000,
+ *   size: 0x1000,
+ *   spis: [2],
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * };
+ * const slot = new DeviceRegistry(new Gicv2({ cpus: 1 })).add(request);
+ * assert.deepEqual(slot.spis, [2]);
+ * ```
+ */
 export interface DeviceRequest {
   /** A name for messages and listings, e.g. `virtio-blk`. */
   readonly name: string;
@@ -51,7 +112,28 @@ export interface DeviceRequest {
   readonly trigger?: IrqTrigger;
 }
 
-/** A placed device. */
+/**
+ * A placed device.
+ *
+ * @example
+ * ```ts
+ * import { Gicv2 } from "@vmkit/vgic";
+ * import { DeviceRegistry, type DeviceSlot } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const gic = new Gicv2({ cpus: 1 });
+ * const registry = new DeviceRegistry(gic);
+ * registry.add({
+ *   name: "a",
+ *   size: 0x200,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
+ * const slot: DeviceSlot | undefined = registry.find(0x0a00_0004);
+ * assert.equal(slot?.name, "a");
+ * slot?.lines[0].set(true); // the device raises its interrupt
+ * assert.equal(gic.interruptState(32 + slot!.spis[0]).pending, true);
+ * ```
+ */
 export interface DeviceSlot {
   /** The request's name. */
   readonly name: string;
@@ -65,7 +147,31 @@ export interface DeviceSlot {
   readonly lines: readonly IrqLine[];
 }
 
-/** A register window that is not a whole device (the GIC's two blocks). */
+/**
+ * A register window that is not a whole device (the GIC's two blocks).
+ *
+ * @example
+ * ```ts
+ * import { Gicv2 } from "@vmkit/vgic";
+ * import { DeviceRegistry, type WindowRequest } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * let writes = 0;
+ * const window: WindowRequest = {
+ *   name: "mailbox",
+ *   base: 0x0902_0000,
+ *   size: 0x100,
+ *   device: { read: () => 0, write: () => {} },
+ *   after: (access) => {
+ *     if (access.write) writes++;
+ *   },
+ * };
+ * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
+ * registry.addWindow(window);
+ * assert.throws(() => registry.addWindow({ ...window, name: "again" }), { code: "BAD_REGION" });
+ * assert.equal(writes, 0);
+ * ```
+ */
 export interface WindowRequest {
   /** For messages. */
   readonly name: string;
@@ -79,13 +185,48 @@ export interface WindowRequest {
   readonly after?: (access: MmioAccess) => void;
 }
 
-/** Something the registry maps into vCPUs. */
+/**
+ * Something the registry maps into vCPUs.
+ *
+ * @example
+ * ```ts
+ * import { Gicv2 } from "@vmkit/vgic";
+ * import { DeviceRegistry, type MmioTarget } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const mapped: string[] = [];
+ * const target: MmioTarget = {
+ *   mapMmio: (base, size) => mapped.push(`${base.toString(16)}+${size.toString(16)}`),
+ * };
+ * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
+ * registry.add({
+ *   name: "a",
+ *   size: 0x200,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
+ * registry.attach(target); // a vCPU, in a VM
+ * assert.deepEqual(mapped, ["a000000+1000"]); // whole pages
+ * ```
+ */
 export interface MmioTarget {
   /** Maps a page-aligned range whose accesses call `handler`. */
   mapMmio(base: number, size: number, handler: MmioHandler): void;
 }
 
-/** Counters. */
+/**
+ * Counters.
+ *
+ * @example
+ * ```ts
+ * import { Gicv2 } from "@vmkit/vgic";
+ * import { DeviceRegistry, type RegistryStats } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
+ * const stats: RegistryStats = registry.stats;
+ * assert.deepEqual(stats, { strayAccesses: 0, lastStrayAddress: -1 });
+ * ```
+ */
 export interface RegistryStats {
   /** Accesses to mapped pages outside every window (RAZ/WI). */
   strayAccesses: number;
@@ -93,13 +234,99 @@ export interface RegistryStats {
   lastStrayAddress: number;
 }
 
-/** QEMU virt's virtio-mmio transports: 32 windows of 0x200 bytes from 0x0a00_0000, SPIs 16 up. */
+/**
+ * QEMU virt's virtio-mmio transports: 32 windows of 0x200 bytes from 0x0a00_0000, SPIs 16 up.
+ *
+ * @example
+ * ```ts
+ * import { Gicv2 } from "@vmkit/vgic";
+ * import { DeviceRegistry, VIRTIO_MMIO_BASE, VIRTIO_MMIO_SIZE } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
+ * registry.add({
+ *   name: "first",
+ *   size: 0x200,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
+ * const second = registry.add({
+ *   name: "second",
+ *   size: 0x200,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
+ * assert.equal(second.placement.base, VIRTIO_MMIO_BASE + VIRTIO_MMIO_SIZE);
+ * ```
+ */
 export const VIRTIO_MMIO_BASE = 0x0a00_0000;
-/** Bytes per virtio-mmio window. */
+/**
+ * Bytes per virtio-mmio window.
+ *
+ * @example
+ * ```ts
+ * import { Gicv2 } from "@vmkit/vgic";
+ * import { DeviceRegistry, VIRTIO_MMIO_SIZE } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
+ * assert.throws(
+ *   () =>
+ *     registry.add({
+ *       name: "big",
+ *       size: 2 * VIRTIO_MMIO_SIZE,
+ *       device: { read: () => 0, write: () => {}, reset: () => {} },
+ *     }),
+ *   { code: "BAD_CONFIG" },
+ * );
+ * ```
+ */
 export const VIRTIO_MMIO_SIZE = 0x200;
-/** The first virtio-mmio SPI. */
+/**
+ * The first virtio-mmio SPI.
+ *
+ * @example
+ * ```ts
+ * import { Gicv2 } from "@vmkit/vgic";
+ * import { DeviceRegistry, VIRTIO_MMIO_SPI } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
+ * const slot = registry.add({
+ *   name: "first",
+ *   size: 0x200,
+ *   device: { read: () => 0, write: () => {}, reset: () => {} },
+ * });
+ * assert.deepEqual(slot.spis, [VIRTIO_MMIO_SPI]);
+ * ```
+ */
 export const VIRTIO_MMIO_SPI = 16;
-/** Transport slots. */
+/**
+ * Transport slots.
+ *
+ * @example
+ * ```ts
+ * import { Gicv2 } from "@vmkit/vgic";
+ * import { DeviceRegistry, VIRTIO_MMIO_SLOTS } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const registry = new DeviceRegistry(new Gicv2({ cpus: 1 }));
+ * for (let i = 0; i < VIRTIO_MMIO_SLOTS; i++) {
+ *   registry.add({
+ *     name: `dev${i}`,
+ *     size: 0x200,
+ *     device: { read: () => 0, write: () => {}, reset: () => {} },
+ *   });
+ * }
+ * assert.throws(
+ *   () =>
+ *     registry.add({
+ *       name: "one too many",
+ *       size: 0x200,
+ *       device: { read: () => 0, write: () => {}, reset: () => {} },
+ *     }),
+ *   { code: "BAD_CONFIG" },
+ * );
+ * ```
+ */
 export const VIRTIO_MMIO_SLOTS = 32;
 
 const PAGE = 0x1000;

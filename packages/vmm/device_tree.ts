@@ -1,6 +1,6 @@
 /**
  * Device-tree generation: the machine's fixed parts (memory, CPUs, PSCI, the
- * architected timer, `/chosen`) the way QEMU's `virt` board describes them,
+ * architected timer, the PMU, `/chosen`) the way QEMU's `virt` board describes them,
  * plus whatever the device registry places, so an unmodified arm64 kernel
  * finds everything.
  *
@@ -8,9 +8,34 @@
  */
 
 import { Fdt, type FdtNode, setBootargs, setInitrdRange, setMemoryRegions } from "@vmkit/fdt";
-import { TIMER_PPIS, UART_BASE } from "./platform.ts";
+import { PMU_PPI, TIMER_PPIS, UART_BASE } from "./platform.ts";
 
-/** What the generated tree describes. */
+/**
+ * What the generated tree describes.
+ *
+ * @example
+ * ```ts
+ * import { getBootargs, getInitrdRange } from "@vmkit/fdt";
+ * import { buildDeviceTree, type DeviceTreeOptions } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const options: DeviceTreeOptions = {
+ *   memoryBase: 0x4000_0000,
+ *   memorySize: 64 << 20,
+ *   cpus: 1,
+ *   cpuCompatible: "arm,cortex-a53",
+ *   psciMethod: "smc",
+ *   bootargs: "console=ttyAMA0 quiet",
+ *   initrd: { start: 0x4400_0000, end: 0x4410_0000 },
+ *   devices: (fdt) => void fdt.root.addNode("rtc@9010000").setString("compatible", "arm,pl031"),
+ * };
+ * const fdt = buildDeviceTree(options);
+ * assert.equal(getBootargs(fdt), "console=ttyAMA0 quiet");
+ * assert.deepEqual(getInitrdRange(fdt), { start: 0x4400_0000, end: 0x4410_0000 });
+ * assert.equal(fdt.getNode("/psci")?.getString("method"), "smc");
+ * assert.ok(fdt.getNode("/rtc@9010000"));
+ * ```
+ */
 export interface DeviceTreeOptions {
   /** Start of RAM. */
   readonly memoryBase: number;
@@ -32,7 +57,26 @@ export interface DeviceTreeOptions {
   readonly devices?: (fdt: Fdt) => void;
 }
 
-/** A GICv2's two register blocks. */
+/**
+ * A GICv2's two register blocks.
+ *
+ * @example
+ * ```ts
+ * import { Fdt } from "@vmkit/fdt";
+ * import { describeGicv2, type Gicv2Blocks } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const blocks: Gicv2Blocks = {
+ *   distributor: { base: 0x2f00_0000, size: 0x1_0000 },
+ *   cpuInterface: { base: 0x2c00_0000, size: 0x2000 },
+ * };
+ * const node = describeGicv2(new Fdt(), blocks);
+ * assert.deepEqual(node.getReg(), [
+ *   { address: 0x2f00_0000, size: 0x1_0000 },
+ *   { address: 0x2c00_0000, size: 0x2000 },
+ * ]);
+ * ```
+ */
 export interface Gicv2Blocks {
   /** The distributor. */
   readonly distributor: { readonly base: number; readonly size: number };
@@ -43,7 +87,21 @@ export interface Gicv2Blocks {
 const GIC_PPI = 1;
 const IRQ_LEVEL_HIGH = 4;
 
-/** The tree's node path of the UART (also the default `stdout-path`). */
+/**
+ * The tree's node path of the UART (also the default `stdout-path`).
+ *
+ * @example
+ * ```ts
+ * import { getStdoutPath, parseFdt } from "@vmkit/fdt";
+ * import { UART_NODE, VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20 });
+ * const fdt = parseFdt(vm.deviceTree("console=ttyAMA0"));
+ * assert.equal(getStdoutPath(fdt), UART_NODE);
+ * assert.equal(fdt.getNode(UART_NODE)?.getStringList("compatible")?.[0], "arm,pl011");
+ * ```
+ */
 export const UART_NODE = `/pl011@${UART_BASE.toString(16)}`;
 
 /**
@@ -84,6 +142,9 @@ export function buildDeviceTree(options: DeviceTreeOptions): Fdt {
     .setEmpty("always-on")
     .setCells("interrupts", TIMER_PPIS.flatMap((ppi) => [GIC_PPI, ppi, ppiFlags]))
     .setString("compatible", "arm,armv8-timer");
+  fdt.root.addNode("pmu")
+    .setCells("interrupts", [GIC_PPI, PMU_PPI, ppiFlags])
+    .setString("compatible", "arm,armv8-pmuv3");
 
   const cpus = fdt.root.addNode("cpus").setU32("#size-cells", 0).setU32("#address-cells", 1);
   for (let i = 0; i < options.cpus; i++) {

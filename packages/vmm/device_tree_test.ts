@@ -25,7 +25,7 @@ function blob(): Uint8Array {
   return vm.deviceTree(options.bootargs, options.initrd);
 }
 
-Deno.test("device tree: describes memory, CPUs, PSCI, GIC, timer, UART and /chosen", () => {
+Deno.test("device tree: describes memory, CPUs, PSCI, GIC, timer, PMU, UART and /chosen", () => {
   const fdt = parseFdt(blob());
   assert.deepEqual(getMemoryRegions(fdt), [{ address: 0x4000_0000, size: 0x1000_0000 }]);
   assert.equal(getBootargs(fdt), "console=ttyAMA0 quiet");
@@ -68,6 +68,11 @@ Deno.test("device tree: describes memory, CPUs, PSCI, GIC, timer, UART and /chos
     10,
     0x304,
   ]);
+
+  // The PMU's overflow interrupt: PPI 7 (INTID 23), level high, both CPUs; as QEMU's virt.
+  const pmu = fdt.getNode("/pmu");
+  assert.equal(pmu.getString("compatible"), "arm,armv8-pmuv3");
+  assert.deepEqual(pmu.getCells("interrupts"), [1, 7, 0x304]);
 
   const uart = fdt.getNode(UART_NODE);
   assert.deepEqual(uart.getStringList("compatible"), ["arm,pl011", "arm,primecell"]);

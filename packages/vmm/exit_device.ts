@@ -19,18 +19,91 @@
 import type { FdtNode } from "@vmkit/fdt";
 import type { Device, DevicePlacement } from "./device.ts";
 
-/** Where VMKit's machine puts the device: a page QEMU's `virt` map leaves free. */
+/**
+ * Where VMKit's machine puts the device: a page QEMU's `virt` map leaves free.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_DEVICE_BASE, EXIT_DEVICE_SIZE, VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20 });
+ * assert.equal(vm.devices.find(EXIT_DEVICE_BASE + EXIT_DEVICE_SIZE - 4)?.device, vm.exitDevice);
+ * ```
+ */
 export const EXIT_DEVICE_BASE = 0x090c_0000;
-/** Its window. */
+/**
+ * Its window.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_DEVICE_BASE, EXIT_DEVICE_SIZE, UART_BASE } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(EXIT_DEVICE_BASE >= UART_BASE + 0x1000 && EXIT_DEVICE_SIZE === 0x1000);
+ * ```
+ */
 export const EXIT_DEVICE_SIZE = 0x1000;
-/** The write that passes. */
+/**
+ * The write that passes.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_PASS, ExitStatusDevice, type ExitRequest } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const requests: ExitRequest[] = [];
+ * new ExitStatusDevice((r) => requests.push(r)).write(0, 4, EXIT_PASS);
+ * assert.deepEqual(requests, [{ kind: "exit", status: 0 }]);
+ * ```
+ */
 export const EXIT_PASS = 0x5555;
-/** The low half of a write that fails with the status in the high half. */
+/**
+ * The low half of a write that fails with the status in the high half.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_FAIL, ExitStatusDevice, type ExitRequest } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const requests: ExitRequest[] = [];
+ * const device = new ExitStatusDevice((r) => requests.push(r));
+ * device.write(0, 4, (42 << 16) | EXIT_FAIL); // fail with status 42
+ * device.write(0, 4, EXIT_FAIL); // a failure says so even without a status
+ * assert.deepEqual(requests, [{ kind: "exit", status: 42 }, { kind: "exit", status: 1 }]);
+ * ```
+ */
 export const EXIT_FAIL = 0x3333;
-/** The write that resets. */
+/**
+ * The write that resets.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_RESET, ExitStatusDevice, type ExitRequest } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const requests: ExitRequest[] = [];
+ * new ExitStatusDevice((r) => requests.push(r)).write(0, 4, EXIT_RESET);
+ * assert.deepEqual(requests, [{ kind: "reset" }]);
+ * ```
+ */
 export const EXIT_RESET = 0x7777;
 
-/** What the guest asked for. */
+/**
+ * What the guest asked for.
+ *
+ * @example
+ * ```ts
+ * import { EXIT_PASS, ExitStatusDevice, type ExitRequest } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * let last: ExitRequest | undefined;
+ * const device = new ExitStatusDevice((r) => (last = r));
+ * device.write(0, 2, EXIT_PASS); // not a 32-bit write: ignored
+ * assert.equal(last, undefined);
+ * assert.equal(device.ignored, 1);
+ * ```
+ */
 export type ExitRequest = { readonly kind: "exit"; readonly status: number } | {
   readonly kind: "reset";
 };
@@ -43,7 +116,7 @@ export type ExitRequest = { readonly kind: "exit"; readonly status: number } | {
  * import { EXIT_FAIL, ExitStatusDevice } from "@vmkit/vmm";
  *
  * const device = new ExitStatusDevice((request) => console.log(request));
- * device.write(0, 4, (3 << 16) | EXIT_FAIL, 0); // { kind: "exit", status: 3 }
+ * device.write(0, 4, (3 << 16) | EXIT_FAIL); // { kind: "exit", status: 3 }
  * ```
  */
 export class ExitStatusDevice implements Device {

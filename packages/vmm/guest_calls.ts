@@ -11,7 +11,43 @@ import type { GuestCall } from "./config.ts";
 import type { CpuStates } from "./cpu_states.ts";
 import { handlePsci, mpidrToIndex, PSCI_FN, PSCI_RET, type PsciPlatform } from "./psci.ts";
 
-/** What {@link GuestCalls} needs from its VM. */
+/**
+ * What {@link GuestCalls} needs from its VM.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   CpuStates,
+ *   GuestCalls,
+ *   type GuestCallsOptions,
+ *   PSCI_VERSION_1_1,
+ *   VirtualMachine,
+ * } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20 });
+ * // movz w0, #0; movk w0, #0x8400, lsl #16 (PSCI_VERSION); hvc #0
+ * [0x52800000, 0x72b08000, 0xd4000002].forEach((word, i) =>
+ *   new DataView(vm.ram.bytes.buffer).setUint32(4 * i, word, true)
+ * );
+ * const requests: string[] = [];
+ * const options: GuestCallsOptions = {
+ *   vcpus: vm.vcpus,
+ *   states: new CpuStates(1),
+ *   ram: vm.ram,
+ *   conduit: "hvc",
+ *   irqAsserted: () => false,
+ *   request: (kind) => requests.push(kind),
+ * };
+ * const calls = new GuestCalls(options);
+ * const vcpu = vm.vcpus[0];
+ * vcpu.setEntry(vm.ram.base, 0);
+ * const exit = vcpu.run();
+ * assert.equal(exit.reason, "hvc");
+ * calls.answer(vcpu, exit);
+ * assert.equal(vcpu.getX(0), BigInt(PSCI_VERSION_1_1));
+ * ```
+ */
 export interface GuestCallsOptions {
   /** The vCPUs, by id. */
   readonly vcpus: readonly Vcpu[];
@@ -42,16 +78,31 @@ const RET_NAMES = new Map<bigint, string>(
  * Answers guest calls for one VM.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { CpuStates, GuestCalls, VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20 });
+ * // movz w0, #8; movk w0, #0x8400, lsl #16 (PSCI SYSTEM_OFF); hvc #0; smc #0
+ * [0x52800100, 0x72b08000, 0xd4000002, 0xd4000003].forEach((word, i) =>
+ *   new DataView(vm.ram.bytes.buffer).setUint32(4 * i, word, true)
+ * );
+ * const requests: string[] = [];
  * const calls = new GuestCalls({
- *   vcpus,
- *   states,
- *   ram,
+ *   vcpus: vm.vcpus,
+ *   states: new CpuStates(1),
+ *   ram: vm.ram,
  *   conduit: "hvc",
- *   irqAsserted: (cpu) => gic.irqAsserted(cpu),
- *   request: (k) => ask(k),
+ *   irqAsserted: (cpu) => vm.gic.irqAsserted(cpu),
+ *   request: (kind) => requests.push(kind),
  * });
- * calls.answer(vcpu, exit); // after an "hvc" exit
+ * const vcpu = vm.vcpus[0];
+ * vcpu.setEntry(vm.ram.base, 0);
+ * calls.answer(vcpu, vcpu.run()); // after an "hvc" exit
+ * assert.deepEqual(requests, ["poweroff"]);
+ * calls.answer(vcpu, vcpu.run()); // the same call over the other conduit is not PSCI here
+ * assert.equal(vcpu.getX(0), 0xffff_ffff_ffff_ffffn); // NOT_SUPPORTED (-1)
+ * assert.deepEqual(requests, ["poweroff"]);
  * ```
  */
 export class GuestCalls {

@@ -25,6 +25,16 @@ const UNITS: Record<string, number> = {
  * accepted, case-insensitive).
  *
  * @throws {VmmError} `BAD_CONFIG` naming the text when it is not a size.
+ *
+ * @example
+ * ```ts
+ * import { parseMemorySize } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(parseMemorySize("256M"), 256 * 1024 * 1024);
+ * assert.equal(parseMemorySize("1GiB"), 1024 ** 3);
+ * assert.throws(() => parseMemorySize("lots"), { code: "BAD_CONFIG" });
+ * ```
  */
 export function parseMemorySize(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);

@@ -26,7 +26,21 @@ import type { DevicePlacement, InterruptLine } from "./device.ts";
 import { phandleOf } from "./_phandle.ts";
 import { UART_CLOCK_HZ } from "./platform.ts";
 
-/** Register offsets. */
+/**
+ * Register offsets.
+ *
+ * @example
+ * ```ts
+ * import { PL011, Pl011 } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const sent: number[] = [];
+ * const uart = new Pl011({ onTransmit: (byte) => sent.push(byte) });
+ * uart.write(PL011.DR, 4, 0x41);
+ * assert.deepEqual(sent, [0x41]);
+ * assert.equal(uart.read(PL011.FR, 4) & (1 << 7), 1 << 7); // TXFE: nothing waits to be sent
+ * ```
+ */
 export const PL011 = {
   DR: 0x000,
   RSR: 0x004,
@@ -44,7 +58,22 @@ export const PL011 = {
   DMACR: 0x048,
 } as const;
 
-/** Interrupt bits in IMSC/RIS/MIS/ICR. */
+/**
+ * Interrupt bits in IMSC/RIS/MIS/ICR.
+ *
+ * @example
+ * ```ts
+ * import { PL011, Pl011, PL011_INT } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const uart = new Pl011({ holdInput: false });
+ * uart.receive(new Uint8Array([0x0a]));
+ * assert.equal(uart.read(PL011.RIS, 4) & PL011_INT.RX, PL011_INT.RX);
+ * assert.equal(uart.interruptLevel, false); // masked
+ * uart.write(PL011.IMSC, 4, PL011_INT.RX);
+ * assert.equal(uart.interruptLevel, true);
+ * ```
+ */
 export const PL011_INT = {
   RX: 1 << 4,
   TX: 1 << 5,
@@ -68,7 +97,27 @@ const RX_TRIGGER_EIGHTHS = [1, 2, 4, 6, 7];
 /** Consecutive flag-register reads that make a polling reader. */
 const POLL_STREAK = 16;
 
-/** Options for a {@link Pl011}. */
+/**
+ * Options for a {@link Pl011}.
+ *
+ * @example
+ * ```ts
+ * import { PL011, Pl011, PL011_INT, type Pl011Options } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const levels: boolean[] = [];
+ * const options: Pl011Options = {
+ *   interrupt: { set: (high) => levels.push(high), pulse: () => {} },
+ *   holdInput: true, // keep host input until the guest's driver opens the port
+ * };
+ * const uart = new Pl011(options);
+ * uart.receive(new TextEncoder().encode("ls\n"));
+ * assert.equal(uart.pendingInput, 3);
+ * uart.write(PL011.IMSC, 4, PL011_INT.RX); // the driver unmasks receive interrupts
+ * assert.equal(uart.read(PL011.DR, 4), "l".charCodeAt(0));
+ * assert.deepEqual(levels, [true]);
+ * ```
+ */
 export interface Pl011Options {
   /** Receives every byte the guest transmits. */
   onTransmit?: (byte: number) => void;
@@ -81,7 +130,22 @@ export interface Pl011Options {
   holdInput?: boolean;
 }
 
-/** Diagnostics. */
+/**
+ * Diagnostics.
+ *
+ * @example
+ * ```ts
+ * import { PL011, Pl011, type Pl011Stats } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const uart = new Pl011();
+ * uart.write(PL011.DR, 4, 0x21);
+ * uart.write(0x800, 4, 0); // no register there
+ * const stats: Pl011Stats = uart.stats;
+ * assert.equal(stats.transmitted, 1);
+ * assert.equal(stats.badAccesses, 1);
+ * ```
+ */
 export interface Pl011Stats {
   /** Bytes transmitted by the guest. */
   transmitted: number;
@@ -93,7 +157,20 @@ export interface Pl011Stats {
   badAccesses: number;
 }
 
-/** The PL011 model. */
+/**
+ * The PL011 model.
+ *
+ * @example
+ * ```ts
+ * import { PL011, Pl011 } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * let text = "";
+ * const uart = new Pl011({ onTransmit: (byte) => (text += String.fromCharCode(byte)) });
+ * for (const c of "hi") uart.write(PL011.DR, 4, c.charCodeAt(0));
+ * assert.equal(text, "hi");
+ * ```
+ */
 export class Pl011 {
   /** Counters. */
   readonly stats: Pl011Stats = { transmitted: 0, received: 0, dropped: 0, badAccesses: 0 };
@@ -119,7 +196,11 @@ export class Pl011 {
   #inputOpen: boolean;
   #flagStreak = 0;
 
-  /** @param options where transmitted bytes and the interrupt go */
+  /**
+   * A UART in its reset state.
+   *
+   * @param options where transmitted bytes and the interrupt go
+   */
   constructor(options: Pl011Options = {}) {
     this.#onTransmit = options.onTransmit ?? (() => {});
     this.#interrupt = options.interrupt;

@@ -5,7 +5,17 @@
  * @module
  */
 
-/** PSCI function ids (SMC32 form, and the SMC64 forms of CPU_SUSPEND, CPU_ON and AFFINITY_INFO). */
+/**
+ * PSCI function ids (SMC32 form, and the SMC64 forms of CPU_SUSPEND, CPU_ON and AFFINITY_INFO).
+ *
+ * @example
+ * ```ts
+ * import { isPsciCall, PSCI_FN } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(Object.values(PSCI_FN).every(isPsciCall));
+ * ```
+ */
 export const PSCI_FN = {
   VERSION: 0x8400_0000,
   CPU_SUSPEND: 0x8400_0001,
@@ -23,7 +33,22 @@ export const PSCI_FN = {
   AFFINITY_INFO_64: 0xc400_0004,
 } as const;
 
-/** PSCI return codes. */
+/**
+ * PSCI return codes.
+ *
+ * @example
+ * ```ts
+ * import { handlePsci, PSCI_FN, PSCI_RET, type PsciPlatform } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const platform = { cpuCount: 1, affinity: () => 0 } as unknown as PsciPlatform;
+ * const result = handlePsci([BigInt(PSCI_FN.MIGRATE), 0n, 0n, 0n], 0, platform);
+ * assert.deepEqual(result, {
+ *   returns: true,
+ *   x0: BigInt.asUintN(64, BigInt(PSCI_RET.NOT_SUPPORTED)),
+ * });
+ * ```
+ */
 export const PSCI_RET = {
   SUCCESS: 0,
   NOT_SUPPORTED: -1,
@@ -37,10 +62,53 @@ export const PSCI_RET = {
   INVALID_ADDRESS: -9,
 } as const;
 
-/** The version reported: 1.1. */
+/**
+ * The version reported: 1.1.
+ *
+ * @example
+ * ```ts
+ * import { handlePsci, PSCI_FN, PSCI_VERSION_1_1, type PsciPlatform } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const result = handlePsci(
+ *   [BigInt(PSCI_FN.VERSION), 0n, 0n, 0n],
+ *   0,
+ *   { cpuCount: 1 } as PsciPlatform,
+ * );
+ * assert.deepEqual(result, { returns: true, x0: BigInt(PSCI_VERSION_1_1) });
+ * ```
+ */
 export const PSCI_VERSION_1_1 = 0x0001_0001;
 
-/** What the VM provides to the PSCI implementation. */
+/**
+ * What the VM provides to the PSCI implementation.
+ *
+ * @example
+ * ```ts
+ * import { handlePsci, PSCI_FN, PSCI_RET, type PsciPlatform } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const log: string[] = [];
+ * const on = new Set([0]);
+ * const platform: PsciPlatform = {
+ *   cpuCount: 2,
+ *   affinity: (i) => (on.has(i) ? 0 : 1),
+ *   cpuOn: (i, entry) => {
+ *     if (on.has(i)) return PSCI_RET.ALREADY_ON;
+ *     on.add(i);
+ *     log.push(`cpu ${i} on at 0x${entry.toString(16)}`);
+ *     return PSCI_RET.SUCCESS;
+ *   },
+ *   cpuOff: (i) => (on.delete(i), PSCI_RET.SUCCESS),
+ *   cpuStandby: () => {},
+ *   systemOff: () => log.push("off"),
+ *   systemReset: () => log.push("reset"),
+ * };
+ * handlePsci([BigInt(PSCI_FN.CPU_ON_64), 1n, 0x4008_0000n, 0n], 0, platform);
+ * handlePsci([BigInt(PSCI_FN.SYSTEM_OFF), 0n, 0n, 0n], 1, platform);
+ * assert.deepEqual(log, ["cpu 1 on at 0x40080000", "off"]);
+ * ```
+ */
 export interface PsciPlatform {
   /** Number of vCPUs; MPIDR affinity 0 is the vCPU index. */
   readonly cpuCount: number;
@@ -70,6 +138,33 @@ export interface PsciPlatform {
 /**
  * The outcome of a call: the value for x0, or that the call does not return
  * to the caller (SYSTEM_OFF, SYSTEM_RESET, a successful CPU_OFF).
+ *
+ * @example
+ * ```ts
+ * import { handlePsci, PSCI_FN, PSCI_RET, type PsciPlatform, type PsciResult } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const log: string[] = [];
+ * const on = new Set([0]);
+ * const platform: PsciPlatform = {
+ *   cpuCount: 2,
+ *   affinity: (i) => (on.has(i) ? 0 : 1),
+ *   cpuOn: (i, entry) => {
+ *     if (on.has(i)) return PSCI_RET.ALREADY_ON;
+ *     on.add(i);
+ *     log.push(`cpu ${i} on at 0x${entry.toString(16)}`);
+ *     return PSCI_RET.SUCCESS;
+ *   },
+ *   cpuOff: (i) => (on.delete(i), PSCI_RET.SUCCESS),
+ *   cpuStandby: () => {},
+ *   systemOff: () => log.push("off"),
+ *   systemReset: () => log.push("reset"),
+ * };
+ * const off: PsciResult = handlePsci([BigInt(PSCI_FN.SYSTEM_OFF), 0n, 0n, 0n], 0, platform);
+ * assert.deepEqual(off, { returns: false }); // the caller is not resumed
+ * const info: PsciResult = handlePsci([BigInt(PSCI_FN.AFFINITY_INFO), 1n, 0n, 0n], 0, platform);
+ * assert.deepEqual(info, { returns: true, x0: 1n }); // CPU 1 is off
+ * ```
  */
 export type PsciResult = { returns: true; x0: bigint } | { returns: false };
 
@@ -92,7 +187,19 @@ function ret(code: number): PsciResult {
   return { returns: true, x0: BigInt.asUintN(64, BigInt(code)) };
 }
 
-/** Whether `fid` is in the PSCI range (standard secure service, function < 0x20). */
+/**
+ * Whether `fid` is in the PSCI range (standard secure service, function < 0x20).
+ *
+ * @example
+ * ```ts
+ * import { isPsciCall } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isPsciCall(0x8400_0000), true); // PSCI_VERSION
+ * assert.equal(isPsciCall(0x8000_0000), false); // SMCCC_VERSION: an Arm architecture call
+ * assert.equal(isPsciCall(0xc600_0000), false); // a vendor's hypervisor service
+ * ```
+ */
 export function isPsciCall(fid: number): boolean {
   return (fid & 0x8000_0000) !== 0 && ((fid >>> 24) & 0x3f) === 4 && (fid & 0xffff) < 0x20 &&
     (fid & 0x00ff_0000) === 0;
@@ -104,6 +211,16 @@ export function isPsciCall(fid: number): boolean {
  * KVM and QEMU check it): a raw MPIDR_EL1 value with bit 31 set, or
  * garbage above Aff3, names no CPU rather than the one its affinity bits
  * happen to match.
+ *
+ * @example
+ * ```ts
+ * import { mpidrToIndex } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(mpidrToIndex(3n, 4), 3);
+ * assert.equal(mpidrToIndex(4n, 4), -1); // no such CPU
+ * assert.equal(mpidrToIndex(0x8000_0000n, 4), -1); // MPIDR_EL1's RES1 bit is not an affinity
+ * ```
  */
 export function mpidrToIndex(mpidr: bigint, cpuCount: number): number {
   if ((mpidr & ~0xff_00ff_ffffn) !== 0n || mpidr >= BigInt(cpuCount)) return -1;
@@ -113,6 +230,31 @@ export function mpidrToIndex(mpidr: bigint, cpuCount: number): number {
 /**
  * Answers one call made by vCPU `caller` with x0–x3 = `args` (function id in
  * x0). Unknown and unimplemented functions get NOT_SUPPORTED, as SMCCC asks.
+ *
+ * @example
+ * ```ts
+ * import { handlePsci, PSCI_FN, PSCI_RET, type PsciPlatform } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const log: string[] = [];
+ * const on = new Set([0]);
+ * const platform: PsciPlatform = {
+ *   cpuCount: 2,
+ *   affinity: (i) => (on.has(i) ? 0 : 1),
+ *   cpuOn: (i, entry) => {
+ *     if (on.has(i)) return PSCI_RET.ALREADY_ON;
+ *     on.add(i);
+ *     log.push(`cpu ${i} on at 0x${entry.toString(16)}`);
+ *     return PSCI_RET.SUCCESS;
+ *   },
+ *   cpuOff: (i) => (on.delete(i), PSCI_RET.SUCCESS),
+ *   cpuStandby: () => {},
+ *   systemOff: () => log.push("off"),
+ *   systemReset: () => log.push("reset"),
+ * };
+ * const again = handlePsci([BigInt(PSCI_FN.CPU_ON), 0n, 0x4000_0000n, 0n], 1, platform);
+ * assert.deepEqual(again, { returns: true, x0: BigInt.asUintN(64, BigInt(PSCI_RET.ALREADY_ON)) });
+ * ```
  */
 export function handlePsci(
   args: ArrayLike<bigint>,

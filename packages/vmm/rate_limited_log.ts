@@ -6,7 +6,26 @@
  * @module
  */
 
-/** Options for a {@link RateLimitedLog}. */
+/**
+ * Options for a {@link RateLimitedLog}.
+ *
+ * @example
+ * ```ts
+ * import { RateLimitedLog, type RateLimitOptions } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * let now = 0;
+ * const options: RateLimitOptions = { burst: 1, windowMs: 1000, now: () => now };
+ * const lines: string[] = [];
+ * const log = new RateLimitedLog((line) => lines.push(line), options);
+ * log.log("psci", () => "first");
+ * log.log("psci", () => "second"); // suppressed
+ * now = 1500; // a new window
+ * log.log("psci", () => "third");
+ * assert.equal(lines[0], "first");
+ * assert.equal(lines.at(-1), "third");
+ * ```
+ */
 export interface RateLimitOptions {
   /** Lines of one kind let through per window. Default 5. */
   readonly burst?: number;

@@ -31,10 +31,65 @@ import type { VirqAckFn } from "@vmkit/vgic";
 import { VmmError } from "./errors.ts";
 import type { VirtualMachine } from "./virtual_machine.ts";
 
-/** Guest RAM as the VMM sees it: the VM's RAM view, or its guest-physical base address. */
+/**
+ * Guest RAM as the VMM sees it: the VM's RAM view, or its guest-physical base address.
+ *
+ * @example
+ * ```ts
+ * import { type RamStart, VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * const logs: string[] = [];
+ * using vm = new VirtualMachine({ memorySize: 16 << 20, onLog: (line) => logs.push(line) });
+ * const ramStarts: RamStart[] = [vm.ram, vm.ram.base]; // either names this VM's RAM
+ * for (const ram of ramStarts) assert.equal(vm.reference.guest_restart(0, ram, 0), false);
+ * assert.equal(logs.length, 2); // nothing was loaded to restart with
+ * ```
+ */
 export type RamStart = GuestRam | number;
 
-/** The classic API, bound to one VM. */
+/**
+ * The classic API, bound to one VM.
+ *
+ * @example
+ * ```ts
+ * import { IMAGE_MAGIC, IMAGE_MAGIC_OFFSET } from "@vmkit/loader";
+ * import { type ReferenceApi, VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * // A tiny arm64 Image: its header branches past itself to code that writes "ok" to the
+ * // PL011 and powers off with PSCI SYSTEM_OFF over HVC.
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setUint32(0, 0x14000010, true); // b 0x40
+ * view.setBigUint64(0x10, 0x1000n, true); // image_size
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * [0xd2a12001, 0x52800de0, 0x39000020, 0x52800d60, 0x39000020, 0x52800100, 0x72b08000, 0xd4000002]
+ *   .forEach((word, i) => view.setUint32(0x40 + 4 * i, word, true));
+ * let out = "";
+ * using vm = new VirtualMachine({
+ *   memorySize: 32 << 20,
+ *   console: { write: (bytes) => void (out += new TextDecoder().decode(bytes)) },
+ * });
+ * const dtb = vm.deviceTree("console=ttyAMA0");
+ * const dtbAddress = vm.ram.base + (16 << 20);
+ * const api: ReferenceApi = vm.reference;
+ * const pc = api.linux_setup_images(
+ *   vm.ram,
+ *   kernel,
+ *   kernel.length,
+ *   dtb,
+ *   dtbAddress,
+ *   dtb.length,
+ *   null,
+ *   0,
+ *   0,
+ * );
+ * assert.equal(api.guest_start(0, pc, dtbAddress, 0), true);
+ * assert.equal((await vm.exited)?.reason, "poweroff");
+ * assert.equal(out, "ok");
+ * ```
+ */
 export interface ReferenceApi {
   /**
    * Checks that `kernel` is an arm64 Linux Image, copies it to its place in
@@ -87,7 +142,51 @@ export interface ReferenceApi {
   guest_restart(boot_vcpu: number, ram_vaddr: RamStart, ram_size: number): boolean;
 }
 
-/** The classic API bound to `vm`. Problems are reported through the VM's `onLog`. */
+/**
+ * The classic API bound to `vm`. Problems are reported through the VM's `onLog`.
+ *
+ * @example
+ * ```ts
+ * import { IMAGE_MAGIC, IMAGE_MAGIC_OFFSET } from "@vmkit/loader";
+ * import { referenceApi, VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * // A tiny arm64 Image: its header branches past itself to code that writes "ok" to the
+ * // PL011 and powers off with PSCI SYSTEM_OFF over HVC.
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setUint32(0, 0x14000010, true); // b 0x40
+ * view.setBigUint64(0x10, 0x1000n, true); // image_size
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * [0xd2a12001, 0x52800de0, 0x39000020, 0x52800d60, 0x39000020, 0x52800100, 0x72b08000, 0xd4000002]
+ *   .forEach((word, i) => view.setUint32(0x40 + 4 * i, word, true));
+ * let out = "";
+ * using vm = new VirtualMachine({
+ *   memorySize: 32 << 20,
+ *   console: { write: (bytes) => void (out += new TextDecoder().decode(bytes)) },
+ * });
+ * const dtb = vm.deviceTree("console=ttyAMA0");
+ * const dtbAddress = vm.ram.base + (16 << 20);
+ * const api = referenceApi(vm);
+ * const pc = api.linux_setup_images(
+ *   vm.ram,
+ *   kernel,
+ *   kernel.length,
+ *   dtb,
+ *   dtbAddress,
+ *   dtb.length,
+ *   null,
+ *   0,
+ *   0,
+ * );
+ * assert.equal(pc, vm.ram.base); // text_offset 0
+ * api.guest_start(0, pc, dtbAddress, 0);
+ * await vm.exited;
+ * assert.equal(api.guest_restart(0, vm.ram, 8 << 20), true); // clears, loads again, boots again
+ * assert.equal((await vm.exited)?.reason, "poweroff");
+ * assert.equal(out, "okok");
+ * ```
+ */
 export function referenceApi(vm: VirtualMachine): ReferenceApi {
   const virq = vm.virq.referenceApi();
   const log = (message: string) => vm.log(message);
@@ -217,13 +316,24 @@ const bound = new AsyncLocalStorage<VirtualMachine>();
  * and concurrent tasks each see their own.
  *
  * @example
- * ```ts ignore
- * import { guest_stop, withVm } from "@vmkit/vmm";
+ * ```ts
+ * import { guest_start, guest_stop, VirtualMachine, withVm } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
  *
- * await withVm(vm, async () => {
- *   await somethingThatTakesAWhile();
- *   guest_stop(0); // this task's VM, whatever other tasks bound meanwhile
- * });
+ * using a = new VirtualMachine({ memorySize: 16 << 20 });
+ * using b = new VirtualMachine({ memorySize: 16 << 20 });
+ * for (const vm of [a, b]) {
+ *   new DataView(vm.ram.bytes.buffer).setUint32(0, 0x14000000, true); // b . (spins)
+ * }
+ * const stopLater = (vm: VirtualMachine) =>
+ *   withVm(vm, async () => {
+ *     guest_start(0, vm.ram.base, 0, 0);
+ *     await new Promise((resolve) => setTimeout(resolve, 20));
+ *     guest_stop(0); // this task's VM, whatever other tasks bound meanwhile
+ *   });
+ * await Promise.all([stopLater(a), stopLater(b)]);
+ * assert.equal((await a.exited)?.reason, "stopped");
+ * assert.equal((await b.exited)?.reason, "stopped");
  * ```
  */
 export function withVm<T>(vm: VirtualMachine, fn: () => T): T {
@@ -241,7 +351,53 @@ function current(name: string): ReferenceApi {
   return vm.reference;
 }
 
-/** {@link ReferenceApi.linux_setup_images} on the VM bound with {@link withVm}. */
+/**
+ * {@link ReferenceApi.linux_setup_images} on the VM bound with {@link withVm}.
+ *
+ * @example
+ * ```ts
+ * import { IMAGE_MAGIC, IMAGE_MAGIC_OFFSET } from "@vmkit/loader";
+ * import { guest_start, linux_setup_images, VirtualMachine, withVm } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * // A tiny arm64 Image: its header branches past itself to code that writes "ok" to the
+ * // PL011 and powers off with PSCI SYSTEM_OFF over HVC.
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setUint32(0, 0x14000010, true); // b 0x40
+ * view.setBigUint64(0x10, 0x1000n, true); // image_size
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * [0xd2a12001, 0x52800de0, 0x39000020, 0x52800d60, 0x39000020, 0x52800100, 0x72b08000, 0xd4000002]
+ *   .forEach((word, i) => view.setUint32(0x40 + 4 * i, word, true));
+ * let out = "";
+ * using vm = new VirtualMachine({
+ *   memorySize: 32 << 20,
+ *   console: { write: (bytes) => void (out += new TextDecoder().decode(bytes)) },
+ * });
+ * const dtb = vm.deviceTree("console=ttyAMA0");
+ * const dtbAddress = vm.ram.base + (16 << 20);
+ * await withVm(vm, async () => {
+ *   const pc = linux_setup_images(
+ *     vm.ram,
+ *     kernel,
+ *     kernel.length,
+ *     dtb,
+ *     dtbAddress,
+ *     dtb.length,
+ *     null,
+ *     0,
+ *     0,
+ *   );
+ *   assert.equal(
+ *     linux_setup_images(vm.ram, kernel, 16, dtb, dtbAddress, dtb.length, null, 0, 0),
+ *     -1,
+ *   );
+ *   guest_start(0, pc, dtbAddress, 0);
+ *   await vm.exited;
+ * });
+ * assert.equal(out, "ok");
+ * ```
+ */
 export function linux_setup_images(
   ram_start: RamStart,
   kernel: Uint8Array,
@@ -266,12 +422,48 @@ export function linux_setup_images(
   );
 }
 
-/** {@link ReferenceApi.virq_controller_init} on the VM bound with {@link withVm}. */
+/**
+ * {@link ReferenceApi.virq_controller_init} on the VM bound with {@link withVm}.
+ *
+ * @example
+ * ```ts
+ * import { VirtualMachine, virq_controller_init, withVm } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20 });
+ * assert.equal(withVm(vm, () => virq_controller_init(0)), true);
+ * ```
+ */
 export function virq_controller_init(vcpu_id: number): boolean {
   return current("virq_controller_init").virq_controller_init(vcpu_id);
 }
 
-/** {@link ReferenceApi.virq_register} on the VM bound with {@link withVm}. */
+/**
+ * {@link ReferenceApi.virq_register} on the VM bound with {@link withVm}.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   virq_controller_init,
+ *   virq_inject,
+ *   virq_register,
+ *   VirtualMachine,
+ *   withVm,
+ * } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20 });
+ * withVm(vm, () => {
+ *   virq_controller_init(0);
+ *   assert.equal(
+ *     virq_register(0, 40, (cpu, irq, data) => console.log(cpu, irq, data), "acked"),
+ *     true,
+ *   );
+ *   assert.equal(virq_inject(0, 40), true);
+ * });
+ * assert.equal(vm.gic.interruptState(40).pending, true);
+ * ```
+ */
 export function virq_register(
   vcpu_id: number,
   virq: number,
@@ -281,22 +473,119 @@ export function virq_register(
   return current("virq_register").virq_register(vcpu_id, virq, ack_fn, ack_data);
 }
 
-/** {@link ReferenceApi.virq_inject} on the VM bound with {@link withVm}. */
+/**
+ * {@link ReferenceApi.virq_inject} on the VM bound with {@link withVm}.
+ *
+ * @example
+ * ```ts
+ * import { VirtualMachine, virq_controller_init, virq_inject, withVm } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20 });
+ * withVm(vm, () => {
+ *   virq_controller_init(0);
+ *   assert.equal(virq_inject(0, 41), false); // never registered
+ * });
+ * ```
+ */
 export function virq_inject(vcpu_id: number, irq: number): boolean {
   return current("virq_inject").virq_inject(vcpu_id, irq);
 }
 
-/** {@link ReferenceApi.virq_register_passthrough} on the VM bound with {@link withVm}. */
+/**
+ * {@link ReferenceApi.virq_register_passthrough} on the VM bound with {@link withVm}.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   VirtualMachine,
+ *   virq_controller_init,
+ *   virq_handle_passthrough,
+ *   virq_register_passthrough,
+ *   withVm,
+ * } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20 });
+ * withVm(vm, () => {
+ *   virq_controller_init(0);
+ *   assert.equal(virq_register_passthrough(0, 42, 7), true); // channel 7 raises SPI INTID 42
+ *   assert.equal(virq_handle_passthrough(7), true);
+ * });
+ * assert.equal(vm.gic.interruptState(42).pending, true);
+ * ```
+ */
 export function virq_register_passthrough(vcpu_id: number, irq: number, channel: number): boolean {
   return current("virq_register_passthrough").virq_register_passthrough(vcpu_id, irq, channel);
 }
 
-/** {@link ReferenceApi.virq_handle_passthrough} on the VM bound with {@link withVm}. */
+/**
+ * {@link ReferenceApi.virq_handle_passthrough} on the VM bound with {@link withVm}.
+ *
+ * @example
+ * ```ts
+ * import {
+ *   virq_controller_init,
+ *   virq_handle_passthrough,
+ *   VirtualMachine,
+ *   withVm,
+ * } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20 });
+ * withVm(vm, () => {
+ *   virq_controller_init(0);
+ *   assert.equal(virq_handle_passthrough(3), false); // no IRQ routed from channel 3
+ * });
+ * ```
+ */
 export function virq_handle_passthrough(channel: number): boolean {
   return current("virq_handle_passthrough").virq_handle_passthrough(channel);
 }
 
-/** {@link ReferenceApi.guest_start} on the VM bound with {@link withVm}. */
+/**
+ * {@link ReferenceApi.guest_start} on the VM bound with {@link withVm}.
+ *
+ * @example
+ * ```ts
+ * import { IMAGE_MAGIC, IMAGE_MAGIC_OFFSET } from "@vmkit/loader";
+ * import { guest_start, linux_setup_images, VirtualMachine, withVm } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * // A tiny arm64 Image: its header branches past itself to code that writes "ok" to the
+ * // PL011 and powers off with PSCI SYSTEM_OFF over HVC.
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setUint32(0, 0x14000010, true); // b 0x40
+ * view.setBigUint64(0x10, 0x1000n, true); // image_size
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * [0xd2a12001, 0x52800de0, 0x39000020, 0x52800d60, 0x39000020, 0x52800100, 0x72b08000, 0xd4000002]
+ *   .forEach((word, i) => view.setUint32(0x40 + 4 * i, word, true));
+ * let out = "";
+ * using vm = new VirtualMachine({
+ *   memorySize: 32 << 20,
+ *   console: { write: (bytes) => void (out += new TextDecoder().decode(bytes)) },
+ * });
+ * const dtb = vm.deviceTree("console=ttyAMA0");
+ * const dtbAddress = vm.ram.base + (16 << 20);
+ * const started = withVm(vm, () => {
+ *   const pc = linux_setup_images(
+ *     vm.ram,
+ *     kernel,
+ *     kernel.length,
+ *     dtb,
+ *     dtbAddress,
+ *     dtb.length,
+ *     null,
+ *     0,
+ *     0,
+ *   );
+ *   return guest_start(0, pc, dtbAddress, 0);
+ * });
+ * assert.equal(started, true);
+ * assert.equal((await vm.exited)?.reason, "poweroff");
+ * ```
+ */
 export function guest_start(
   boot_vcpu: number,
   kernel_pc: number,
@@ -306,12 +595,77 @@ export function guest_start(
   return current("guest_start").guest_start(boot_vcpu, kernel_pc, dtb, initrd);
 }
 
-/** {@link ReferenceApi.guest_stop} on the VM bound with {@link withVm}. */
+/**
+ * {@link ReferenceApi.guest_stop} on the VM bound with {@link withVm}.
+ *
+ * @example
+ * ```ts
+ * import { guest_start, guest_stop, VirtualMachine, withVm } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20 });
+ * new DataView(vm.ram.bytes.buffer).setUint32(0, 0x14000000, true); // b . (spins)
+ * withVm(vm, () => guest_start(0, vm.ram.base, 0, 0));
+ * await new Promise((resolve) => setTimeout(resolve, 20)); // let it spin a while
+ * withVm(vm, () => guest_stop(0));
+ * assert.equal((await vm.exited)?.reason, "stopped");
+ * ```
+ */
 export function guest_stop(boot_vcpu: number): void {
   current("guest_stop").guest_stop(boot_vcpu);
 }
 
-/** {@link ReferenceApi.guest_restart} on the VM bound with {@link withVm}. */
+/**
+ * {@link ReferenceApi.guest_restart} on the VM bound with {@link withVm}.
+ *
+ * @example
+ * ```ts
+ * import { IMAGE_MAGIC, IMAGE_MAGIC_OFFSET } from "@vmkit/loader";
+ * import {
+ *   guest_restart,
+ *   guest_start,
+ *   linux_setup_images,
+ *   VirtualMachine,
+ *   withVm,
+ * } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * // A tiny arm64 Image: its header branches past itself to code that writes "ok" to the
+ * // PL011 and powers off with PSCI SYSTEM_OFF over HVC.
+ * const kernel = new Uint8Array(0x1000);
+ * const view = new DataView(kernel.buffer);
+ * view.setUint32(0, 0x14000010, true); // b 0x40
+ * view.setBigUint64(0x10, 0x1000n, true); // image_size
+ * view.setUint32(IMAGE_MAGIC_OFFSET, IMAGE_MAGIC, true);
+ * [0xd2a12001, 0x52800de0, 0x39000020, 0x52800d60, 0x39000020, 0x52800100, 0x72b08000, 0xd4000002]
+ *   .forEach((word, i) => view.setUint32(0x40 + 4 * i, word, true));
+ * let out = "";
+ * using vm = new VirtualMachine({
+ *   memorySize: 32 << 20,
+ *   console: { write: (bytes) => void (out += new TextDecoder().decode(bytes)) },
+ * });
+ * const dtb = vm.deviceTree("console=ttyAMA0");
+ * const dtbAddress = vm.ram.base + (16 << 20);
+ * await withVm(vm, async () => {
+ *   const pc = linux_setup_images(
+ *     vm.ram,
+ *     kernel,
+ *     kernel.length,
+ *     dtb,
+ *     dtbAddress,
+ *     dtb.length,
+ *     null,
+ *     0,
+ *     0,
+ *   );
+ *   guest_start(0, pc, dtbAddress, 0);
+ *   await vm.exited;
+ *   assert.equal(guest_restart(0, vm.ram, vm.ram.bytes.length), true);
+ *   await vm.exited;
+ * });
+ * assert.equal(out, "okok");
+ * ```
+ */
 export function guest_restart(boot_vcpu: number, ram_vaddr: RamStart, ram_size: number): boolean {
   return current("guest_restart").guest_restart(boot_vcpu, ram_vaddr, ram_size);
 }

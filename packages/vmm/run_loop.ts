@@ -7,12 +7,14 @@
  * @module
  */
 
-import type { Vcpu, VcpuExit } from "@vmkit/vcpu";
+import type { Pmu, Vcpu, VcpuExit } from "@vmkit/vcpu";
 import { COUNTER_FREQUENCY_HZ } from "@vmkit/vcpu";
 import type { VmExitReason } from "./config.ts";
 import type { CpuStates } from "./cpu_states.ts";
 import type { EventLoopYield } from "./event_loop.ts";
 import type { Lifecycle } from "./lifecycle.ts";
+import type { RunLoopDebugger } from "./debug_target.ts";
+import { accountPmu } from "./performance_monitors.ts";
 
 /** How a run ended, before the VM adds its counters. */
 export interface RunOutcome {
@@ -36,6 +38,8 @@ export interface RunLoopHost {
   readonly events: EventLoopYield;
   /** The guest's clock. */
   readonly time: GuestTime;
+  /** The vCPUs' performance monitors, by id (`performance_monitors.ts`). */
+  readonly pmus?: readonly Pmu[];
   /** Answers an HVC or SMC exit of `vcpu`. */
   guestCall(vcpu: Vcpu, exit: VcpuExit): void;
   /** Reboots (a guest reset or a host restart). */
@@ -48,6 +52,8 @@ export interface RunLoopHost {
   flushConsole(): void;
   /** A rate-limited diagnostic line of `kind`. */
   log(kind: string, message: () => string): void;
+  /** An attached debugger (`debug_target.ts`); absent, the loop does nothing for one. */
+  readonly debugger?: RunLoopDebugger;
 }
 
 const YIELD_EVERY_MS = 10;
@@ -128,14 +134,24 @@ export async function runLoop(host: RunLoopHost, deadline: number): Promise<RunO
   // and whether its turn goes on.
   let calls = 0;
   let goesOn = false;
+  // The debugger parks the loop only where it awaits anyway, and on its own exits.
+  const debug = host.debugger;
+  // The vCPU the debugger steps next, and the one it has just stepped (-1: none).
+  let stepping = debug?.begin() ? await debug.pause(-1, undefined) : -1;
+  let stepped = -1;
   for (;;) {
     const ended = serviceRequest(host);
     if (ended) return ended;
-    const i = pickRunnable(host, next);
+    if (stepped >= 0) {
+      stepping = await debug!.pause(stepped, undefined);
+      stepped = -1;
+    }
+    const i = stepping >= 0 ? stepping : pickRunnable(host, next);
     if (i < 0) {
       host.flushConsole();
       await idle(host, deadline);
       yieldAt = performance.now() + YIELD_EVERY_MS;
+      if (debug?.pausing) stepping = await debug.pause(-1, undefined);
     } else {
       if (!goesOn) calls = 0;
       goesOn = false;
@@ -145,11 +161,16 @@ export async function runLoop(host: RunLoopHost, deadline: number): Promise<RunO
       life.executing = true;
       let exit: VcpuExit;
       try {
-        exit = vcpu.run();
+        exit = i === stepping ? vcpu.step() : vcpu.run();
       } finally {
         life.executing = false;
       }
+      if (i === stepping) {
+        stepping = -1;
+        stepped = i;
+      }
       time.retired(exit.instructions);
+      accountPmu(host.pmus?.[i], vcpu);
       switch (exit.reason) {
         case "preempted":
         case "stopped":
@@ -168,6 +189,10 @@ export async function runLoop(host: RunLoopHost, deadline: number): Promise<RunO
           break;
         case "wfi":
           cpus.wait(i);
+          break;
+        case "debug":
+          stepped = -1;
+          if (debug) stepping = await debug.pause(i, exit);
           break;
         case "exception-loop":
           return crash(
@@ -196,6 +221,7 @@ export async function runLoop(host: RunLoopHost, deadline: number): Promise<RunO
       host.flushConsole();
       await events.yield();
       yieldAt = performance.now() + YIELD_EVERY_MS;
+      if (debug?.pausing) stepping = await debug.pause(-1, undefined);
     }
   }
 }
@@ -214,6 +240,7 @@ function pickRunnable(host: RunLoopHost, from: number): number {
     if (cpus.waiting(j)) {
       const v = vcpus[j];
       v.updateTimer();
+      host.pmus?.[j].update();
       if (!v.irqLine) continue;
       cpus.wake(j);
     }
@@ -274,9 +301,11 @@ async function idle(host: RunLoopHost, deadline: number): Promise<void> {
     if (cpus.power(i) === "off") continue;
     const v = vcpus[i];
     v.updateTimer();
+    host.pmus?.[i].update();
     if (v.irqLine) return;
-    const d = v.timerDeadline();
-    if (d !== undefined && (due === undefined || d < due)) due = d;
+    for (const d of [v.timerDeadline(), host.pmus?.[i].deadline()]) {
+      if (d !== undefined && (due === undefined || d < due)) due = d;
+    }
   }
   const now = vcpus[0].counter();
   if (due !== undefined && due <= now) return;

@@ -30,7 +30,18 @@ import type { DeviceRegistry, DeviceSlot } from "./device_registry.ts";
 import { VmmError } from "./errors.ts";
 import { DEFAULT_CMDLINE } from "./platform.ts";
 
-/** The kernel command line used when none is given and the console is on virtio. */
+/**
+ * The kernel command line used when none is given and the console is on virtio.
+ *
+ * @example
+ * ```ts
+ * import { VIRTIO_CONSOLE_CMDLINE, VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
+ *
+ * using vm = new VirtualMachine({ memorySize: 16 << 20, consoleDevice: "virtio" });
+ * assert.equal(vm.virtio.defaultCmdline, VIRTIO_CONSOLE_CMDLINE);
+ * ```
+ */
 export const VIRTIO_CONSOLE_CMDLINE = "console=hvc0";
 
 /** Bytes of a virtio-mmio register window. */

@@ -9,15 +9,11 @@
  * @module
  */
 
-import { parseFdt, serializeFdt, setBootargs } from "@vmkit/fdt";
-import {
-  type GuestRam,
-  type LinuxBootPlan,
-  readKernelImage,
-  setupLinuxImages,
-} from "@vmkit/loader";
+import { serializeFdt } from "@vmkit/fdt";
+import type { GuestRam, LinuxBootPlan } from "@vmkit/loader";
+import { linuxImageLoader } from "./_linux_images.ts";
 import { Gicv2, VirqController } from "@vmkit/vgic";
-import { type CpuModel, UnicornLibrary, type Vcpu, VcpuGroup } from "@vmkit/vcpu";
+import { type CpuModel, type Pmu, UnicornLibrary, type Vcpu, VcpuGroup } from "@vmkit/vcpu";
 import {
   type ImageLoader,
   type LinuxImages,
@@ -50,22 +46,33 @@ import { GuestCalls } from "./guest_calls.ts";
 import { ConsoleBuffer } from "./console_buffer.ts";
 import { RateLimitedLog } from "./rate_limited_log.ts";
 import { type ReferenceApi, referenceApi } from "./reference_api.ts";
+import { createPmus } from "./performance_monitors.ts";
+import { cpuInterfaceLanes, distributorLanes } from "./gic_access.ts";
 import { GuestTime, runLoop, type RunLoopHost, type RunOutcome } from "./run_loop.ts";
 import { CpuStates } from "./cpu_states.ts";
 import { RamGuestMemory } from "@vmkit/virtio";
 import { VirtioDevices } from "./virtio_devices.ts";
+import { startGdbStub, type VmDebugTarget } from "./debug_target.ts";
+import type { GdbServer } from "@vmkit/gdb";
 
 /**
  * A whole machine. Several can live in one process; nothing is shared
  * between them unless you pass the same `library`.
  *
- * @example
- * ```ts ignore
+ * @example A bare-metal program (booting Linux: see the module docs)
+ * ```ts
  * import { VirtualMachine } from "@vmkit/vmm";
+ * import assert from "node:assert/strict";
  *
- * using vm = new VirtualMachine({ console: { write: (b) => Deno.stdout.writeSync(b) } });
- * await vm.loadLinux({ kernel: await Deno.readFile("Image"), cmdline: "console=ttyAMA0" });
- * console.log((await vm.run()).reason); // "poweroff"
+ * let out = "";
+ * const console = { write: (bytes: Uint8Array) => void (out += new TextDecoder().decode(bytes)) };
+ * using vm = new VirtualMachine({ memorySize: 16 << 20, console });
+ * // Writes "ok" to the PL011 at 0x0900_0000, then PSCI SYSTEM_OFF over HVC.
+ * [0xd2a12001, 0x52800de0, 0x39000020, 0x52800d60, 0x39000020, 0x52800100, 0x72b08000, 0xd4000002]
+ *   .forEach((word, i) => new DataView(vm.ram.bytes.buffer).setUint32(4 * i, word, true));
+ * vm.setEntry(vm.ram.base, 0);
+ * assert.equal((await vm.run()).reason, "poweroff");
+ * assert.equal(out, "ok");
  * ```
  */
 export class VirtualMachine implements Disposable {
@@ -98,6 +105,9 @@ export class VirtualMachine implements Disposable {
   readonly psciMethod: "hvc" | "smc";
   /** Clock policy. */
   readonly clock: "host" | "virtual";
+  /** The GDB stub serving this VM (the `gdb` option), e.g. for its address. */
+  readonly gdb: GdbServer | undefined;
+  readonly #debug: VmDebugTarget | undefined;
 
   readonly #life = new Lifecycle();
   readonly #library: UnicornLibrary;
@@ -159,6 +169,7 @@ export class VirtualMachine implements Disposable {
       const virtualLines = timerLines(VIRTUAL_TIMER_INTID);
       const physicalLines = timerLines(PHYSICAL_TIMER_INTID);
       const time = this.#time;
+      const pmus = this.#pmus = createPmus(gic, c.cpus, (cpu) => this.vcpus[cpu].counter());
       group = new VcpuGroup({
         library: this.#library,
         count: c.cpus,
@@ -171,6 +182,7 @@ export class VirtualMachine implements Disposable {
         clock: c.clock === "virtual" ? (retired) => time.now(retired) : undefined,
         onTimerLevel: (cpu, level) => virtualLines[cpu].set(level),
         onPhysicalTimerLevel: (cpu, level) => physicalLines[cpu].set(level),
+        pmu: (cpu) => pmus[cpu],
       });
       this.#group = group;
       this.vcpus = group.vcpus;
@@ -185,15 +197,16 @@ export class VirtualMachine implements Disposable {
         name: "gic-distributor",
         base: GICD_BASE,
         size: GICD_REGISTERS_SIZE,
-        device: gic.distributor,
+        device: distributorLanes(gic.distributor),
       });
       this.devices.addWindow({
         name: "gic-cpu-interface",
         base: GICC_BASE,
         size: GICC_REGISTERS_SIZE,
-        device: gic.cpuInterface,
+        device: cpuInterfaceLanes(gic.cpuInterface),
       });
       this.devices.onReset(() => gic.reset());
+      this.devices.onReset(() => pmus.forEach((pmu) => pmu.reset()));
       this.devices.onDescribe((fdt) =>
         describeGicv2(fdt, {
           distributor: { base: GICD_BASE, size: GICD_SIZE },
@@ -228,6 +241,10 @@ export class VirtualMachine implements Disposable {
         memory: new RamGuestMemory(this.ram.base, this.ram.bytes),
         console: (bytes) => bytes.forEach((b) => this.#out.emit(b)),
       });
+      const hooks = { wake: () => this.#events.wake(), reboot: () => this.#reboot() };
+      const stub = config.gdb && startGdbStub(this, hooks, config.gdb, this.#onLog);
+      this.#debug = stub ? stub.target : undefined;
+      this.gdb = stub ? stub.server : undefined;
     } catch (e) {
       group?.close();
       if (this.#ownsLibrary) this.#library.close();
@@ -287,35 +304,11 @@ export class VirtualMachine implements Disposable {
    */
   async loadLinux(images: LinuxImages): Promise<LinuxBootPlan> {
     this.#life.require("load images", "created", "ready");
-    let kernel: Uint8Array;
-    try {
-      kernel = await readKernelImage(images.kernel, {
-        maxDecompressedSize: this.ram.bytes.byteLength,
-      });
-    } catch (e) {
-      throw loadError(e, "kernel");
-    }
-    this.#life.require("load images", "created", "ready");
-    let dtb: Uint8Array;
-    if (images.dtb) {
-      try {
-        const fdt = parseFdt(images.dtb);
-        if (images.cmdline !== undefined) setBootargs(fdt, images.cmdline);
-        dtb = images.cmdline !== undefined ? serializeFdt(fdt) : images.dtb;
-      } catch (e) {
-        throw loadError(e, "device tree");
-      }
-    } else {
-      dtb = this.deviceTree(images.cmdline ?? this.virtio.defaultCmdline);
-    }
-    const initrd = images.initrd;
-    const load = (): LinuxBootPlan => {
-      try {
-        return setupLinuxImages({ ram: this.ram, kernel, dtb, initrd, patchDtb: true });
-      } catch (e) {
-        throw loadError(e, "images");
-      }
-    };
+    const load = await linuxImageLoader(images, {
+      ram: this.ram,
+      recheck: () => this.#life.require("load images", "created", "ready"),
+      deviceTree: (cmdline) => this.deviceTree(cmdline ?? this.virtio.defaultCmdline),
+    });
     const plan = load();
     this.#plan = plan;
     this.setImageLoader(() => {
@@ -438,6 +431,7 @@ export class VirtualMachine implements Disposable {
   #stopRunning(): void {
     for (const v of this.vcpus) v.requestStop();
     this.#events.wake();
+    this.#debug?.hostRequest();
   }
 
   /**
@@ -500,10 +494,11 @@ export class VirtualMachine implements Disposable {
     this.#life.to("running");
     const started = performance.now();
     const instructionsBefore = this.#instructions();
-    let outcome: RunOutcome;
+    let outcome: RunOutcome | undefined;
     try {
       outcome = await runLoop(this.#loopHost, timeout === undefined ? Infinity : started + timeout);
     } finally {
+      this.#debug?.ended(outcome);
       this.#out.flush();
       this.#guestLog.flush();
       const closing = this.#closeAfterRun;
@@ -532,15 +527,18 @@ export class VirtualMachine implements Disposable {
       life: this.#life,
       events: this.#events,
       time: this.#time,
+      pmus: this.#pmus,
       guestCall: (vcpu, exit) => this.#calls.answer(vcpu, exit),
       reboot: (clear) => this.#reboot(clear),
       boot: (entry, x0) => this.#boot(entry, x0),
       onReset: () => this.#onReset,
       flushConsole: () => this.#out.flush(),
       log: (kind, message) => this.#guestLog.log(kind, message),
+      debugger: this.#debug,
     };
   }
   #loopHostCache: RunLoopHost | undefined;
+  #pmus: readonly Pmu[] = [];
 
   // A fresh register context at `entry` on the boot vCPU, every other vCPU
   // off: nothing of the previous boot's CPU state or translated code survives
@@ -594,16 +592,11 @@ export class VirtualMachine implements Disposable {
     this.#group.close();
     if (this.#ownsLibrary) this.#library.close();
     this.virtio.close();
+    void this.gdb?.close();
   }
 
   /** Same as {@link close}. */
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-function loadError(e: unknown, what: string): VmmError {
-  if (e instanceof VmmError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  return new VmmError("LOAD_FAILED", `cannot load the ${what}: ${message}`, { cause: e });
 }

@@ -50,3 +50,8 @@ export function linuxGuestProgram(name: string): Asset {
 export function kernelModules(): Asset {
   return asset(`${GUEST_DIR}/modules/modules.json`, "deno run -A scripts/fetch_guests.ts");
 }
+
+/** The Linux guest's System.map (its symbols, from the kernel's -dbg package). */
+export function systemMap(): Asset {
+  return asset(`${GUEST_DIR}/System.map`, "deno run -A scripts/fetch_guests.ts --force");
+}

@@ -27,6 +27,8 @@ const VMKIT_ARGS = [
   "--allow-write",
   "--allow-env",
   "--allow-ffi",
+  // --gdb listens on a TCP port.
+  "--allow-net",
   `${ROOT}apps/cli/main.ts`,
 ];
 
