@@ -58,6 +58,7 @@ const KEPT: readonly SysReg[] = [
   SYSREGS.CNTV_CVAL_EL0,
   SYSREGS.CNTP_CTL_EL0,
   SYSREGS.CNTP_CVAL_EL0,
+  SYSREGS.CNTVOFF_EL2,
 ];
 
 /** What the run that just ended left for the vCPU to do (see {@link DebugHooks.afterRun}). */
@@ -373,8 +374,8 @@ export class DebugHooks {
       }
       this.#undo.length = 0;
       // The saved state predates what the vCPU did after the run (its timers'
-      // ISTATUS, which it caches); the undone load or store cannot have
-      // written them, so they are kept as they are now.
+      // ISTATUS, which it caches; the guest clock's offset); the undone load
+      // or store cannot have written them, so they are kept as they are now.
       const kept = this.#kept;
       for (let i = 0; i < KEPT.length; i++) kept[i] = e.readSys(KEPT[i]);
       this.#o.restoreState();
