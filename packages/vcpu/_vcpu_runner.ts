@@ -60,6 +60,8 @@ export class VcpuRunner {
   #hook = HOOK_NONE;
   #hookError: unknown = undefined;
   #stepping = false;
+  // A raised line waits for the next run start while debug code hooks are installed.
+  #lineDeferred = false;
 
   constructor(parts: RunnerParts) {
     this.#p = parts;
@@ -145,6 +147,9 @@ export class VcpuRunner {
     const debugHooks = this.running && this.#p.debugHooks.codeHooks;
     if (this.#hook !== HOOK_DELIVERED && !this.#stepping && !(level && debugHooks)) {
       core.engine.writeSys(SYSREGS.HCR_EL2, this.#p.hcr | (level ? HCR_EL2_VI : 0n));
+    } else if (level && debugHooks) {
+      // The hooks may be gone by the next run start: it must apply the line all the same.
+      this.#lineDeferred = true;
     }
     // The engine only looks at VI between blocks it returns to its main loop
     // for; ending the run at the next block boundary (the run goes on at
@@ -292,7 +297,10 @@ export class VcpuRunner {
       }
       debug.prepare();
       // With code hooks the IRQ line is applied between runs (see setIrqLine).
-      if (debug.codeHooks) engine.writeSys(SYSREGS.HCR_EL2, this.#hcrNow());
+      if (debug.codeHooks || this.#lineDeferred) {
+        this.#lineDeferred = false;
+        engine.writeSys(SYSREGS.HCR_EL2, this.#hcrNow());
+      }
       this.#hook = HOOK_NONE;
       let err: number;
       let ran: number;

@@ -389,3 +389,33 @@ for (const counter of COUNTERS) {
     }
   });
 }
+
+for (const counter of COUNTERS) {
+  Deno.test(`host breakpoints (${counter} slices): a line raised just before a stop is taken once the points are gone`, () => {
+    // The device raises the IRQ line while the breakpoint's code hooks hold it back; the
+    // breakpoint on the very next instruction ends the run before it is applied. With the
+    // breakpoint removed, the next run has no hooks, and must apply the line all the same:
+    // the guest waits in WFI for it.
+    const a = new Asm(RAM).adr(1, "vectors").msr(SYSREGS.VBAR_EL1, 1).isb().mov(3, DEVICE)
+      .daifclr(2).strw(4, 3, 0).label("after").nop().label("wait").wfi().b("wait")
+      .org(RAM + 0x800).label("vectors").org(RAM + 0xa80).hvc(7);
+    const { vcpu } = machine(a.assemble(), counter);
+    try {
+      vcpu.mapMmio(DEVICE, 0x1000, (access) => {
+        if (access.write) vcpu.setIrqLine(true);
+        else access.value = 0;
+      });
+      const after = BigInt(RAM + 0x18);
+      vcpu.debug.points.addBreakpoint(after);
+      let exit = runOn(vcpu);
+      assert.equal(exit.reason, "debug");
+      assert.equal(vcpu.getPc(), after, "stopped at the breakpoint, the interrupt not yet taken");
+      vcpu.debug.points.removeBreakpoint(after);
+      for (let i = 0; i < 20 && (exit = vcpu.run()).reason !== "hvc"; i++);
+      assert.equal(exit.reason, "hvc", "the interrupt was taken");
+      assert.equal(exit.imm, 7);
+    } finally {
+      vcpu.close();
+    }
+  });
+}
