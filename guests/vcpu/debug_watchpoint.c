@@ -3,11 +3,14 @@
  * before the access (memory still as it was in the handler) with ELR on the
  * instruction and FAR the data address, from EL1 (EC 0x35) with MDE, KDE and
  * PSTATE.D clear, from EL0 (EC 0x34) with MDE; for loads, stores or both
- * (WnR says which), for the bytes BAS selects or the block MASK covers, at
+ * (WnR says which; FAR the access's lowest address when it starts before the
+ * watched bytes), for the bytes BAS selects or the block MASK covers, at
  * the exception levels PAC selects (an unprivileged STTR counts as EL0's),
  * never while the OS lock is set, and only through the watched virtual
  * address, not another mapping of the same memory. The handler disarms the
- * watchpoint and returns; the access then happens once.
+ * watchpoint and returns; the access then happens once. Undoing the access
+ * does not undo what the timer did meanwhile: a timer that expired just
+ * before the access shows ISTATUS in the handler.
  */
 #include "guest.h"
 
@@ -25,6 +28,9 @@
 #define WCR_BAS(b) ((u64)(b) << 5)
 #define WCR_MASK(m) ((u64)(m) << 24)
 #define BOTH_ELS (WCR_E | WCR_PAC_EL1 | WCR_PAC_EL0)
+#define CTL_ENABLE 1UL
+#define CTL_IMASK 2UL
+#define CTL_ISTATUS 4UL
 /* A second mapping of the watched page, under a level-0 entry of its own. */
 #define ALIAS_VA 0x0000008000000000UL
 
@@ -38,19 +44,20 @@ extern char el0_store_insn[];
 static u64 watched[64] __attribute__((aligned(PAGE_SIZE)));
 
 struct seen {
-	u64 esr, far, elr, vector, value;
+	u64 esr, far, elr, vector, value, timer_ctl;
 };
-static struct seen seen[8];
+static struct seen seen[16];
 static unsigned nseen;
 
 static int on_sync(struct frame *f, u64 vector)
 {
 	u64 ec = ESR_EC(f->esr);
-	if ((ec != EC_WATCHPOINT_LOWER && ec != EC_WATCHPOINT_CURRENT) || nseen == 8)
+	if ((ec != EC_WATCHPOINT_LOWER && ec != EC_WATCHPOINT_CURRENT) || nseen == 16)
 		return 0;
 	/* What the watched doubleword holds when the exception is taken. */
 	u64 value = *(volatile u64 *)(f->far & ~7UL);
-	seen[nseen++] = (struct seen){f->esr, f->far, f->elr, vector, value};
+	seen[nseen++] =
+		(struct seen){f->esr, f->far, f->elr, vector, value, read_sysreg(cntv_ctl_el0)};
 	write_sysreg(dbgwcr0_el1, 0);
 	isb();
 	return 1;
@@ -166,6 +173,15 @@ void test_main(void)
 	expect_hit("EL1 byte store, BAS bytes 2-3", before, EC_WATCHPOINT_CURRENT, 1,
 		   (u64)&watched[1] + 3, (u64)wp_store_byte, VEC_CUR_SPX, 0xaa00);
 
+	/* A doubleword store over watched byte 5: FAR is where the store starts. */
+	arm(&watched[5], BOTH_ELS | WCR_STORE | WCR_BAS(0x20), on);
+	before = nseen;
+	d_clear();
+	wp_store(&watched[5], 0x55);
+	d_set();
+	expect_hit("EL1 store over a watched byte", before, EC_WATCHPOINT_CURRENT, 1,
+		   (u64)&watched[5], (u64)wp_store, VEC_CUR_SPX, 0);
+
 	/* MASK: a 64-byte block. */
 	arm(&watched[8], BOTH_ELS | WCR_STORE | WCR_MASK(6), on);
 	before = nseen;
@@ -233,9 +249,33 @@ void test_main(void)
 	expect_hit("EL1 store after the other mapping", before, EC_WATCHPOINT_CURRENT, 1,
 		   (u64)&watched[3], (u64)wp_store, VEC_CUR_SPX, 11);
 
+	/*
+	 * The timer expires (masked) right before a watched store: the run that
+	 * hits ends with ISTATUS newly set, which the undo must not take back.
+	 */
+	arm(&watched[4], store, on);
+	/* Far enough ahead that it expires in the run the next loop runs in. */
+	write_sysreg(cntv_cval_el0, read_sysreg(cntvct_el0) + read_sysreg(cntfrq_el0) / 2000);
+	write_sysreg(cntv_ctl_el0, CTL_ENABLE | CTL_IMASK);
+	isb();
+	while (read_sysreg(cntvct_el0) < read_sysreg(cntv_cval_el0))
+		;
+	before = nseen;
+	d_clear();
+	wp_store(&watched[4], 13);
+	d_set();
+	expect_hit("EL1 store as the timer expires", before, EC_WATCHPOINT_CURRENT, 1,
+		   (u64)&watched[4], (u64)wp_store, VEC_CUR_SPX, 0);
+	if (nseen != before)
+		check_eq("EL1 store as the timer expires: ISTATUS in the handler",
+			 seen[nseen - 1].timer_ctl, CTL_ENABLE | CTL_IMASK | CTL_ISTATUS);
+	check_eq("EL1 store as the timer expires: ISTATUS after", read_sysreg(cntv_ctl_el0),
+		 CTL_ENABLE | CTL_IMASK | CTL_ISTATUS);
+	write_sysreg(cntv_ctl_el0, 0);
+
 	write_sysreg(dbgwcr0_el1, 0);
 	write_sysreg(mdscr_el1, 0);
 	write_sysreg(oslar_el1, 1);
 	isb();
-	check_eq("watchpoint exceptions in all", nseen, 7);
+	check_eq("watchpoint exceptions in all", nseen, 9);
 }

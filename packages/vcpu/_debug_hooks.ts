@@ -41,6 +41,7 @@ import type { GuestDebug } from "./_guest_debug.ts";
 import type { DebugStop, HostDebugPoints } from "./debug_points.ts";
 import { accessAddress, isUnprivileged, NOT_AN_ACCESS } from "./_insn_address.ts";
 import { NO_TRANSLATION, translate } from "./_translate.ts";
+import { type SysReg, SYSREGS } from "./sysregs.ts";
 
 /** `uc_mem_type` of a data write (a read is 16). */
 const UC_MEM_WRITE = 17;
@@ -48,6 +49,17 @@ const UC_MEM_WRITE = 17;
 const WATCH_COUNT = 0x7fff_ffff;
 const MASK32 = 0xffff_ffffn;
 const PAGE = 4096;
+/**
+ * Registers the vCPU writes between runs, not the guest's load or store:
+ * they survive the undo of a watchpoint hit.
+ */
+const KEPT: readonly SysReg[] = [
+  SYSREGS.CNTV_CTL_EL0,
+  SYSREGS.CNTV_CVAL_EL0,
+  SYSREGS.CNTP_CTL_EL0,
+  SYSREGS.CNTP_CVAL_EL0,
+  SYSREGS.CNTVOFF_EL2,
+];
 
 /** What the run that just ended left for the vCPU to do (see {@link DebugHooks.afterRun}). */
 export const DEBUG_CONTINUE = 0;
@@ -119,6 +131,7 @@ export class DebugHooks {
   readonly #undo: Undo[] = [];
   readonly #insn = new Uint8Array(4);
   readonly #handle = new BigUint64Array(1);
+  readonly #kept = new BigUint64Array(KEPT.length);
   #codeCallback: Deno.PointerObject | undefined;
   #memCallback: Deno.PointerObject | undefined;
   #memHook: bigint | undefined;
@@ -155,6 +168,16 @@ export class DebugHooks {
   unregister(guest: GuestDebug): void {
     this.#guests.delete(guest);
     this.#changed();
+  }
+
+  /** Whether the engine has the memory hook watchpoints need (every load and store calls it). */
+  get watchHooked(): boolean {
+    return this.#memHook !== undefined;
+  }
+
+  /** How many instruction addresses carry a breakpoint code hook. */
+  get codeHookCount(): number {
+    return this.#code.size;
   }
 
   /** Whether a watchpoint matched during the run in progress (the rest of it is undone). */
@@ -350,7 +373,13 @@ export class DebugHooks {
         );
       }
       this.#undo.length = 0;
+      // The saved state predates what the vCPU did after the run (its timers'
+      // ISTATUS, which it caches; the guest clock's offset); the undone load
+      // or store cannot have written them, so they are kept as they are now.
+      const kept = this.#kept;
+      for (let i = 0; i < KEPT.length; i++) kept[i] = e.readSys(KEPT[i]);
       this.#o.restoreState();
+      for (let i = 0; i < KEPT.length; i++) e.writeSys(KEPT[i], kept[i]);
       return hit === 1 ? DEBUG_STOP : DEBUG_DELIVER;
     }
     if (this.#stopped) return DEBUG_STOP;

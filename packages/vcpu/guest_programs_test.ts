@@ -409,7 +409,10 @@ const BREAKPOINT = [
   "SPSR mode",
 ];
 const BREAKPOINT_CHECKS = [
+  "OSLSR_EL1 out of reset: lock implemented and set",
   ...group("OS lock set", NO_BREAKPOINT),
+  "OSLSR_EL1 after OSLAR_EL1 = 0: unlocked",
+  ...group("OS double lock set", NO_BREAKPOINT),
   ...group("EL1", BREAKPOINT),
   "EL1: SPSR.D clear, as it was",
   ...[
@@ -419,12 +422,24 @@ const BREAKPOINT_CHECKS = [
     "EL1, breakpoint for EL0 only",
     "EL1, breakpoint disabled",
     "EL1, no byte selected",
+    "EL1, breakpoint for Secure state only",
   ].flatMap((g) => group(g, NO_BREAKPOINT)),
   ...group("EL0", BREAKPOINT),
   ...group("EL0, breakpoint for EL1 only", NO_BREAKPOINT),
   ...group("EL0 without MDE", NO_BREAKPOINT),
   ...group("linked, context matches", BREAKPOINT),
   ...group("linked, another context", NO_BREAKPOINT),
+  "step over: a breakpoint exception per call",
+  "step over: the instruction ran each time",
+  "step over: a step exception per call",
+  ...[1, 2].flatMap((n) =>
+    group(`step over ${n}`, [
+      "step ESR",
+      "ELR after the instruction",
+      "breakpoint SPSR.SS clear",
+    ])
+  ),
+  "step over: the breakpoint is armed after",
   "breakpoint exceptions in all",
 ];
 
@@ -434,8 +449,8 @@ guestTest(
   (options) => {
     const result = run(programs.debug_breakpoint, options);
     assertGuestChecks(result, BREAKPOINT_CHECKS);
-    // Three breakpoints; three EL0 runs end with an SVC each.
-    assert.equal(result.stats.exceptions, 3 + 3);
+    // Five breakpoints and two steps; five EL0 runs end with an SVC each.
+    assert.equal(result.stats.exceptions, 5 + 2 + 5);
     assert.deepEqual(result.exits, ["hvc"]);
     assertQuiet(result);
   },
@@ -458,6 +473,7 @@ const WATCHPOINT_CHECKS = [
   "EL1 load, store watchpoint: no exception",
   "EL1 store, load watchpoint: no exception",
   ...group("EL1 byte store, BAS bytes 2-3", WATCHPOINT),
+  ...group("EL1 store over a watched byte", WATCHPOINT),
   ...group("EL1 store, 64-byte MASK", WATCHPOINT),
   "EL1 with PSTATE.D set: no exception",
   "EL1 without KDE: no exception",
@@ -469,6 +485,9 @@ const WATCHPOINT_CHECKS = [
   "EL1 store through another mapping: no exception",
   "EL1 store through another mapping: it landed",
   ...group("EL1 store after the other mapping", WATCHPOINT),
+  ...group("EL1 store as the timer expires", WATCHPOINT),
+  "EL1 store as the timer expires: ISTATUS in the handler",
+  "EL1 store as the timer expires: ISTATUS after",
   "watchpoint exceptions in all",
 ];
 
@@ -478,8 +497,8 @@ guestTest(
   (options) => {
     const result = run(programs.debug_watchpoint, options);
     assertGuestChecks(result, WATCHPOINT_CHECKS);
-    // Seven watchpoints and the SVC that ends the EL0 run.
-    assert.equal(result.stats.exceptions, 7 + 1);
+    // Nine watchpoints and the SVC that ends the EL0 run.
+    assert.equal(result.stats.exceptions, 9 + 1);
     assert.deepEqual(result.exits, ["hvc"]);
     assertQuiet(result);
   },
