@@ -1,7 +1,8 @@
 import { type DtsOptions, toDts } from "./dts.ts";
 import { FdtError } from "./errors.ts";
 import type { FdtLayout } from "./layout.ts";
-import { FdtNode, type FdtReservation } from "./tree.ts";
+import type { FdtReservation } from "./regions.ts";
+import { FdtNode } from "./tree.ts";
 
 const MAX_PHANDLE = 0xffff_fffe;
 

@@ -1,4 +1,5 @@
-import type { FdtNode, FdtProperty } from "./tree.ts";
+import type { FdtProperty } from "./property.ts";
+import type { FdtNode } from "./tree.ts";
 
 /**
  * The three blocks a blob carries after its header.

@@ -1,7 +1,8 @@
 import { assertAddress } from "./cells.ts";
 import { FdtError } from "./errors.ts";
 import type { Fdt } from "./fdt.ts";
-import type { FdtNode, FdtRegion } from "./tree.ts";
+import type { FdtRegion } from "./regions.ts";
+import type { FdtNode } from "./tree.ts";
 
 /**
  * The root's children with `device_type = "memory"`, in document order.

@@ -7,14 +7,9 @@
  */
 export { FDT_ERROR_CODES, FdtError, type FdtErrorCode, type FdtErrorDetails } from "./errors.ts";
 export { DEFAULT_LIMITS, type FdtLimits, MAX_TREE_DEPTH } from "./limits.ts";
-export {
-  FdtNode,
-  FdtProperty,
-  type FdtRange,
-  type FdtRanges,
-  type FdtRegion,
-  type FdtReservation,
-} from "./tree.ts";
+export { FdtNode } from "./tree.ts";
+export { FdtProperty } from "./property.ts";
+export type { FdtRange, FdtRanges, FdtRegion, FdtReservation } from "./regions.ts";
 export { Fdt } from "./fdt.ts";
 export type { FdtBlockKind, FdtLayout } from "./layout.ts";
 export {

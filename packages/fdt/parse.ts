@@ -13,7 +13,9 @@ import {
 import type { FdtBlockKind, FdtLayout } from "./layout.ts";
 import { DEFAULT_LIMITS, type FdtLimits, MAX_TREE_DEPTH } from "./limits.ts";
 import { isValidNodeName, isValidPropertyName } from "./names.ts";
-import type { FdtNode, FdtProperty, FdtReservation } from "./tree.ts";
+import type { FdtProperty } from "./property.ts";
+import type { FdtReservation } from "./regions.ts";
+import type { FdtNode } from "./tree.ts";
 
 /**
  * Options for {@link parseFdt}.

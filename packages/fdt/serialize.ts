@@ -16,7 +16,8 @@ import {
 } from "./header.ts";
 import type { FdtBlockKind, FdtLayout } from "./layout.ts";
 import { StringTable } from "./strings.ts";
-import type { FdtNode, FdtProperty } from "./tree.ts";
+import type { FdtProperty } from "./property.ts";
+import type { FdtNode } from "./tree.ts";
 
 const DEFAULT_ORDER: readonly FdtBlockKind[] = Object.freeze(["memreserve", "struct", "strings"]);
 const ALIGNMENT: Readonly<Record<FdtBlockKind, number>> = Object.freeze({

@@ -18,7 +18,7 @@ import {
   GICC_PMR,
   GICC_RPR,
   GICC_SIZE,
-} from "./registers.ts";
+} from "./cpu_interface_registers.ts";
 import { type GicState, IDLE_PRIORITY } from "./state.ts";
 
 /**

@@ -18,9 +18,8 @@ import {
   GICD_SIZE,
   GICD_SPENDSGIR,
   GICD_TYPER,
-  PRIVATE_IRQS,
-  SGI_COUNT,
-} from "./registers.ts";
+} from "./distributor_registers.ts";
+import { PRIVATE_IRQS, SGI_COUNT } from "./intid_limits.ts";
 import type { GicState } from "./state.ts";
 
 /** First offset past the set/clear bit-register block (IGROUPR … ICACTIVER). */

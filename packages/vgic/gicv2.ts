@@ -8,7 +8,7 @@ import { CpuInterface } from "./cpu_interface.ts";
 import { Distributor } from "./distributor.ts";
 import { VgicError } from "./errors.ts";
 import type { MmioRegion, VgicStats } from "./mmio.ts";
-import { MAX_CPUS, MAX_INTIDS, PRIVATE_IRQS, SGI_COUNT } from "./registers.ts";
+import { MAX_CPUS, MAX_INTIDS, PRIVATE_IRQS, SGI_COUNT } from "./intid_limits.ts";
 import { type DeactivateCallback, GicState, type IrqOutputCallback } from "./state.ts";
 
 /**

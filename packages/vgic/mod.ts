@@ -35,4 +35,6 @@ export {
   type VirqControllerOptions,
   type VirqReferenceApi,
 } from "./virq.ts";
-export * from "./registers.ts";
+export * from "./distributor_registers.ts";
+export * from "./cpu_interface_registers.ts";
+export * from "./intid_limits.ts";

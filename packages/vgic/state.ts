@@ -16,11 +16,9 @@ import {
   GICC_CTLR_EOIMODE,
   IAR_CPUID_SHIFT,
   IAR_INTID_MASK,
-  MAX_INTIDS,
-  PRIVATE_IRQS,
-  SGI_COUNT,
   SPURIOUS_INTID,
-} from "./registers.ts";
+} from "./cpu_interface_registers.ts";
+import { MAX_INTIDS, PRIVATE_IRQS, SGI_COUNT } from "./intid_limits.ts";
 
 /**
  * Receives the IRQ output level of a CPU interface whenever it changes.

@@ -7,7 +7,7 @@
 
 import { VgicError } from "./errors.ts";
 import type { Gicv2 } from "./gicv2.ts";
-import { PRIVATE_IRQS, SGI_COUNT } from "./registers.ts";
+import { PRIVATE_IRQS, SGI_COUNT } from "./intid_limits.ts";
 
 /**
  * Runs when the guest deactivates a registered interrupt (EOIR with EOImode = 0, DIR with

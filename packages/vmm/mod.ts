@@ -75,21 +75,19 @@ export {
   ExitStatusDevice,
 } from "./exit_device.ts";
 export { RateLimitedLog, type RateLimitOptions } from "./rate_limited_log.ts";
+export { type RamStart, type ReferenceApi, referenceApi } from "./reference_api.ts";
 export {
   guest_restart,
   guest_start,
   guest_stop,
   linux_setup_images,
-  type RamStart,
-  type ReferenceApi,
-  referenceApi,
   virq_controller_init,
   virq_handle_passthrough,
   virq_inject,
   virq_register,
   virq_register_passthrough,
   withVm,
-} from "./reference_api.ts";
+} from "./reference_api_functions.ts";
 export { PL011, Pl011, PL011_INT, type Pl011Options, type Pl011Stats } from "./pl011.ts";
 export {
   handlePsci,

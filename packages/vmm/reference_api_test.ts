@@ -3,19 +3,19 @@ import { Buffer } from "node:buffer";
 import { UnicornLibrary } from "@vmkit/vcpu";
 import { VmmError } from "./errors.ts";
 import { PSCI_FN } from "./psci.ts";
+import { referenceApi } from "./reference_api.ts";
 import {
   guest_restart,
   guest_start,
   guest_stop,
   linux_setup_images,
-  referenceApi,
   virq_controller_init,
   virq_handle_passthrough,
   virq_inject,
   virq_register,
   virq_register_passthrough,
   withVm,
-} from "./reference_api.ts";
+} from "./reference_api_functions.ts";
 import { VirtualMachine } from "./virtual_machine.ts";
 import { GICC, GICD, guest, LOAD, print, psci, SYSREGS } from "./testdata/guest.ts";
 import { exitReason } from "./testdata/wait.ts";
