@@ -38,7 +38,6 @@ export {
 export { Lifecycle, type VmRequest, type VmState } from "./lifecycle.ts";
 export { type CpuPower, CpuStates } from "./cpu_states.ts";
 export { GuestTime } from "./run_loop.ts";
-export { accountPmu, createPmus } from "./performance_monitors.ts";
 export { cpuInterfaceLanes, distributorLanes } from "./gic_access.ts";
 export { ConsoleBuffer } from "./console_buffer.ts";
 export { GuestCalls, type GuestCallsOptions } from "./guest_calls.ts";

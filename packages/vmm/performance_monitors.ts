@@ -18,7 +18,7 @@ import { PMU_INTID } from "./platform.ts";
  * @example
  * ```ts
  * import { Gicv2 } from "@vmkit/vgic";
- * import { createPmus } from "@vmkit/vmm";
+ * import { createPmus } from "./performance_monitors.ts";
  *
  * const gic = new Gicv2({ cpus: 1 });
  * const [pmu] = createPmus(gic, 1, () => 0n);

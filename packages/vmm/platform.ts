@@ -195,10 +195,37 @@ export const PHYSICAL_TIMER_INTID = 30;
  * ```
  */
 export const TIMER_PPIS = [13, 14, 11, 10] as const;
-/** The PMU's overflow interrupt: PPI 7 (INTID 23), level-triggered, as on QEMU's virt. */
-export const PMU_PPI = 7;
-/** INTID of the PMU's overflow interrupt. */
-export const PMU_INTID = 16 + PMU_PPI;
+/**
+ * The PMU's overflow interrupt: PPI 7 (INTID 23), level-triggered, as on QEMU's virt.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildDeviceTree, PMU_PPI } from "@vmkit/vmm";
+ *
+ * const fdt = buildDeviceTree({
+ *   memoryBase: 0x4000_0000,
+ *   memorySize: 16 << 20,
+ *   cpus: 1,
+ *   cpuCompatible: "arm,cortex-a72",
+ *   psciMethod: "hvc",
+ * });
+ * assert.equal(fdt.getNode("/pmu")!.getCells("interrupts")![1], PMU_PPI);
+ * ```
+ */
+export const PMU_PPI: number = 7;
+/**
+ * INTID of the PMU's overflow interrupt: what the guest reads from GICC_IAR for it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PMU_INTID } from "@vmkit/vmm";
+ *
+ * assert.equal(PMU_INTID, 23);
+ * ```
+ */
+export const PMU_INTID: number = 16 + PMU_PPI;
 
 /**
  * Frequency of the fixed clock the PL011 is told it runs from.
