@@ -17,10 +17,6 @@ import { gdbClient, RawGdbClient, runGdbBatch, startWithGdb } from "./helpers/gd
 
 const DEMO_ELF = `${ROOT}apps/cli/assets/demo.elf`;
 const DEMO = ["demo", "--gdb-wait"];
-// The gdb session's run: on the host clock the demo intermittently stops taking its timer
-// interrupts after a watchpoint stop (spinning in WFI under a raised line), an open issue of
-// the vCPU's debug hooks that the virtual clock does not show.
-const DEMO_SESSION = ["demo", "--clock", "virtual", "--gdb-wait"];
 
 /** The address of a symbol of demo.elf, from its symbol table. */
 async function symbol(name: string): Promise<bigint> {
@@ -69,7 +65,7 @@ Deno.test({
   async fn() {
     gdbClient.assert();
     const handleIrq = await symbol("handle_irq");
-    const { vm, port } = await startWithGdb(DEMO_SESSION);
+    const { vm, port } = await startWithGdb(DEMO);
     await using _vm = vm;
     const steps = Array.from({ length: 10 }, () => ["x/i $pc", "stepi"]).flat();
     const { out, code } = await runGdbBatch(port, [
