@@ -33,16 +33,70 @@
 
 import { COUNTER_FREQUENCY_HZ } from "./vcpu_options.ts";
 
-/** PMCR_EL0 as QEMU's cortex-a72 resets it: implementer 0x41, id 0x02, N = 6. */
-export const PMU_PMCR_RESET = 0x4102_3000n;
-/** Event counters the PMU has (PMCR_EL0.N). */
-export const PMU_COUNTERS = 6;
-/** The events the PMU counts, as PMCEID0_EL0 lists them: SW_INCR and CPU_CYCLES. */
-export const PMU_PMCEID0 = (1n << 0x00n) | (1n << 0x11n);
-/** Common events 0x20..0x3f the PMU counts: none. */
-export const PMU_PMCEID1 = 0n;
-/** Cycles per generic-counter tick: a 1 GHz cycle clock, as QEMU's. */
-export const PMU_CYCLES_PER_TICK = 1_000_000_000 / COUNTER_FREQUENCY_HZ;
+/**
+ * PMCR_EL0 as QEMU's cortex-a72 resets it: implementer 0x41, id 0x02, N = 6.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Pmu, PMU_PMCR_RESET } from "@vmkit/vcpu";
+ *
+ * const pmu = new Pmu({ counter: () => 0n });
+ * assert.equal(pmu.read("PMCR_EL0", 1), PMU_PMCR_RESET);
+ * ```
+ */
+export const PMU_PMCR_RESET: bigint = 0x4102_3000n;
+/**
+ * Event counters the PMU has (PMCR_EL0.N).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PMU_COUNTERS, PMU_PMCR_RESET } from "@vmkit/vcpu";
+ *
+ * assert.equal(Number((PMU_PMCR_RESET >> 11n) & 0x1fn), PMU_COUNTERS);
+ * ```
+ */
+export const PMU_COUNTERS: number = 6;
+/**
+ * The events the PMU counts, as PMCEID0_EL0 lists them: SW_INCR and CPU_CYCLES.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Pmu, PMU_PMCEID0 } from "@vmkit/vcpu";
+ *
+ * const pmu = new Pmu({ counter: () => 0n });
+ * assert.equal(pmu.read("PMCEID0_EL0", 1), PMU_PMCEID0);
+ * assert.equal((PMU_PMCEID0 >> 0x11n) & 1n, 1n); // CPU_CYCLES
+ * ```
+ */
+export const PMU_PMCEID0: bigint = (1n << 0x00n) | (1n << 0x11n);
+/**
+ * Common events 0x20..0x3f the PMU counts: none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Pmu, PMU_PMCEID1 } from "@vmkit/vcpu";
+ *
+ * const pmu = new Pmu({ counter: () => 0n });
+ * assert.equal(pmu.read("PMCEID1_EL0", 1), PMU_PMCEID1);
+ * ```
+ */
+export const PMU_PMCEID1: bigint = 0n;
+/**
+ * Cycles per generic-counter tick: a 1 GHz cycle clock, as QEMU's.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { COUNTER_FREQUENCY_HZ, PMU_CYCLES_PER_TICK } from "@vmkit/vcpu";
+ *
+ * assert.equal(PMU_CYCLES_PER_TICK * COUNTER_FREQUENCY_HZ, 1e9);
+ * ```
+ */
+export const PMU_CYCLES_PER_TICK: number = 1_000_000_000 / COUNTER_FREQUENCY_HZ;
 
 const PMCR_E = 1n;
 const PMCR_P = 2n;
@@ -67,7 +121,23 @@ const U32 = 1n << 32n;
 const U64_MASK = (1n << 64n) - 1n;
 const TICK_CYCLES = BigInt(PMU_CYCLES_PER_TICK);
 
-/** Where a {@link Pmu} gets its time and sends its interrupt. */
+/**
+ * Where a {@link Pmu} gets its time and sends its interrupt.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Pmu, type PmuOptions } from "@vmkit/vcpu";
+ *
+ * const levels: boolean[] = [];
+ * const options: PmuOptions = { counter: () => 0n, onLevel: (l) => levels.push(l) };
+ * const pmu = new Pmu(options);
+ * pmu.write("PMINTENSET_EL1", 1n, 1);
+ * pmu.write("PMCR_EL0", 1n, 1);
+ * pmu.write("PMOVSSET_EL0", 1n, 1);
+ * assert.deepEqual(levels, [true]);
+ * ```
+ */
 export interface PmuOptions {
   /** The vCPU's generic counter (CNTVCT_EL0 ticks): the time cycles are counted in. */
   counter: () => bigint;
@@ -369,7 +439,20 @@ export class Pmu {
   }
 }
 
-/** The PMU registers addressed by name (the event counters are addressed by number). */
+/**
+ * The PMU registers addressed by name (the event counters are addressed by number).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Pmu, type PmuRegister } from "@vmkit/vcpu";
+ *
+ * const pmu = new Pmu({ counter: () => 0n });
+ * const reg: PmuRegister = "PMSELR_EL0";
+ * pmu.write(reg, 3n, 1);
+ * assert.equal(pmu.read(reg, 1), 3n);
+ * ```
+ */
 export type PmuRegister =
   | "PMCR_EL0"
   | "PMCNTENSET_EL0"
