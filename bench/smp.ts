@@ -1,6 +1,6 @@
 /**
  * SMP figures for `bench/report.ts`: Debian's kernel booted to `/init` with
- * 1, 2 and 4 vCPUs (and 4 with a shorter slice, the scheduling policy's one
+ * 1, 2 and 4 vCPUs (and 4 with the 1-vCPU slice, the scheduling policy's one
  * knob), QEMU's TCG with `-smp 1` and `-smp 4` on the same images, and what
  * one switch between two vCPUs of an engine costs (save, restore, TLB
  * flush). `deno run -A bench/smp.ts [RUNS]` on the engine VMKIT_UNICORN_PATH
@@ -39,7 +39,7 @@ try {
     ["--smp 1", { cpus: 1 }],
     ["--smp 2", { cpus: 2 }],
     ["--smp 4", { cpus: 4 }],
-    ["--smp 4, 50k-instruction slices", { cpus: 4, sliceInstructions: 50_000 }],
+    ["--smp 4, 200k-instruction slices (one vCPU's)", { cpus: 4, sliceInstructions: 200_000 }],
   ];
   console.log(
     `SMP boot of Debian's kernel to /init on Unicorn ${library.versionString} (median of ${runs}):`,

@@ -18,6 +18,7 @@ import {
   type ImageLoader,
   type LinuxImages,
   normalizeConfig,
+  SMP_SLICE_INSTRUCTIONS,
   type VmConfig,
   type VmExit,
   type VmRunOptions,
@@ -174,7 +175,8 @@ export class VirtualMachine implements Disposable {
         library: this.#library,
         count: c.cpus,
         cpuModel: c.cpuModel,
-        sliceInstructions: config.sliceInstructions,
+        sliceInstructions: config.sliceInstructions ??
+          (c.cpus > 1 ? SMP_SLICE_INSTRUCTIONS : undefined),
         sliceCounter: config.sliceCounter,
         // Several vCPUs share translated code; on engines whose stores
         // through one address leave code translated at another stale, the
