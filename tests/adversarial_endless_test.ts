@@ -42,15 +42,21 @@ function occurrences(text: () => string, marker: string): () => number {
 }
 
 const reboots = adversarialGuest("reboot_loop");
-const BOOTS = 10_000;
-const WARM_BOOTS = 2_000;
+// The process settles slowly: heap, allocator and the engine's translated-code
+// buffer (emptied every few thousand boots) reach their working size only after
+// about 20,000 boots (RSS medians per 10,000 boots, measured on 2.1.1: 114, 125,
+// 129, 131, 131, 130 MiB). The 10,000 boots after that must stay flat.
+const WARM_BOOTS = 20_000;
+const BOOTS = WARM_BOOTS + 10_000;
 /** RSS is compared between the medians of two windows of this many boots. */
-const WINDOW = 1_000;
-/** How much RSS may grow from boot 2,000 to boot 10,000 (sampling noise, heap slack). */
+const WINDOW = 2_000;
+/** How much RSS may grow over the measured boots (sampling noise, heap slack). */
 const REBOOT_GROWTH_MIB = 8;
 
 Deno.test({
-  name: `adversarial reboot_loop: ${BOOTS} reboots with --mem 16M; RSS flat, reboot log bounded`,
+  name:
+    `adversarial reboot_loop: ${BOOTS - WARM_BOOTS} reboots after ${WARM_BOOTS} with --mem 16M; ` +
+    "RSS flat, reboot log bounded",
   ignore: reboots.ignore,
   fn: async () => {
     // On a terminal, so Ctrl-A x ends it; stdout then carries vmkit's lines too.
