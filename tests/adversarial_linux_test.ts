@@ -6,9 +6,8 @@
  * programs are `guests/linux/last_page_user.c` and `perf_breakpoint.c`.
  */
 import assert from "node:assert/strict";
-import { VirtualMachine } from "@vmkit/vmm";
 import { busybox, linuxGuestProgram, linuxKernel } from "./helpers/assets.ts";
-import { busyboxInitramfs } from "../scripts/_initramfs.ts";
+import { runLinuxScript } from "./helpers/linux_script.ts";
 
 const kernel = linuxKernel();
 const box = busybox();
@@ -19,39 +18,14 @@ Deno.test({
   name: "linux: the last page faults a nobody process, perf breakpoints leave the VM running",
   ignore: kernel.ignore || box.ignore || lastPage.ignore || perf.ignore,
   fn: async () => {
-    const initrd = busyboxInitramfs(
-      await Deno.readFile(box.path),
+    const { exit, output } = await runLinuxScript(
       [
         `/bin/last_page_user; echo "last_page_user exit status $?"`,
         `/bin/perf_breakpoint; echo "perf_breakpoint exit status $?"`,
         `echo "the VM is still running"; poweroff -f`,
       ].join("\n"),
-      [
-        {
-          type: "file",
-          path: "bin/last_page_user",
-          data: await Deno.readFile(lastPage.path),
-          mode: 0o755,
-        },
-        {
-          type: "file",
-          path: "bin/perf_breakpoint",
-          data: await Deno.readFile(perf.path),
-          mode: 0o755,
-        },
-      ],
+      { last_page_user: lastPage, perf_breakpoint: perf },
     );
-    let output = "";
-    const decoder = new TextDecoder();
-    using vm = new VirtualMachine({
-      console: { write: (bytes) => output += decoder.decode(bytes, { stream: true }) },
-    });
-    await vm.loadLinux({
-      kernel: await Deno.readFile(kernel.path),
-      initrd,
-      cmdline: "console=ttyAMA0 quiet",
-    });
-    const exit = await vm.run({ timeoutMs: 300_000 });
     assert.equal(exit.reason, "poweroff", `${exit.message}\n${output.slice(-3000)}`);
     for (const what of ["load", "store", "jump"]) {
       assert.match(

@@ -6,9 +6,8 @@
  * here.
  */
 import assert from "node:assert/strict";
-import { VirtualMachine } from "@vmkit/vmm";
 import { busybox, linuxGuestProgram, linuxKernel } from "./helpers/assets.ts";
-import { busyboxInitramfs } from "../scripts/_initramfs.ts";
+import { runLinuxScript } from "./helpers/linux_script.ts";
 
 const kernel = linuxKernel();
 const box = busybox();
@@ -20,25 +19,10 @@ Deno.test({
   name: `linux: a program rewritten at the same path ${RUNS} times runs as written each time`,
   ignore: kernel.ignore || box.ignore || rewrite.ignore || variant.ignore,
   fn: async () => {
-    const initrd = busyboxInitramfs(
-      await Deno.readFile(box.path),
+    const { exit, output } = await runLinuxScript(
       `/bin/rewrite /bin/variant /tmp/prog ${RUNS}; echo "rewrite exit status $?"; poweroff -f`,
-      [
-        { type: "file", path: "bin/rewrite", data: await Deno.readFile(rewrite.path), mode: 0o755 },
-        { type: "file", path: "bin/variant", data: await Deno.readFile(variant.path), mode: 0o755 },
-      ],
+      { rewrite, variant },
     );
-    let output = "";
-    const decoder = new TextDecoder();
-    using vm = new VirtualMachine({
-      console: { write: (bytes) => output += decoder.decode(bytes, { stream: true }) },
-    });
-    await vm.loadLinux({
-      kernel: await Deno.readFile(kernel.path),
-      initrd,
-      cmdline: "console=ttyAMA0 quiet",
-    });
-    const exit = await vm.run({ timeoutMs: 300_000 });
     assert.equal(exit.reason, "poweroff", `${exit.message}\n${output.slice(-2000)}`);
     for (let i = 1; i <= RUNS; i++) {
       assert.match(

@@ -9,9 +9,9 @@
  * between vCPUs happen while one runs AArch32 code.
  */
 import assert from "node:assert/strict";
-import { VirtualMachine, type VmConfig } from "@vmkit/vmm";
+import type { VmConfig } from "@vmkit/vmm";
 import { busybox, linuxGuestProgram, linuxKernel } from "./helpers/assets.ts";
-import { busyboxInitramfs } from "../scripts/_initramfs.ts";
+import { runLinuxScript } from "./helpers/linux_script.ts";
 
 const kernel = linuxKernel();
 const box = busybox();
@@ -37,21 +37,7 @@ async function boot(config: VmConfig, script: string): Promise<string> {
   kernel.assert();
   box.assert();
   compat32.assert();
-  const initrd = busyboxInitramfs(await Deno.readFile(box.path), `${script}; poweroff -f`, [
-    { type: "file", path: "bin/compat32", data: await Deno.readFile(compat32.path), mode: 0o755 },
-  ]);
-  let output = "";
-  const decoder = new TextDecoder();
-  using vm = new VirtualMachine({
-    ...config,
-    console: { write: (bytes) => output += decoder.decode(bytes, { stream: true }) },
-  });
-  await vm.loadLinux({
-    kernel: await Deno.readFile(kernel.path),
-    initrd,
-    cmdline: "console=ttyAMA0 quiet",
-  });
-  const exit = await vm.run({ timeoutMs: 300_000 });
+  const { exit, output } = await runLinuxScript(`${script}; poweroff -f`, { compat32 }, config);
   assert.equal(exit.reason, "poweroff", `${exit.message}\n${output.slice(-2000)}`);
   return output;
 }

@@ -5,8 +5,7 @@
  * hits, on Debian's kernel.
  */
 import assert from "node:assert/strict";
-import { VirtualMachine } from "@vmkit/vmm";
-import { busyboxInitramfs } from "../scripts/_initramfs.ts";
+import { runLinuxScript } from "./helpers/linux_script.ts";
 import { busybox, linuxGuestProgram, linuxKernel } from "./helpers/assets.ts";
 
 const kernel = linuxKernel();
@@ -22,27 +21,10 @@ Deno.test({
     kernel.assert();
     box.assert();
     program.assert();
-    const initrd = busyboxInitramfs(
-      await Deno.readFile(box.path),
+    const { exit, output } = await runLinuxScript(
       `/bin/debug_counts; echo "debug_counts exit status $?"; poweroff -f`,
-      [{
-        type: "file",
-        path: "bin/debug_counts",
-        data: await Deno.readFile(program.path),
-        mode: 0o755,
-      }],
+      { debug_counts: program },
     );
-    let output = "";
-    const decoder = new TextDecoder();
-    using vm = new VirtualMachine({
-      console: { write: (bytes) => output += decoder.decode(bytes, { stream: true }) },
-    });
-    await vm.loadLinux({
-      kernel: await Deno.readFile(kernel.path),
-      initrd,
-      cmdline: "console=ttyAMA0 quiet",
-    });
-    const exit = await vm.run({ timeoutMs: 300_000 });
     const report = output.split("\n").filter((l) => l.startsWith("debug_counts")).join("\n");
     assert.equal(exit.reason, "poweroff", `${exit.message}\n${output.slice(-3000)}`);
     assert.match(report, /ptrace stepped the region in 8 steps \(want 8\), \d+ steps in all/);

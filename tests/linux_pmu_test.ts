@@ -6,9 +6,8 @@
  * sampling event's overflow interrupts as signals.
  */
 import assert from "node:assert/strict";
-import { VirtualMachine } from "@vmkit/vmm";
 import { busybox, linuxGuestProgram, linuxKernel } from "./helpers/assets.ts";
-import { busyboxInitramfs } from "../scripts/_initramfs.ts";
+import { runLinuxScript } from "./helpers/linux_script.ts";
 
 const kernel = linuxKernel();
 const box = busybox();
@@ -23,32 +22,15 @@ Deno.test({
     kernel.assert();
     box.assert();
     perf.assert();
-    const initrd = busyboxInitramfs(
-      await Deno.readFile(box.path),
+    const { exit, output } = await runLinuxScript(
       [
         "dmesg | grep 'hw perfevents'",
         `/bin/perf_cycles; echo "perf_cycles exit status $?"`,
         "grep arm-pmu /proc/interrupts",
         "poweroff -f",
       ].join("\n"),
-      [{
-        type: "file",
-        path: "bin/perf_cycles",
-        data: await Deno.readFile(perf.path),
-        mode: 0o755,
-      }],
+      { perf_cycles: perf },
     );
-    let output = "";
-    const decoder = new TextDecoder();
-    using vm = new VirtualMachine({
-      console: { write: (bytes) => output += decoder.decode(bytes, { stream: true }) },
-    });
-    await vm.loadLinux({
-      kernel: await Deno.readFile(kernel.path),
-      initrd,
-      cmdline: "console=ttyAMA0 quiet",
-    });
-    const exit = await vm.run({ timeoutMs: 300_000 });
     assert.equal(exit.reason, "poweroff", `${exit.message}\n${output.slice(-3000)}`);
     // Six event counters and the cycle counter, as on QEMU's cortex-a72.
     assert.match(output, /hw perfevents: enabled with armv8_pmuv3 PMU driver, 7 counters/);
