@@ -18,6 +18,14 @@ const map = systemMap();
 const ESC = "\\x1b";
 const PROMPT = new RegExp(`/ # (?:${ESC}\\[6n)?$`, "m");
 
+/** The kernel's link address of `name` (a text symbol), from System.map. */
+async function kernelSymbol(name: string): Promise<bigint> {
+  const symbols = await Deno.readTextFile(map.path);
+  const entry = new RegExp(`^([0-9a-f]{16}) T ${name}$`, "m").exec(symbols);
+  assert.ok(entry, `no ${name} in ${map.path}`);
+  return BigInt(`0x${entry[1]}`);
+}
+
 async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
@@ -36,10 +44,7 @@ Deno.test({
     box.assert();
     map.assert();
     gdbClient.assert();
-    const symbols = await Deno.readTextFile(map.path);
-    const entry = /^([0-9a-f]{16}) T start_kernel$/m.exec(symbols);
-    assert.ok(entry, `no start_kernel in ${map.path}`);
-    const startKernel = BigInt(`0x${entry[1]}`);
+    const startKernel = await kernelSymbol("start_kernel");
 
     const dir = await Deno.makeTempDir();
     try {
@@ -115,9 +120,7 @@ Deno.test({
     box.assert();
     map.assert();
     gdbClient.assert();
-    const symbols = await Deno.readTextFile(map.path);
-    const entry = /^([0-9a-f]{16}) T secondary_start_kernel$/m.exec(symbols);
-    assert.ok(entry, `no secondary_start_kernel in ${map.path}`);
+    const at = (await kernelSymbol("secondary_start_kernel")).toString(16);
     const dir = await Deno.makeTempDir();
     try {
       const initrd = `${dir}/initrd.cpio`;
@@ -139,7 +142,7 @@ Deno.test({
       await using _vm = vm;
       const gdb = spawnGdbBatch(port, [
         "info threads",
-        `break *0x${entry[1].replace(/^0+/, "")}`,
+        `break *0x${at}`,
         "continue",
         "info threads",
         "p/x $pc",
@@ -153,7 +156,6 @@ Deno.test({
       assert.equal(status.code, 0, out);
       // Before the boot only the first vCPU is on; PSCI CPU_ON starts the second.
       assert.match(out, /^\s+2\s+Thread 2 "cpu1" \(stopped\)/m, out);
-      const at = entry[1].replace(/^0+/, "");
       assert.match(
         out,
         new RegExp(`^Thread 2 "cpu1" hit Breakpoint 1, 0x0*${at} in \\?\\? \\(\\)$`, "m"),
