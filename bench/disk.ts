@@ -19,6 +19,7 @@ import { FileBlockBackend } from "@vmkit/virtio";
 import { busybox, GUEST_DIR, kernelModules, linuxKernel } from "../tests/helpers/assets.ts";
 import { busyboxInitramfs } from "../scripts/_initramfs.ts";
 import { initramfsModules } from "../scripts/_kernel_modules.ts";
+import { median } from "./_stats.ts";
 
 const MIB = 1 << 20;
 const SIZE_MIB = 64;
@@ -62,7 +63,6 @@ function figures(console: string, who: string): DiskFigures {
   if (rates.write.length !== ROUNDS || rates.read.length !== ROUNDS) {
     throw new Error(`${who}: the guest did not finish its transfers:\n${console.slice(-2000)}`);
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return { writeMBps: median(rates.write), readMBps: median(rates.read) };
 }
 

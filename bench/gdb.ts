@@ -13,6 +13,7 @@ import { VirtualMachine } from "@vmkit/vmm";
 import { UnicornLibrary } from "@vmkit/vcpu";
 import { busybox, linuxKernel } from "../tests/helpers/assets.ts";
 import { busyboxInitramfs, INIT_MARKER } from "../scripts/_initramfs.ts";
+import { median } from "./_stats.ts";
 
 function packet(payload: string): Uint8Array {
   let sum = 0;
@@ -75,11 +76,6 @@ async function bootToInit(
     conn?.close();
     vm.close();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 if (import.meta.main) {

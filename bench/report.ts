@@ -17,6 +17,7 @@
 
 import { candidateLibraryNames } from "@vmkit/vcpu";
 import { qemuBootSeconds } from "./boot.ts";
+import { median } from "./_stats.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const runs = Number(Deno.env.get("VMKIT_BOOT_RUNS") ?? 3);
@@ -68,11 +69,6 @@ async function measure(path: string): Promise<EngineReport | string> {
     return new TextDecoder().decode(out.stderr).trim().split("\n")[0] ?? "failed";
   }
   return JSON.parse(text) as EngineReport;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 console.log("\nVMKit benchmark summary");

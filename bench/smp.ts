@@ -11,13 +11,9 @@
 
 import { UnicornLibrary, Vcpu } from "@vmkit/vcpu";
 import { type BootFigures, type BootOptions, bootToInit, qemuBootSeconds } from "./boot.ts";
+import { median } from "./_stats.ts";
 
 const runs = Number(Deno.args[0] ?? Deno.env.get("VMKIT_BOOT_RUNS") ?? 3);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** Seconds per switch between two vCPUs sharing an engine, register access included. */
 function switchSeconds(library: UnicornLibrary): number {
